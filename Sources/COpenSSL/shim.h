@@ -1,0 +1,6 @@
+#ifndef ZOO_COPENSSL_SHIM_H
+#define ZOO_COPENSSL_SHIM_H
+#include <openssl/evp.h>
+#include <openssl/err.h>
+#include <openssl/crypto.h>
+#endif

@@ -1,0 +1,64 @@
+/// The element type of a tensor, spelled as in the manifest (the safetensors spellings).
+///
+/// Sizes derive from ``bitWidth`` so that a future sub-byte or block type fails loudly
+/// instead of rounding: use ``byteCount(elementCount:)`` for every size computation.
+public enum DType: String, Sendable, CaseIterable, Hashable, Codable {
+    case f64 = "F64"
+    case f32 = "F32"
+    case f16 = "F16"
+    case bf16 = "BF16"
+    case f8E4M3 = "F8_E4M3"
+    case f8E5M2 = "F8_E5M2"
+    case i64 = "I64"
+    case i32 = "I32"
+    case i16 = "I16"
+    case i8 = "I8"
+    case u64 = "U64"
+    case u32 = "U32"
+    case u16 = "U16"
+    case u8 = "U8"
+    case bool = "BOOL"
+
+    /// Bits per element.
+    public var bitWidth: Int {
+        switch self {
+        case .f64, .i64, .u64: 64
+        case .f32, .i32, .u32: 32
+        case .f16, .bf16, .i16, .u16: 16
+        case .f8E4M3, .f8E5M2, .i8, .u8, .bool: 8
+        }
+    }
+
+    /// Whether the type is a floating-point type.
+    public var isFloatingPoint: Bool {
+        switch self {
+        case .f64, .f32, .f16, .bf16, .f8E4M3, .f8E5M2: true
+        default: false
+        }
+    }
+
+    /// The number of bytes `elementCount` elements occupy, or `nil` on overflow.
+    public func byteCount(elementCount: Int) -> Int? {
+        guard elementCount >= 0 else { return nil }
+        let (bytes, overflow) = elementCount.multipliedReportingOverflow(by: bitWidth / 8)
+        return overflow ? nil : bytes
+    }
+}
+
+/// Shape arithmetic shared by every parser of outside bytes.
+public enum Shape {
+    /// The largest rank a reader accepts (PyTorch allows more, no real checkpoint needs it).
+    public static let maxRank = 32
+
+    /// The element count of `shape`, or `nil` when a dimension is negative or the product overflows.
+    public static func elementCount(_ shape: [Int]) -> Int? {
+        var count = 1
+        for dim in shape {
+            guard dim >= 0 else { return nil }
+            let (product, overflow) = count.multipliedReportingOverflow(by: dim)
+            guard !overflow else { return nil }
+            count = product
+        }
+        return count
+    }
+}

@@ -1,0 +1,83 @@
+extension Manifest {
+    /// The longest tensor name or path accepted, in UTF-8 bytes.
+    public static let maxNameByteCount = 1024
+
+    /// Checks every rule a reader enforces before it trusts the manifest: dtype x shape = length
+    /// (overflow-checked), unique names and paths, safe relative paths, and the layout rule
+    /// (each tensor at the 64-byte aligned end of the previous one, shards exactly covered).
+    /// `file` names the manifest in errors.
+    public func validate(file: String) throws(FormatError) {
+        func fail(_ reason: FormatError.Reason) -> FormatError { FormatError(file: file, reason: reason) }
+
+        var paths = Set<String>()
+        for (prefix, entries) in [("shards/", shards), ("assets/", assets)] {
+            for entry in entries {
+                try Self.validatePath(entry.path, under: prefix, file: file)
+                guard paths.insert(entry.path).inserted else { throw fail(.duplicatePath(entry.path)) }
+            }
+        }
+
+        var names = Set<String>()
+        var shardEnds = [Int](repeating: 0, count: shards.count)
+        var shardUsed = [Bool](repeating: false, count: shards.count)
+        var parameters = 0
+        for tensor in tensors {
+            let name = tensor.name
+            guard !name.isEmpty, name.utf8.count <= Self.maxNameByteCount else { throw fail(.invalidTensorName(name)) }
+            guard names.insert(name).inserted else { throw fail(.duplicateTensor(name)) }
+            guard tensor.shape.count <= Shape.maxRank, tensor.shape.allSatisfy({ $0 >= 0 }) else {
+                throw fail(.invalidShape(tensor: name, shape: tensor.shape))
+            }
+            guard let count = Shape.elementCount(tensor.shape), let bytes = tensor.dtype.byteCount(elementCount: count)
+            else { throw fail(.sizeOverflow(tensor: name)) }
+            guard bytes == tensor.length else {
+                throw fail(.lengthMismatch(tensor: name, expected: bytes, declared: tensor.length))
+            }
+            guard tensor.shard < shards.count else {
+                throw fail(.shardOutOfRange(tensor: name, shard: tensor.shard, shardCount: shards.count))
+            }
+            // Tensors come in storage order: a tensor of an earlier shard after a later one is misplaced.
+            if let last = shardUsed.lastIndex(of: true), tensor.shard < last {
+                throw fail(.outOfStorageOrder(tensor: name))
+            }
+            let expected = shardUsed[tensor.shard] ? Self.alignUp(shardEnds[tensor.shard]) : 0
+            guard tensor.offset == expected else {
+                throw fail(.misplacedTensor(tensor: name, offset: tensor.offset, expected: expected))
+            }
+            let (end, overflow) = tensor.offset.addingReportingOverflow(tensor.length)
+            guard !overflow, end <= shards[tensor.shard].length else {
+                throw fail(.tensorPastShardEnd(tensor: name, end: overflow ? Int.max : end,
+                                               shardLength: shards[tensor.shard].length))
+            }
+            shardEnds[tensor.shard] = end
+            shardUsed[tensor.shard] = true
+            let (sum, sumOverflow) = parameters.addingReportingOverflow(count)
+            guard !sumOverflow else { throw fail(.sizeOverflow(tensor: name)) }
+            parameters = sum
+        }
+        for (i, shard) in shards.enumerated() {
+            guard shardUsed[i] else { throw fail(.emptyShard(shard.path)) }
+            guard shardEnds[i] == shard.length else {
+                throw fail(.shardLengthMismatch(shard: shard.path, declared: shard.length, tensorsEnd: shardEnds[i]))
+            }
+        }
+        guard architecture.parameterCount == parameters else {
+            throw fail(.invalidMember("architecture.parameterCount", expected: "\(parameters), the tensors' element count"))
+        }
+    }
+
+    /// Rounds `offset` up to the next multiple of ``alignment``.
+    public static func alignUp(_ offset: Int) -> Int { (offset + alignment - 1) & ~(alignment - 1) }
+
+    /// Checks that `path` is a safe relative path under `prefix` (`shards/` or `assets/`).
+    static func validatePath(_ path: String, under prefix: String, file: String) throws(FormatError) {
+        func fail(_ why: String) -> FormatError { FormatError(file: file, reason: .invalidPath(path, why: why)) }
+        guard path.utf8.count <= maxNameByteCount else { throw fail("longer than \(maxNameByteCount) bytes") }
+        guard path.hasPrefix(prefix) else { throw fail("must start with \(prefix)") }
+        guard !path.utf8.contains(0), !path.contains("\\") else { throw fail("contains NUL or a backslash") }
+        let components = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard components.count >= 2,
+            components.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." })
+        else { throw fail("empty, \".\" or \"..\" component") }
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+
+/// An open checkpoint: its validated manifest plus memory-mapped access to its tensors.
+///
+/// Opening reads and validates only the manifest and checks each shard's size, so it costs
+/// O(manifest) whatever the model size. Shards are mapped on first use; tensor views point
+/// straight into the mappings (zero-copy).
+///
+/// ```swift
+/// let checkpoint = try Checkpoint(contentsOf: "models/bert")       // folder or .zoo archive
+/// let query = try checkpoint.tensor(named: "encoder.layer.0.attention.self.query.weight")
+/// try query.withScalars(as: Float.self) { print($0.prefix(4)) }
+/// ```
+public final class Checkpoint: @unchecked Sendable {
+    public let manifest: Manifest
+    /// The model digest (SHA-256 of the canonical manifest).
+    public let digest: SHA256Digest
+    /// Where the checkpoint was opened from, for messages.
+    public let location: String
+    /// Where each shard's bytes are, in manifest order.
+    public let shardRegions: [FileRegion]
+    /// Where each asset's bytes are, in manifest order.
+    public let assetRegions: [FileRegion]
+
+    private let tensorIndex: [String: Int]
+    private let lock = NSLock()
+    private var mappings: [String: MappedFile] = [:]
+
+    /// Opens a checkpoint whose manifest is already parsed and validated, with its shard and
+    /// asset bytes at the given regions. Checks that every file exists and is large enough.
+    public init(manifest: Manifest, location: String, shards: [FileRegion], assets: [FileRegion]) throws(FormatError) {
+        precondition(shards.count == manifest.shards.count && assets.count == manifest.assets.count,
+                     "one region per shard and per asset")
+        for (entry, region) in zip(manifest.shards + manifest.assets, shards + assets) {
+            guard region.length == entry.length else {
+                throw FormatError(file: region.path, reason: .fileSizeMismatch(
+                    path: entry.path, declared: entry.length, actual: region.length))
+            }
+            let size: Int
+            do { size = try FileSystem.fileSize(region.path) } catch {
+                throw FormatError(file: region.path, reason: error.errno == ENOENT ? .missingFile(entry.path) : .io(error))
+            }
+            let (end, overflow) = region.offset.addingReportingOverflow(region.length)
+            guard !overflow, end <= size else {
+                throw FormatError(file: region.path, reason: .fileSizeMismatch(
+                    path: entry.path, declared: entry.length, actual: max(0, size - region.offset)))
+            }
+        }
+        self.manifest = manifest
+        self.digest = manifest.digest
+        self.location = location
+        self.shardRegions = shards
+        self.assetRegions = assets
+        var index: [String: Int] = [:]
+        for (i, tensor) in manifest.tensors.enumerated() { index[tensor.name] = i }
+        self.tensorIndex = index
+    }
+
+    /// Opens a checkpoint folder (`manifest.json`, `shards/`, `assets/`). Shards must be exactly
+    /// as long as the manifest says: a longer file would hide bytes no digest covers.
+    public convenience init(directory: String) throws(FormatError) {
+        let manifestPath = directory + "/manifest.json"
+        let bytes: [UInt8]?
+        do {
+            bytes = try FileSystem.readFile(manifestPath, limit: Manifest.maxByteCount)
+        } catch {
+            throw FormatError(file: manifestPath, reason: error.errno == ENOENT ? .missingFile("manifest.json") : .io(error))
+        }
+        guard let bytes else {
+            let size = (try? FileSystem.fileSize(manifestPath)) ?? 0
+            throw FormatError(file: manifestPath, reason: .manifestTooLarge(size: size, limit: Manifest.maxByteCount))
+        }
+        let manifest = try Manifest(parsing: bytes, file: manifestPath)
+        func region(_ entry: FileEntry) throws(FormatError) -> FileRegion {
+            let path = directory + "/" + entry.path
+            guard FileSystem.kind(of: path) == .regular else {
+                throw FormatError(file: path, reason: .missingFile(entry.path))
+            }
+            let size: Int
+            do { size = try FileSystem.fileSize(path) } catch { throw FormatError(file: path, reason: .io(error)) }
+            guard size == entry.length else {
+                throw FormatError(file: path, reason: .fileSizeMismatch(path: entry.path, declared: entry.length, actual: size))
+            }
+            return FileRegion(path: path, offset: 0, length: size)
+        }
+        var shards: [FileRegion] = []
+        for entry in manifest.shards { shards.append(try region(entry)) }
+        var assets: [FileRegion] = []
+        for entry in manifest.assets { assets.append(try region(entry)) }
+        try self.init(manifest: manifest, location: directory, shards: shards, assets: assets)
+    }
+
+    /// The names of all tensors, in storage order.
+    public var tensorNames: [String] { manifest.tensors.map(\.name) }
+
+    /// A zero-copy view of the tensor `name`.
+    public func tensor(named name: String) throws(FormatError) -> TensorView {
+        guard let i = tensorIndex[name] else { throw FormatError(file: location, reason: .noSuchTensor(name)) }
+        return try view(manifest.tensors[i])
+    }
+
+    /// Views of every tensor whose name starts with `prefix`, in storage order
+    /// (e.g. `"encoder."` to take a backbone without its head).
+    public func tensors(withPrefix prefix: String) throws(FormatError) -> [TensorView] {
+        var views: [TensorView] = []
+        for entry in manifest.tensors where entry.name.hasPrefix(prefix) { views.append(try view(entry)) }
+        return views
+    }
+
+    /// The bytes of shard `index`, mapped (the mapping lives while `owner` does).
+    public func shardBytes(_ index: Int) throws(FormatError) -> (bytes: UnsafeRawBufferPointer, owner: MappedFile) {
+        try bytes(of: shardRegions[index])
+    }
+
+    /// The bytes of asset `index`, mapped.
+    public func assetBytes(_ index: Int) throws(FormatError) -> (bytes: UnsafeRawBufferPointer, owner: MappedFile) {
+        try bytes(of: assetRegions[index])
+    }
+
+    /// The bytes of the asset at `path` (e.g. `assets/config.json`), copied.
+    public func asset(path: String) throws(FormatError) -> [UInt8] {
+        guard let i = manifest.assets.firstIndex(where: { $0.path == path || $0.path == "assets/" + path }) else {
+            throw FormatError(file: location, reason: .missingFile(path))
+        }
+        return Array(try assetBytes(i).bytes)
+    }
+
+    private func view(_ entry: TensorEntry) throws(FormatError) -> TensorView {
+        let (shard, owner) = try shardBytes(entry.shard)
+        let slice = UnsafeRawBufferPointer(rebasing: shard[entry.offset..<(entry.offset + entry.length)])
+        return TensorView(entry: entry, bytes: slice, owner: owner)
+    }
+
+    private func bytes(of region: FileRegion) throws(FormatError) -> (bytes: UnsafeRawBufferPointer, owner: MappedFile) {
+        let file = try mapping(region.path)
+        // Re-checked against the mapping: the file may have shrunk since open.
+        guard region.offset + region.length <= file.bytes.count else {
+            throw FormatError(file: region.path, reason: .fileSizeMismatch(
+                path: region.path, declared: region.offset + region.length, actual: file.bytes.count))
+        }
+        if region.length == 0 { return (UnsafeRawBufferPointer(start: nil, count: 0), file) }
+        return (UnsafeRawBufferPointer(rebasing: file.bytes[region.offset..<(region.offset + region.length)]), file)
+    }
+
+    private func mapping(_ path: String) throws(FormatError) -> MappedFile {
+        lock.lock()
+        defer { lock.unlock() }
+        if let file = mappings[path] { return file }
+        do {
+            let file = try MappedFile(path: path)
+            mappings[path] = file
+            return file
+        } catch {
+            throw FormatError(file: path, reason: .io(error))
+        }
+    }
+}

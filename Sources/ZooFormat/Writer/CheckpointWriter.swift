@@ -1,0 +1,255 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Dispatch
+
+/// Writes a checkpoint folder as tensors arrive: each tensor goes straight to the current shard,
+/// hashed while it is written (its own SHA-256 and the shard's, on two cores), so the model is
+/// never held twice in memory.
+///
+/// Everything is written to a hidden staging folder beside `destination` and renamed into place by
+/// ``finish()``, so a crash never leaves a half-written checkpoint under the final name.
+///
+/// ```swift
+/// let writer = try CheckpointWriter(destination: "out/bert", name: "bert",
+///                                   architecture: Architecture(family: .autoencoding, type: "bert"))
+/// try weights.withUnsafeBytes { try writer.addTensor(name: "w", dtype: .f32, shape: [2, 3], bytes: $0) }
+/// let manifest = try writer.finish()
+/// ```
+public final class CheckpointWriter {
+    /// The folder the checkpoint appears at after ``finish()``.
+    public let destination: String
+    /// Free-form metadata stored in the manifest.
+    public var metadata: [String: JSONValue] = [:]
+    /// The model's lineage, if it was derived from another model.
+    public var lineage: Lineage?
+
+    private let staging: String
+    private let options: WriterOptions
+    private var manifest: Manifest
+    private var names = Set<String>()
+    private var shard: OpenShard?
+    private var state = State.open
+
+    private enum State { case open, finished, aborted }
+
+    /// The shard being written.
+    private final class OpenShard {
+        let index: Int
+        let path: String
+        let fd: Int32
+        var length = 0
+        let hasher = SHA256()
+        init(index: Int, path: String, fd: Int32) {
+            self.index = index
+            self.path = path
+            self.fd = fd
+        }
+    }
+
+    /// Starts a checkpoint that will appear at `destination`, which must not exist yet.
+    public init(destination: String, name: String, architecture: Architecture, options: WriterOptions = .init())
+        throws(FormatError)
+    {
+        guard FileSystem.kind(of: destination) == .missing else {
+            throw FormatError(file: destination, reason: .io(IOError(call: "create", path: destination, errno: EEXIST)))
+        }
+        let parent = FileSystem.parentDirectory(of: destination)
+        let base = destination.split(separator: "/").last.map(String.init) ?? "checkpoint"
+        self.destination = destination
+        self.staging = parent + "/" + FileSystem.uniqueName(".\(base).partial")
+        self.options = options
+        self.manifest = Manifest(name: name, architecture: architecture)
+        do {
+            try FileSystem.makeDirectories(staging + "/shards")
+        } catch {
+            throw FormatError(file: staging, reason: .io(error))
+        }
+    }
+
+    deinit {
+        if state == .open { abort() }
+    }
+
+    /// The tensors written so far.
+    public var tensors: [TensorEntry] { manifest.tensors }
+
+    /// Adds a tensor whose bytes are in memory (or memory-mapped).
+    public func addTensor(name: String, dtype: DType, shape: [Int], bytes: UnsafeRawBufferPointer) throws(FormatError) {
+        try addTensor(name: name, dtype: dtype, shape: shape) { (sink) throws(FormatError) in try sink.write(bytes) }
+    }
+
+    /// Adds a tensor whose bytes are produced in pieces by `produce`, e.g. while converting a
+    /// dtype or reading a foreign file; the pieces must add up to dtype x shape bytes exactly.
+    public func addTensor<E: Error>(
+        name: String, dtype: DType, shape: [Int], _ produce: (inout TensorSink) throws(E) -> Void
+    ) throws(FormatError) {
+        guard state == .open else { preconditionFailure("CheckpointWriter used after finish() or abort()") }
+        guard !name.isEmpty, name.utf8.count <= Manifest.maxNameByteCount else {
+            throw FormatError(file: destination, reason: .invalidTensorName(name))
+        }
+        guard !names.contains(name) else { throw FormatError(file: destination, reason: .duplicateTensor(name)) }
+        guard shape.count <= Shape.maxRank, shape.allSatisfy({ $0 >= 0 }) else {
+            throw FormatError(file: destination, reason: .invalidShape(tensor: name, shape: shape))
+        }
+        guard let count = Shape.elementCount(shape), let length = dtype.byteCount(elementCount: count) else {
+            throw FormatError(file: destination, reason: .sizeOverflow(tensor: name))
+        }
+        let shard = try shardFor(length: length)
+        let offset = Manifest.alignUp(shard.length)
+        do throws(FormatError) {
+            try writePadding(to: shard, upTo: offset)
+            var sink = TensorSink(shard: shard.hasher, fd: shard.fd, path: shard.path, expected: length, tensor: name)
+            do {
+                try produce(&sink)
+            } catch let error as FormatError {
+                throw error
+            } catch {
+                throw FormatError(file: destination, reason: .invalidMember("tensor '\(name)'", expected: "readable: \(error)"))
+            }
+            let digest = try sink.finish()
+            shard.length = offset + length
+            names.insert(name)
+            manifest.tensors.append(TensorEntry(
+                name: name, dtype: dtype, shape: shape, shard: shard.index, offset: offset, length: length, digest: digest))
+            manifest.architecture.parameterCount += count
+        } catch {
+            // The shard may now hold a partial tensor: this writer cannot continue.
+            abort()
+            throw error
+        }
+    }
+
+    /// Adds an asset file (e.g. `config.json`, `vocab.txt`) from bytes in memory.
+    /// `path` is relative to the checkpoint's `assets/` folder.
+    public func addAsset(path: String, bytes: [UInt8]) throws(FormatError) {
+        let relative = "assets/" + path
+        try Manifest.validatePath(relative, under: "assets/", file: destination)
+        guard !manifest.assets.contains(where: { $0.path == relative }) else {
+            throw FormatError(file: destination, reason: .duplicatePath(relative))
+        }
+        let full = staging + "/" + relative
+        do throws(IOError) {
+            try FileSystem.makeDirectories(FileSystem.parentDirectory(of: full))
+            let fd = try FileSystem.createExclusive(full)
+            defer { Glibc.close(fd) }
+            try FileSystem.writeAll(fd, bytes, path: full)
+            try FileSystem.sync(fd, path: full)
+        } catch {
+            throw FormatError(file: full, reason: .io(error))
+        }
+        manifest.assets.append(FileEntry(path: relative, length: bytes.count, digest: SHA256.digest(bytes)))
+    }
+
+    /// Adds an asset by copying the file at `source`. Assets are small (configs, vocabularies,
+    /// model cards), so it is read whole; files over 1 GiB are refused as a likely mistake.
+    public func addAsset(path: String, copying source: String) throws(FormatError) {
+        let bytes: [UInt8]?
+        do { bytes = try FileSystem.readFile(source, limit: 1 << 30) } catch { throw FormatError(file: source, reason: .io(error)) }
+        guard let bytes else {
+            throw FormatError(file: source, reason: .invalidMember("asset \(path)", expected: "at most 1 GiB"))
+        }
+        try addAsset(path: path, bytes: bytes)
+    }
+
+    /// Closes the last shard, writes the manifest, flushes everything to disk and renames the
+    /// staging folder to ``destination``. Returns the manifest (its ``Manifest/digest`` is the model digest).
+    @discardableResult
+    public func finish() throws(FormatError) -> Manifest {
+        guard state == .open else { preconditionFailure("CheckpointWriter.finish() called twice") }
+        do {
+            try closeShard()
+            manifest.metadata = metadata
+            manifest.lineage = lineage
+            try manifest.validate(file: destination + "/manifest.json")
+            try FileSystem.writeAtomically(manifest.canonicalBytes, to: staging + "/manifest.json")
+            if FileSystem.kind(of: staging + "/assets") == .directory { try syncTree(staging + "/assets") }
+            try FileSystem.syncDirectory(staging + "/shards")
+            try FileSystem.syncDirectory(staging)
+            try FileSystem.renameNoReplace(staging, to: destination)
+            try FileSystem.syncDirectory(FileSystem.parentDirectory(of: destination))
+        } catch let error as IOError {
+            abort()
+            throw FormatError(file: destination, reason: .io(error))
+        } catch let error as FormatError {
+            abort()
+            throw error
+        } catch {
+            abort()
+            throw FormatError(file: destination, reason: .invalidMember("\(error)", expected: "no error"))
+        }
+        state = .finished
+        return manifest
+    }
+
+    /// Discards everything written so far.
+    public func abort() {
+        if let shard { Glibc.close(shard.fd) }
+        shard = nil
+        try? FileSystem.removeTree(staging)
+        state = .aborted
+    }
+
+    private func syncTree(_ directory: String) throws(IOError) {
+        for name in try FileSystem.listDirectory(directory) where FileSystem.kind(of: directory + "/" + name) == .directory {
+            try syncTree(directory + "/" + name)
+        }
+        try FileSystem.syncDirectory(directory)
+    }
+
+    /// The shard the next tensor of `length` bytes goes to, opening a new one when needed.
+    private func shardFor(length: Int) throws(FormatError) -> OpenShard {
+        if let shard {
+            let (end, overflow) = Manifest.alignUp(shard.length).addingReportingOverflow(length)
+            if overflow || (end > options.maxShardByteCount && shard.length > 0) { try closeShard() }
+        }
+        if let shard { return shard }
+        let index = manifest.shards.count
+        let relative = "shards/" + Self.shardName(index)
+        let path = staging + "/" + relative
+        do {
+            let fd = try FileSystem.createExclusive(path)
+            let opened = OpenShard(index: index, path: path, fd: fd)
+            // Reserve the entry now; length and digest are filled in when the shard closes.
+            manifest.shards.append(FileEntry(path: relative, length: 0, digest: SHA256.digest([])))
+            shard = opened
+            return opened
+        } catch {
+            throw FormatError(file: path, reason: .io(error))
+        }
+    }
+
+    /// `00000.bin`, `00001.bin`, ...
+    static func shardName(_ index: Int) -> String {
+        let digits = String(index)
+        return String(repeating: "0", count: max(0, 5 - digits.count)) + digits + ".bin"
+    }
+
+    private func closeShard() throws(FormatError) {
+        guard let shard else { return }
+        self.shard = nil
+        do {
+            try FileSystem.sync(shard.fd, path: shard.path)
+            try FileSystem.close(shard.fd, path: shard.path)
+        } catch {
+            throw FormatError(file: shard.path, reason: .io(error))
+        }
+        manifest.shards[shard.index].length = shard.length
+        manifest.shards[shard.index].digest = shard.hasher.finalize()
+    }
+
+    private func writePadding(to shard: OpenShard, upTo offset: Int) throws(FormatError) {
+        let count = offset - shard.length
+        guard count > 0 else { return }
+        let zeros = [UInt8](repeating: 0, count: count)
+        shard.hasher.update(zeros)
+        do {
+            try FileSystem.writeAll(shard.fd, zeros, path: shard.path)
+        } catch {
+            throw FormatError(file: shard.path, reason: .io(error))
+        }
+        shard.length = offset
+    }
+}

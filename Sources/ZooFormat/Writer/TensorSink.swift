@@ -1,0 +1,95 @@
+import Dispatch
+
+/// Receives one tensor's bytes for a ``CheckpointWriter``: writes them to the shard and feeds
+/// both the tensor's and the shard's SHA-256, hashing the two on separate cores for large pieces.
+public struct TensorSink {
+    private let shardHasher: SHA256
+    private let tensorHasher = SHA256()
+    private let fd: Int32
+    private let path: String
+    private let expected: Int
+    private let tensor: String
+    private var written = 0
+
+    /// Pieces below this are hashed on the calling thread: handing them to a second core costs more than it saves.
+    private static let parallelThreshold = 256 << 10
+    /// Large pieces are processed in chunks of this size, so both hashers stay in cache-friendly strides.
+    private static let chunkSize = 8 << 20
+
+    init(shard: SHA256, fd: Int32, path: String, expected: Int, tensor: String) {
+        self.shardHasher = shard
+        self.fd = fd
+        self.path = path
+        self.expected = expected
+        self.tensor = tensor
+    }
+
+    /// How many bytes the tensor still needs.
+    public var remaining: Int { expected - written }
+
+    /// Appends `bytes` to the tensor.
+    public mutating func write(_ bytes: UnsafeRawBufferPointer) throws(FormatError) {
+        guard bytes.count <= remaining else {
+            throw FormatError(file: path, offset: nil,
+                              reason: .lengthMismatch(tensor: tensor, expected: expected, declared: written + bytes.count))
+        }
+        var start = 0
+        while start < bytes.count {
+            let chunk = UnsafeRawBufferPointer(rebasing: bytes[start..<min(bytes.count, start + Self.chunkSize)])
+            try process(chunk)
+            start += chunk.count
+        }
+        written += bytes.count
+    }
+
+    /// Appends `bytes` to the tensor.
+    public mutating func write(_ bytes: [UInt8]) throws(FormatError) {
+        var copy = self
+        let result: Result<Void, FormatError> = bytes.withUnsafeBytes { raw in
+            Result { () throws(FormatError) in try copy.write(raw) }
+        }
+        self = copy
+        try result.get()
+    }
+
+    private func process(_ chunk: UnsafeRawBufferPointer) throws(FormatError) {
+        if chunk.count < Self.parallelThreshold {
+            tensorHasher.update(chunk)
+            shardHasher.update(chunk)
+            do { try FileSystem.writeAll(fd, chunk, path: path) } catch { throw FormatError(file: path, reason: .io(error)) }
+            return
+        }
+        // One core hashes the tensor and writes; the other hashes the shard.
+        let failure = FailureBox()
+        let (tensorHasher, shardHasher, fd, path) = (self.tensorHasher, self.shardHasher, self.fd, self.path)
+        let shared = SharedBytes(chunk)
+        DispatchQueue.concurrentPerform(iterations: 2) { part in
+            let chunk = shared.bytes
+            if part == 0 {
+                tensorHasher.update(chunk)
+                do { try FileSystem.writeAll(fd, chunk, path: path) } catch let error as IOError { failure.error = error } catch {}
+            } else {
+                shardHasher.update(chunk)
+            }
+        }
+        if let error = failure.error { throw FormatError(file: path, reason: .io(error)) }
+    }
+
+    func finish() throws(FormatError) -> SHA256Digest {
+        guard written == expected else {
+            throw FormatError(file: path, reason: .lengthMismatch(tensor: tensor, expected: expected, declared: written))
+        }
+        return tensorHasher.finalize()
+    }
+}
+
+/// Carries an error out of a `concurrentPerform` body; each body writes at most once to its own box.
+final class FailureBox: @unchecked Sendable {
+    var error: IOError?
+}
+
+/// Read-only bytes handed to worker threads that finish before the bytes go away.
+struct SharedBytes: @unchecked Sendable {
+    let bytes: UnsafeRawBufferPointer
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs zoo's benchmark (release build), installing whatever is missing first (scripts/setup.sh) and
+# writing the safetensors fixtures (large.safetensors included unless ZOO_LARGE_FIXTURES=0).
+#   scripts/bench.sh [ZOO-BENCH ARGS...]
+# The benchmark gets ZOO_PYTHON and ZOO_TEST_FIXTURES in its environment.
+set -euo pipefail
+
+# shellcheck source=scripts/env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$ZOO_ROOT"
+
+bash scripts/setup.sh
+zoo_run "$ZOO_PYTHON" scripts/make_fixtures.py "$ZOO_TEST_FIXTURES"
+zoo_run swift run -c release zoo-bench "$@"

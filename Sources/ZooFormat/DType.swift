@@ -50,13 +50,19 @@ public enum Shape {
     /// The largest rank a reader accepts (PyTorch allows more, no real checkpoint needs it).
     public static let maxRank = 32
 
-    /// The element count of `shape`, or `nil` when a dimension is negative or the product overflows.
+    /// The largest element count accepted: manifest integers are exact up to 2^53 - 1.
+    public static let maxElementCount = (1 << 53) - 1
+
+    /// The element count of `shape`, or `nil` when a dimension is negative or the product
+    /// exceeds ``maxElementCount``. A zero dimension gives 0 whatever the others are.
     public static func elementCount(_ shape: [Int]) -> Int? {
+        guard shape.allSatisfy({ $0 >= 0 }) else { return nil }
+        if shape.contains(0) { return 0 }
         var count = 1
         for dim in shape {
             guard dim >= 0 else { return nil }
             let (product, overflow) = count.multipliedReportingOverflow(by: dim)
-            guard !overflow else { return nil }
+            guard !overflow, product <= maxElementCount else { return nil }
             count = product
         }
         return count

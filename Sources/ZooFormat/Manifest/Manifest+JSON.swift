@@ -22,6 +22,7 @@ extension Manifest {
 
     /// Decodes a parsed manifest (not yet validated: call ``validate(file:)``).
     public init(json: JSONValue, file: String) throws(FormatError) {
+        try Self.checkNumbers(json, path: "manifest", file: file)
         var top = try Members(json, path: "manifest", file: file)
         let format = try top.string("format")
         guard format == Self.formatName else { throw FormatError(file: file, reason: .notACheckpoint(format: format)) }
@@ -36,8 +37,9 @@ extension Manifest {
         guard byteOrder == "little" else { throw FormatError(file: file, reason: .unsupportedByteOrder(byteOrder)) }
 
         var arch = try Members(try top.value("architecture"), path: "architecture", file: file)
-        let familyText = try arch.string("family")
-        guard let family = ModelFamily(rawValue: familyText) else {
+        let family = ModelFamily(rawValue: try arch.string("family"))
+        // A newer minor version may add families: keep the name, treat it as "other".
+        guard family.isKnown || version.minor > Self.currentVersion.minor else {
             throw FormatError(file: file, reason: .invalidMember("architecture.family",
                 expected: ModelFamily.allCases.map(\.rawValue).joined(separator: ", ")))
         }
@@ -79,14 +81,8 @@ extension Manifest {
             return entries
         }
         let shards = try files("shards", try top.value("shards"))
-        let assets = try files("assets", try top.optional("assets"))
-        var metadata: [String: JSONValue] = [:]
-        if let value = try top.optional("metadata") {
-            guard case let .object(members) = value else {
-                throw FormatError(file: file, reason: .invalidMember("manifest.metadata", expected: "an object"))
-            }
-            metadata = members
-        }
+        let assets = try files("assets", try top.value("assets"))
+        let metadata = try top.object("metadata")
         var lineage: Lineage?
         if let value = try top.optional("lineage"), value != .null {
             var l = try Members(value, path: "lineage", file: file)
@@ -137,6 +133,31 @@ extension Manifest {
             ]) { _, known in known })
         }
         return .object(extraMembers.merging(top) { _, known in known })
+    }
+}
+
+extension Manifest {
+    /// Every number in a manifest must survive the canonical form unchanged: integers within
+    /// +-(2^53-1), and no whole-valued double in [2^53, 1e21), which RFC 8785 would print as an
+    /// integer out of that range (spec section 4.1).
+    static func checkNumbers(_ value: JSONValue, path: String, file: String) throws(FormatError) {
+        switch value {
+        case let .integer(i):
+            guard i >= -maxExactInteger, i <= maxExactInteger else {
+                throw FormatError(file: file, reason: .integerOutOfRange(path))
+            }
+        case let .number(d):
+            let magnitude = abs(d)
+            if d.rounded() == d, magnitude > Double(maxExactInteger), magnitude < 1e21 {
+                throw FormatError(file: file, reason: .integerOutOfRange(path))
+            }
+        case let .array(elements):
+            for (i, element) in elements.enumerated() { try checkNumbers(element, path: "\(path)[\(i)]", file: file) }
+        case let .object(members):
+            for (key, member) in members { try checkNumbers(member, path: "\(path).\(key)", file: file) }
+        case .null, .bool, .string:
+            break
+        }
     }
 }
 
@@ -197,7 +218,8 @@ struct Members {
     }
 
     static func integer(_ value: JSONValue, path: String, file: String, allowNegative: Bool) throws(FormatError) -> Int {
-        guard case let .integer(i) = value else {
+        // A whole-valued double such as 24.0 canonicalises to 24, so it is the same integer.
+        guard let i = value.integerValue else {
             throw FormatError(file: file, reason: .invalidMember(path, expected: "an integer"))
         }
         // Negative dims are reported by shape validation with the tensor's name; other members are counts.

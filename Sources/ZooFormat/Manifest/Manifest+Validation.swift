@@ -16,6 +16,10 @@ extension Manifest {
                 guard paths.insert(entry.path).inserted else { throw fail(.duplicatePath(entry.path)) }
             }
         }
+        // Shard i lives at shards/%05d.bin, so a path can never smuggle in another file's name.
+        for (i, shard) in shards.enumerated() where shard.path != Self.shardPath(i) {
+            throw fail(.invalidPath(shard.path, why: "shard \(i) must be \(Self.shardPath(i))"))
+        }
 
         var names = Set<String>()
         var shardEnds = [Int](repeating: 0, count: shards.count)
@@ -64,6 +68,12 @@ extension Manifest {
         guard architecture.parameterCount == parameters else {
             throw fail(.invalidMember("architecture.parameterCount", expected: "\(parameters), the tensors' element count"))
         }
+    }
+
+    /// The path of shard `index`: `shards/00000.bin`, `shards/00001.bin`, ...
+    public static func shardPath(_ index: Int) -> String {
+        let digits = String(index)
+        return "shards/" + String(repeating: "0", count: max(0, 5 - digits.count)) + digits + ".bin"
     }
 
     /// Rounds `offset` up to the next multiple of ``alignment``.

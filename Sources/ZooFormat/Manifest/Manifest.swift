@@ -63,8 +63,27 @@ public struct Manifest: Sendable, Equatable {
 }
 
 /// Broad model families, for listing and for picking a loader.
-public enum ModelFamily: String, Sendable, CaseIterable {
-    case autoregressive, autoencoding, seq2seq, multimodal, retrieval, other
+///
+/// A struct rather than an enum: a newer minor format version may add families, and a reader
+/// must keep their names intact (the model digest covers them) while treating them as `other`.
+public struct ModelFamily: RawRepresentable, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+
+    public static let autoregressive = ModelFamily(rawValue: "autoregressive")
+    public static let autoencoding = ModelFamily(rawValue: "autoencoding")
+    public static let seq2seq = ModelFamily(rawValue: "seq2seq")
+    public static let multimodal = ModelFamily(rawValue: "multimodal")
+    public static let retrieval = ModelFamily(rawValue: "retrieval")
+    public static let other = ModelFamily(rawValue: "other")
+
+    /// The families of format 1.0.
+    public static let allCases: [ModelFamily] = [.autoregressive, .autoencoding, .seq2seq, .multimodal, .retrieval, .other]
+
+    /// Whether this version of the format defines the family (else a reader treats it as `other`).
+    public var isKnown: Bool { Self.allCases.contains(self) }
+
+    public var description: String { rawValue }
 }
 
 /// What the model is: family, type (e.g. Hugging Face `model_type`), its configuration and size.

@@ -73,8 +73,10 @@ public final class Checkpoint: @unchecked Sendable {
         let manifest = try Manifest(parsing: bytes, file: manifestPath)
         func region(_ entry: FileEntry) throws(FormatError) -> FileRegion {
             let path = directory + "/" + entry.path
-            guard FileSystem.kind(of: path) == .regular else {
-                throw FormatError(file: path, reason: .missingFile(entry.path))
+            switch FileSystem.kind(of: path) {
+            case .regular: break
+            case .missing: throw FormatError(file: path, reason: .missingFile(entry.path))
+            default: throw FormatError(file: path, reason: .invalidPath(entry.path, why: "not a regular file (links are refused)"))
             }
             let size: Int
             do { size = try FileSystem.fileSize(path) } catch { throw FormatError(file: path, reason: .io(error)) }

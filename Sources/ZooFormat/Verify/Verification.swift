@@ -17,7 +17,12 @@ public struct VerificationOptions: OptionSet, Sendable {
 
 /// One thing whose bytes do not match the manifest.
 public struct VerificationFailure: Sendable, Equatable, CustomStringConvertible {
-    public enum Kind: String, Sendable { case shard, asset, tensor }
+    public enum Kind: String, Sendable {
+        case shard, asset, tensor
+        /// Non-zero bytes in the alignment padding between tensors (checked by the deep level):
+        /// bytes no tensor digest covers must carry nothing.
+        case padding
+    }
 
     public var kind: Kind
     /// The tensor name or the shard / asset path.
@@ -31,6 +36,7 @@ public struct VerificationFailure: Sendable, Equatable, CustomStringConvertible 
     public var error: String?
 
     public var description: String {
+        if kind == .padding { return "shard '\(name)' (\(file), byte \(offset)): \(error ?? "non-zero padding")" }
         let found = actual.map { "found \($0)" } ?? (error ?? "unreadable")
         return "\(kind) '\(name)' (\(file), byte \(offset)): expected \(expected), \(found)"
     }
@@ -71,6 +77,7 @@ extension Checkpoint {
         }
         if options.contains(.tensors) {
             items += manifest.tensors.indices.map { Item(kind: .tensor, index: $0, length: manifest.tensors[$0].length) }
+            items += manifest.shards.indices.map { Item(kind: .padding, index: $0, length: 0) }
         }
         let work = items
         let order = work.indices.sorted { items[$0].length > items[$1].length }
@@ -90,6 +97,7 @@ extension Checkpoint {
             case .shard: report.checkedShards += 1
             case .asset: report.checkedAssets += 1
             case .tensor: report.checkedTensors += 1
+            case .padding: break
             }
             report.hashedByteCount += item.length
             if let failure { report.failures.append(failure) }
@@ -101,8 +109,10 @@ extension Checkpoint {
     private func check(_ kind: VerificationFailure.Kind, _ index: Int, progress: (@Sendable (Int) -> Void)?)
         -> VerificationFailure?
     {
+        if kind == .padding { return checkPadding(shard: index) }
         let name: String, expected: SHA256Digest, region: FileRegion, offset: Int
         switch kind {
+        case .padding: return nil
         case .shard:
             (name, expected, region, offset) = (manifest.shards[index].path, manifest.shards[index].digest,
                                                 shardRegions[index], shardRegions[index].offset)
@@ -140,6 +150,30 @@ extension Checkpoint {
         } catch {
             return VerificationFailure(kind: kind, name: name, file: region.path, offset: offset, expected: expected,
                                        actual: nil, error: error.description)
+        }
+    }
+}
+
+extension Checkpoint {
+    /// Finds the first non-zero byte between the tensors of shard `index`.
+    fileprivate func checkPadding(shard index: Int) -> VerificationFailure? {
+        let entry = manifest.shards[index]
+        let region = shardRegions[index]
+        do {
+            let bytes = try shardBytes(index).bytes
+            var end = 0
+            for tensor in manifest.tensors where tensor.shard == index {
+                for position in end..<tensor.offset where bytes[position] != 0 {
+                    return VerificationFailure(kind: .padding, name: entry.path, file: region.path,
+                                               offset: region.offset + position, expected: entry.digest, actual: nil,
+                                               error: "non-zero padding byte at shard byte \(position)")
+                }
+                end = tensor.offset + tensor.length
+            }
+            return nil
+        } catch {
+            return VerificationFailure(kind: .padding, name: entry.path, file: region.path, offset: region.offset,
+                                       expected: entry.digest, actual: nil, error: error.description)
         }
     }
 }

@@ -207,7 +207,7 @@ public final class CheckpointWriter {
         }
         if let shard { return shard }
         let index = manifest.shards.count
-        let relative = "shards/" + Self.shardName(index)
+        let relative = Manifest.shardPath(index)
         let path = staging + "/" + relative
         do {
             let fd = try FileSystem.createExclusive(path)
@@ -219,12 +219,6 @@ public final class CheckpointWriter {
         } catch {
             throw FormatError(file: path, reason: .io(error))
         }
-    }
-
-    /// `00000.bin`, `00001.bin`, ...
-    static func shardName(_ index: Int) -> String {
-        let digits = String(index)
-        return String(repeating: "0", count: max(0, 5 - digits.count)) + digits + ".bin"
     }
 
     private func closeShard() throws(FormatError) {

@@ -37,11 +37,12 @@ public enum DType: String, Sendable, CaseIterable, Hashable, Codable {
         }
     }
 
-    /// The number of bytes `elementCount` elements occupy, or `nil` on overflow.
+    /// The number of bytes `elementCount` elements occupy, or `nil` when it passes 2^53 - 1
+    /// (the largest integer a manifest holds exactly).
     public func byteCount(elementCount: Int) -> Int? {
         guard elementCount >= 0 else { return nil }
         let (bytes, overflow) = elementCount.multipliedReportingOverflow(by: bitWidth / 8)
-        return overflow ? nil : bytes
+        return overflow || bytes > Shape.maxElementCount ? nil : bytes
     }
 }
 

@@ -74,8 +74,10 @@ extension FormatError.Reason: CustomStringConvertible {
         case let .manifestTooLarge(size, limit): "manifest is \(size) bytes, over the \(limit)-byte limit"
         case let .notACheckpoint(format): "\"format\" is \"\(format)\", not \"\(Manifest.formatName)\""
         case let .invalidVersion(text): "format version \"\(text)\" is not MAJOR.MINOR"
-        case let .unsupportedVersion(found, supported):
+        case let .unsupportedVersion(found, supported) where found.major > supported.major:
             "checkpoint format \(found) is newer than the \(supported.major).x this zoo reads; upgrade zoo"
+        case let .unsupportedVersion(found, supported):
+            "checkpoint format \(found) is older than the \(supported.major).x this zoo reads"
         case let .missingMember(path): "missing member \(path)"
         case let .invalidMember(path, expected): "\(path) must be \(expected)"
         case let .integerOutOfRange(path): "\(path) is out of range"

@@ -25,7 +25,7 @@ extension CheckpointArchive {
             try tar.check(archive_read_data_skip(tar.raw), offset: offset)
         }
         do throws(FormatError) {
-            return try Checkpoint(manifest: manifest, location: path, shards: shards.compactMap { $0 },
+            return try Checkpoint(validated: manifest, location: path, shards: shards.compactMap { $0 },
                                   assets: assets.compactMap { $0 })
         } catch {
             throw ArchiveError(file: path, reason: .format(error))
@@ -123,15 +123,18 @@ extension CheckpointArchive {
         // Folders that may appear as directory members (written by ordinary tar tools).
         var folders: Set<String> = []
         for path in declared.keys {
-            var parts = path.split(separator: "/").dropLast()
-            while !parts.isEmpty { folders.insert(parts.joined(separator: "/")); parts = parts.dropLast() }
+            var parts = Array(path.utf8).split(separator: UInt8(ascii: "/")).dropLast()
+            while !parts.isEmpty {
+                folders.insert(String(decoding: Array(parts.joined(separator: [UInt8(ascii: "/")])), as: UTF8.self))
+                parts = parts.dropLast()
+            }
         }
         var seen: Set<String> = ["manifest.json"]
         while try next() {
             guard let current = entry else { break }
             var name = try memberPath(current, archive: path, offset: headerOffset)
             if archive_entry_filetype(current) == ZOO_AE_IFDIR, archive_entry_hardlink(current) == nil {
-                if name.hasSuffix("/") { name.removeLast() }
+                if name.utf8.last == UInt8(ascii: "/") { name = String(decoding: name.utf8.dropLast(), as: UTF8.self) }
                 guard folders.contains(name) else {
                     throw ArchiveError(file: path, offset: headerOffset, reason: .undeclaredMember(name))
                 }
@@ -162,13 +165,12 @@ extension CheckpointArchive {
         guard let raw = archive_entry_pathname(entry) else {
             throw ArchiveError(file: archive, offset: offset, reason: .unsafePath("<unreadable name>"))
         }
-        var path = String(cString: raw)
-        while path.hasPrefix("./") { path.removeFirst(2) }
-        let components = path.split(separator: "/", omittingEmptySubsequences: false)
-        let body = path.hasSuffix("/") ? components.dropLast() : components[...]
-        guard !path.isEmpty, !path.hasPrefix("/"), !path.contains("\\"),
-            body.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." })
-        else { throw ArchiveError(file: archive, offset: offset, reason: .unsafePath(path)) }
+        var bytes = Array(String(cString: raw).utf8)
+        while bytes.starts(with: [0x2e, 0x2f]) { bytes.removeFirst(2) }  // "./"
+        let path = String(decoding: bytes, as: UTF8.self)
+        guard PathComponents.areSafe(bytes), !bytes.contains(UInt8(ascii: "\\")) else {
+            throw ArchiveError(file: archive, offset: offset, reason: .unsafePath(path))
+        }
         return path
     }
 
@@ -243,7 +245,7 @@ extension Checkpoint {
             return
         }
         let archive = try CheckpointArchive.open(path)
-        try self.init(manifest: archive.manifest, location: path, shards: archive.shardRegions,
+        try self.init(validated: archive.manifest, location: path, shards: archive.shardRegions,
                       assets: archive.assetRegions)
     }
 }

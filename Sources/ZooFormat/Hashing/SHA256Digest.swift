@@ -11,16 +11,19 @@ public struct SHA256Digest: Hashable, Comparable, Sendable, CustomStringConverti
 
     /// Parses `sha256:<64 lowercase hex>`; returns `nil` for anything else.
     public init?(parsing text: String) {
-        guard text.hasPrefix(Self.prefix) else { return nil }
-        self.init(hex: String(text.dropFirst(Self.prefix.count)))
+        let utf8 = text.utf8
+        guard utf8.count == 71, text.hasPrefix(Self.prefix) else { return nil }
+        self.init(hex: String(Substring(utf8.dropFirst(7))))
     }
 
     /// Accepts exactly 64 lowercase hex digits.
     public init?(hex: String) {
-        let utf8 = hex.utf8
-        guard utf8.count == 64, utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) })
-        else { return nil }
-        self.hex = hex
+        var text = hex
+        let valid = text.withUTF8 { utf8 in
+            utf8.count == 64 && utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+        }
+        guard valid else { return nil }
+        self.hex = text
     }
 
     init(bytes: some Collection<UInt8>) {

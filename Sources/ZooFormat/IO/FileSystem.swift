@@ -43,6 +43,22 @@ public enum FileSystem {
         }
     }
 
+    /// Writes every byte of `bytes` at file offset `offset` (pwrite: the file position is untouched,
+    /// so two threads may write different ranges of one file at once).
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int, path: String) throws(IOError) {
+        guard var base = bytes.baseAddress else { return }
+        var remaining = bytes.count
+        var position = offset
+        while remaining > 0 {
+            let chunk = min(remaining, 1 << 30)
+            let written = try retrying("pwrite", path: path) { pwrite(fd, base, chunk, off_t(position)) }
+            if written == 0 { throw IOError(call: "pwrite", path: path, errno: EIO) }
+            base += written
+            position += written
+            remaining -= written
+        }
+    }
+
     /// Writes every byte of `bytes`.
     public static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(IOError) {
         let result: Result<Void, IOError> = bytes.withUnsafeBytes { raw in
@@ -101,9 +117,10 @@ public enum FileSystem {
 
     /// Creates a directory and any missing parents.
     public static func makeDirectories(_ path: String) throws(IOError) {
-        var built = path.hasPrefix("/") ? "" : "."
-        for component in path.split(separator: "/") {
-            built += "/" + component
+        // Split on the "/" byte: a Character split misses "/" followed by a combining mark.
+        var built = path.utf8.first == UInt8(ascii: "/") ? "" : "."
+        for component in Array(path.utf8).split(separator: UInt8(ascii: "/")) {
+            built += "/" + String(decoding: component, as: UTF8.self)
             if mkdir(built, 0o755) == -1 {
                 let code = Glibc_errno()
                 if code != EEXIST { throw IOError(call: "mkdir", path: built, errno: code) }
@@ -197,8 +214,25 @@ extension FileSystem {
 
     /// The directory part of `path` (`.` when there is none).
     public static func parentDirectory(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        return slash == path.startIndex ? "/" : String(path[..<slash])
+        var bytes = Array(path.utf8)
+        while bytes.count > 1, bytes.last == UInt8(ascii: "/") { bytes.removeLast() }
+        guard let slash = bytes.lastIndex(of: UInt8(ascii: "/")) else { return "." }
+        return slash == 0 ? "/" : String(decoding: bytes[..<slash], as: UTF8.self)
+    }
+
+    /// The last component of `path`, ignoring trailing slashes.
+    public static func lastComponent(of path: String) -> String {
+        var bytes = Array(path.utf8)
+        while bytes.count > 1, bytes.last == UInt8(ascii: "/") { bytes.removeLast() }
+        guard let slash = bytes.lastIndex(of: UInt8(ascii: "/")) else { return String(decoding: bytes, as: UTF8.self) }
+        return String(decoding: bytes[(slash + 1)...], as: UTF8.self)
+    }
+
+    /// `path` without trailing slashes (`/` stays `/`).
+    public static func trimmingTrailingSlashes(_ path: String) -> String {
+        var bytes = Array(path.utf8)
+        while bytes.count > 1, bytes.last == UInt8(ascii: "/") { bytes.removeLast() }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Reads a whole file of at most `limit` bytes.

@@ -16,6 +16,11 @@ public struct JSONError: Error, Equatable, Sendable, CustomStringConvertible {
     public var offset: Int
     public var reason: Reason
 
+    public init(offset: Int, reason: Reason) {
+        self.offset = offset
+        self.reason = reason
+    }
+
     public var description: String {
         let what: String
         switch reason {
@@ -118,7 +123,8 @@ struct JSONParser {
     private mutating func parseObject(depth: Int) throws(JSONError) -> JSONValue {
         guard depth <= maxDepth else { throw fail(.nestingTooDeep(limit: maxDepth)) }
         index += 1  // {
-        var members: [String: JSONValue] = [:]
+        // Most objects are small records (a tensor entry has 7 members): reserve once, no rehashing.
+        var members = [String: JSONValue](minimumCapacity: 8)
         skipWhitespace()
         if try peek() == UInt8(ascii: "}") { index += 1; return .object(members) }
         while true {
@@ -163,14 +169,20 @@ struct JSONParser {
         index += 1  // opening quote
         let start = index
         // Fast path: no escapes.
+        var nonASCII: UInt8 = 0
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                guard let s = String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-                else { throw JSONError(offset: start, reason: .invalidUTF8) }
+                let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
                 index += 1
+                // ASCII needs no validation; the generic validating initialiser is much slower.
+                if nonASCII & 0x80 == 0 { return String(decoding: raw, as: UTF8.self) }
+                guard let s = String(validating: raw, as: UTF8.self) else {
+                    throw JSONError(offset: start, reason: .invalidUTF8)
+                }
                 return s
             }
+            nonASCII |= byte
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw fail(.controlCharacterInString) }
             index += 1

@@ -26,7 +26,11 @@ extension JSONValue {
             out.append(UInt8(ascii: "]"))
         case let .object(members):
             out.append(UInt8(ascii: "{"))
-            let keys = members.keys.sorted { $0.utf16.lexicographicallyPrecedes($1.utf16) }
+            // UTF-8 byte order equals UTF-16 order unless a name holds a scalar >= U+E000 (lead byte >= 0xEE).
+            let needsUTF16 = members.keys.contains { key in key.utf8.contains { $0 >= 0xEE } }
+            let keys = needsUTF16
+                ? members.keys.sorted { $0.utf16.lexicographicallyPrecedes($1.utf16) }
+                : members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             for (i, key) in keys.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 Self.appendCanonicalString(key, to: &out)
@@ -38,8 +42,19 @@ extension JSONValue {
     }
 
     static func appendCanonicalString(_ s: String, to out: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
         out.append(UInt8(ascii: "\""))
+        var string = s
+        // Fast path: most strings need no escape at all and are appended in one copy.
+        let done = string.withUTF8 { utf8 -> Bool in
+            guard !utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5c }) else { return false }
+            out.append(contentsOf: utf8)
+            return true
+        }
+        if done {
+            out.append(UInt8(ascii: "\""))
+            return
+        }
+        let hex = Array("0123456789abcdef".utf8)
         for byte in s.utf8 {
             switch byte {
             case 0x22: out.append(contentsOf: [0x5c, 0x22])

@@ -83,13 +83,17 @@ extension Manifest {
         let shards = try files("shards", try top.value("shards"))
         let assets = try files("assets", try top.value("assets"))
         let metadata = try top.object("metadata")
+        // Members that are absent stay absent and explicit nulls stay null (as unknown members),
+        // so that re-encoding gives the same bytes and the same digest.
         var lineage: Lineage?
-        if let value = try top.optional("lineage"), value != .null {
+        if let value = top.peek("lineage"), value != .null {
+            _ = try top.value("lineage")
             var l = try Members(value, path: "lineage", file: file)
             var parent: SHA256Digest?
-            if let p = try l.optional("parent"), p != .null { parent = try Members.digest(p, path: "lineage.parent", file: file) }
-            let recipe = try l.optional("recipe")
-            lineage = Lineage(parent: parent, recipe: recipe == .null ? nil : recipe)
+            if let p = l.peek("parent"), p != .null {
+                parent = try Members.digest(try l.value("parent"), path: "lineage.parent", file: file)
+            }
+            lineage = Lineage(parent: parent, recipe: try l.optional("recipe"))
             lineage?.extraMembers = l.remaining
         }
         self.init(name: try top.string("name"), architecture: architecture, tensors: tensors, shards: shards,
@@ -127,10 +131,10 @@ extension Manifest {
             "metadata": .object(metadata),
         ]
         if let lineage {
-            top["lineage"] = .object(lineage.extraMembers.merging([
-                "parent": lineage.parent.map { .string($0.description) } ?? .null,
-                "recipe": lineage.recipe ?? .null,
-            ]) { _, known in known })
+            var members = lineage.extraMembers
+            if let parent = lineage.parent { members["parent"] = .string(parent.description) }
+            if let recipe = lineage.recipe { members["recipe"] = recipe }
+            top["lineage"] = .object(members)
         }
         return .object(extraMembers.merging(top) { _, known in known })
     }
@@ -141,22 +145,33 @@ extension Manifest {
     /// +-(2^53-1), and no whole-valued double in [2^53, 1e21), which RFC 8785 would print as an
     /// integer out of that range (spec section 4.1).
     static func checkNumbers(_ value: JSONValue, path: String, file: String) throws(FormatError) {
+        if let bad = firstInexactNumber(value) {
+            throw FormatError(file: file, reason: .integerOutOfRange(([path] + bad.reversed()).joined()))
+        }
+    }
+
+    /// The path (innermost component first) to the first number that breaks the rule, or nil.
+    /// Paths are only built on failure: this walks every value of every manifest.
+    private static func firstInexactNumber(_ value: JSONValue) -> [String]? {
         switch value {
         case let .integer(i):
-            guard i >= -maxExactInteger, i <= maxExactInteger else {
-                throw FormatError(file: file, reason: .integerOutOfRange(path))
-            }
+            return i >= -maxExactInteger && i <= maxExactInteger ? nil : []
         case let .number(d):
+            guard d.isFinite else { return [] }  // only values built in code can hold NaN or infinity
             let magnitude = abs(d)
-            if d.rounded() == d, magnitude > Double(maxExactInteger), magnitude < 1e21 {
-                throw FormatError(file: file, reason: .integerOutOfRange(path))
-            }
+            return d.rounded() == d && magnitude > Double(maxExactInteger) && magnitude < 1e21 ? [] : nil
         case let .array(elements):
-            for (i, element) in elements.enumerated() { try checkNumbers(element, path: "\(path)[\(i)]", file: file) }
+            for (i, element) in elements.enumerated() {
+                if var path = firstInexactNumber(element) { path.append("[\(i)]"); return path }
+            }
+            return nil
         case let .object(members):
-            for (key, member) in members { try checkNumbers(member, path: "\(path).\(key)", file: file) }
+            for (key, member) in members {
+                if var path = firstInexactNumber(member) { path.append("." + key); return path }
+            }
+            return nil
         case .null, .bool, .string:
-            break
+            return nil
         }
     }
 }
@@ -164,7 +179,10 @@ extension Manifest {
 /// Reads the members of one JSON object, naming the member path in every error; what is left
 /// unread at the end is `remaining` (unknown members from a newer minor version).
 struct Members {
-    private var members: [String: JSONValue]
+    // Read-only: mutating the dictionary would copy it out of the parsed tree (copy-on-write),
+    // which cost more than the rest of decoding. Consumed keys are only counted.
+    private let members: [String: JSONValue]
+    private var consumed: [String] = []
     let path: String
     let file: String
 
@@ -177,17 +195,28 @@ struct Members {
         self.file = file
     }
 
-    var remaining: [String: JSONValue] { members }
+    /// Members not read so far (unknown members from a newer minor version); usually none.
+    var remaining: [String: JSONValue] {
+        guard members.count > consumed.count else { return [:] }
+        return members.filter { !consumed.contains($0.key) }
+    }
 
-    mutating func optional(_ key: String) throws(FormatError) -> JSONValue? { members.removeValue(forKey: key) }
+    /// The member `key` without consuming it.
+    func peek(_ key: String) -> JSONValue? { members[key] }
 
-    mutating func value(_ key: String) throws(FormatError) -> JSONValue {
-        guard let value = members.removeValue(forKey: key) else {
-            throw FormatError(file: file, reason: .missingMember("\(path).\(key)"))
-        }
+    mutating func optional(_ key: String) throws(FormatError) -> JSONValue? {
+        guard let value = members[key] else { return nil }
+        consumed.append(key)
         return value
     }
 
+    mutating func value(_ key: String) throws(FormatError) -> JSONValue {
+        guard let value = members[key] else {
+            throw FormatError(file: file, reason: .missingMember("\(path).\(key)"))
+        }
+        consumed.append(key)
+        return value
+    }
     mutating func string(_ key: String) throws(FormatError) -> String {
         guard case let .string(s) = try value(key) else {
             throw FormatError(file: file, reason: .invalidMember("\(path).\(key)", expected: "a string"))
@@ -210,28 +239,32 @@ struct Members {
     }
 
     mutating func integer(_ key: String) throws(FormatError) -> Int {
-        try Self.integer(try value(key), path: "\(path).\(key)", file: file, allowNegative: false)
+        let path = self.path
+        return try Self.integer(try value(key), path: "\(path).\(key)", file: file, allowNegative: false)
     }
 
     mutating func digest(_ key: String) throws(FormatError) -> SHA256Digest {
-        try Self.digest(try value(key), path: "\(path).\(key)", file: file)
+        let path = self.path
+        return try Self.digest(try value(key), path: "\(path).\(key)", file: file)
     }
 
-    static func integer(_ value: JSONValue, path: String, file: String, allowNegative: Bool) throws(FormatError) -> Int {
+    static func integer(
+        _ value: JSONValue, path: @autoclosure () -> String, file: String, allowNegative: Bool
+    ) throws(FormatError) -> Int {
         // A whole-valued double such as 24.0 canonicalises to 24, so it is the same integer.
         guard let i = value.integerValue else {
-            throw FormatError(file: file, reason: .invalidMember(path, expected: "an integer"))
+            throw FormatError(file: file, reason: .invalidMember(path(), expected: "an integer"))
         }
         // Negative dims are reported by shape validation with the tensor's name; other members are counts.
         guard i >= -maxExactInteger, i <= maxExactInteger, allowNegative || i >= 0 else {
-            throw FormatError(file: file, reason: .integerOutOfRange(path))
+            throw FormatError(file: file, reason: .integerOutOfRange(path()))
         }
         return Int(i)
     }
 
-    static func digest(_ value: JSONValue, path: String, file: String) throws(FormatError) -> SHA256Digest {
+    static func digest(_ value: JSONValue, path: @autoclosure () -> String, file: String) throws(FormatError) -> SHA256Digest {
         guard case let .string(s) = value, let digest = SHA256Digest(parsing: s) else {
-            throw FormatError(file: file, reason: .invalidMember(path, expected: "\"sha256:\" and 64 lowercase hex digits"))
+            throw FormatError(file: file, reason: .invalidMember(path(), expected: "\"sha256:\" and 64 lowercase hex digits"))
         }
         return digest
     }

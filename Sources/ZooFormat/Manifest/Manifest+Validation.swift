@@ -9,6 +9,12 @@ extension Manifest {
     public func validate(file: String) throws(FormatError) {
         func fail(_ reason: FormatError.Reason) -> FormatError { FormatError(file: file, reason: reason) }
 
+        guard !name.isEmpty else { throw fail(.invalidMember("manifest.name", expected: "a non-empty string")) }
+        // Values built in code (config, metadata, recipe) must be writable as canonical JSON.
+        try Self.checkNumbers(.object(architecture.config), path: "architecture.config", file: file)
+        try Self.checkNumbers(.object(metadata), path: "metadata", file: file)
+        if let recipe = lineage?.recipe { try Self.checkNumbers(recipe, path: "lineage.recipe", file: file) }
+
         var paths = Set<String>()
         for (prefix, entries) in [("shards/", shards), ("assets/", assets)] {
             for entry in entries {
@@ -21,9 +27,13 @@ extension Manifest {
             throw fail(.invalidPath(shard.path, why: "shard \(i) must be \(Self.shardPath(i))"))
         }
 
+        for entry in shards + assets where entry.length < 0 || entry.length > Int(maxExactInteger) {
+            throw fail(.integerOutOfRange("length of \(entry.path)"))
+        }
         var names = Set<String>()
         var shardEnds = [Int](repeating: 0, count: shards.count)
         var shardUsed = [Bool](repeating: false, count: shards.count)
+        var lastShard = -1
         var parameters = 0
         for tensor in tensors {
             let name = tensor.name
@@ -37,15 +47,17 @@ extension Manifest {
             guard bytes == tensor.length else {
                 throw fail(.lengthMismatch(tensor: name, expected: bytes, declared: tensor.length))
             }
-            guard tensor.shard < shards.count else {
+            guard tensor.shard >= 0, tensor.shard < shards.count else {
                 throw fail(.shardOutOfRange(tensor: name, shard: tensor.shard, shardCount: shards.count))
             }
             // Tensors come in storage order: a tensor of an earlier shard after a later one is misplaced.
-            if let last = shardUsed.lastIndex(of: true), tensor.shard < last {
-                throw fail(.outOfStorageOrder(tensor: name))
-            }
+            guard tensor.shard >= lastShard else { throw fail(.outOfStorageOrder(tensor: name)) }
+            lastShard = tensor.shard
             let expected = shardUsed[tensor.shard] ? Self.alignUp(shardEnds[tensor.shard]) : 0
             guard tensor.offset == expected else {
+                throw fail(.misplacedTensor(tensor: name, offset: tensor.offset, expected: expected))
+            }
+            guard tensor.offset >= 0, tensor.length >= 0 else {
                 throw fail(.misplacedTensor(tensor: name, offset: tensor.offset, expected: expected))
             }
             let (end, overflow) = tensor.offset.addingReportingOverflow(tensor.length)
@@ -82,12 +94,14 @@ extension Manifest {
     /// Checks that `path` is a safe relative path under `prefix` (`shards/` or `assets/`).
     static func validatePath(_ path: String, under prefix: String, file: String) throws(FormatError) {
         func fail(_ why: String) -> FormatError { FormatError(file: file, reason: .invalidPath(path, why: why)) }
-        guard path.utf8.count <= maxNameByteCount else { throw fail("longer than \(maxNameByteCount) bytes") }
-        guard path.hasPrefix(prefix) else { throw fail("must start with \(prefix)") }
-        guard !path.utf8.contains(0), !path.contains("\\") else { throw fail("contains NUL or a backslash") }
-        let components = path.split(separator: "/", omittingEmptySubsequences: false)
-        guard components.count >= 2,
-            components.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." })
+        // Bytes, not Characters: a combining mark after "/.." would hide ".." from a
+        // grapheme-based check while the file system still sees it.
+        let bytes = Array(path.utf8)
+        guard bytes.count <= maxNameByteCount else { throw fail("longer than \(maxNameByteCount) bytes") }
+        guard bytes.starts(with: prefix.utf8) else { throw fail("must start with \(prefix)") }
+        guard !bytes.contains(0), !bytes.contains(UInt8(ascii: "\\")) else { throw fail("contains NUL or a backslash") }
+        guard bytes.last != UInt8(ascii: "/") else { throw fail("empty, \".\" or \"..\" component") }
+        guard PathComponents.areSafe(bytes), bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).count >= 2
         else { throw fail("empty, \".\" or \"..\" component") }
     }
 }

@@ -152,8 +152,10 @@ public struct FileEntry: Sendable, Equatable {
 
 /// Where a model came from: its parent's model digest and the recipe that made it.
 public struct Lineage: Sendable, Equatable {
+    /// The parent's model digest; `nil` leaves the member out.
     public var parent: SHA256Digest?
-    /// How the model was derived (e.g. a transfer-learning recipe or a conversion).
+    /// How the model was derived (e.g. a transfer-learning recipe or a conversion); `nil`
+    /// leaves the member out, `.null` writes an explicit null.
     public var recipe: JSONValue?
     public var extraMembers: [String: JSONValue] = [:]
 

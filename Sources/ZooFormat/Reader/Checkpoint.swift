@@ -13,8 +13,17 @@ import Foundation
 /// ```
 public final class Checkpoint: @unchecked Sendable {
     public let manifest: Manifest
-    /// The model digest (SHA-256 of the canonical manifest).
-    public let digest: SHA256Digest
+    /// The model digest (SHA-256 of the canonical manifest), computed on first use so that
+    /// opening stays as cheap as parsing.
+    public var digest: SHA256Digest {
+        lock.lock()
+        defer { lock.unlock() }
+        if let cachedDigest { return cachedDigest }
+        let digest = manifest.digest
+        cachedDigest = digest
+        return digest
+    }
+    private var cachedDigest: SHA256Digest?
     /// Where the checkpoint was opened from, for messages.
     public let location: String
     /// Where each shard's bytes are, in manifest order.
@@ -26,11 +35,22 @@ public final class Checkpoint: @unchecked Sendable {
     private let lock = NSLock()
     private var mappings: [String: MappedFile] = [:]
 
-    /// Opens a checkpoint whose manifest is already parsed and validated, with its shard and
-    /// asset bytes at the given regions. Checks that every file exists and is large enough.
-    public init(manifest: Manifest, location: String, shards: [FileRegion], assets: [FileRegion]) throws(FormatError) {
-        precondition(shards.count == manifest.shards.count && assets.count == manifest.assets.count,
-                     "one region per shard and per asset")
+    /// Opens a checkpoint from a manifest and the regions holding its shard and asset bytes
+    /// (one per shard and per asset, in manifest order). Validates the manifest and checks that
+    /// every file exists and is large enough.
+    public convenience init(manifest: Manifest, location: String, shards: [FileRegion], assets: [FileRegion])
+        throws(FormatError)
+    {
+        try manifest.validate(file: location)
+        try self.init(validated: manifest, location: location, shards: shards, assets: assets)
+    }
+
+    /// The designated initialiser, for a manifest already validated (parsing validates).
+    init(validated manifest: Manifest, location: String, shards: [FileRegion], assets: [FileRegion]) throws(FormatError) {
+        guard shards.count == manifest.shards.count, assets.count == manifest.assets.count else {
+            throw FormatError(file: location, reason: .invalidMember(
+                "regions", expected: "one per shard (\(manifest.shards.count)) and per asset (\(manifest.assets.count))"))
+        }
         for (entry, region) in zip(manifest.shards + manifest.assets, shards + assets) {
             guard region.length == entry.length else {
                 throw FormatError(file: region.path, reason: .fileSizeMismatch(
@@ -47,7 +67,6 @@ public final class Checkpoint: @unchecked Sendable {
             }
         }
         self.manifest = manifest
-        self.digest = manifest.digest
         self.location = location
         self.shardRegions = shards
         self.assetRegions = assets
@@ -89,7 +108,7 @@ public final class Checkpoint: @unchecked Sendable {
         for entry in manifest.shards { shards.append(try region(entry)) }
         var assets: [FileRegion] = []
         for entry in manifest.assets { assets.append(try region(entry)) }
-        try self.init(manifest: manifest, location: directory, shards: shards, assets: assets)
+        try self.init(validated: manifest, location: directory, shards: shards, assets: assets)
     }
 
     /// The names of all tensors, in storage order.

@@ -6,7 +6,11 @@
 public struct TensorView: @unchecked Sendable {
     /// The manifest entry: name, dtype, shape, location and digest.
     public let entry: TensorEntry
-    /// The tensor's raw little-endian bytes.
+    /// The tensor's raw little-endian bytes, inside the shard's memory map.
+    ///
+    /// Valid only while this view is alive: the view keeps the mapping, so do not let a
+    /// temporary view go before you are done with the pointer (`Array(checkpoint.tensor(named:
+    /// "w").bytes)` may read an unmapped page). Prefer ``withUnsafeBytes(_:)``.
     public let bytes: UnsafeRawBufferPointer
     private let owner: MappedFile
 
@@ -15,6 +19,14 @@ public struct TensorView: @unchecked Sendable {
         self.bytes = bytes
         self.owner = owner
     }
+
+    /// Calls `body` with the tensor's raw bytes, keeping the mapping alive for the call.
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try withExtendedLifetime(owner) { try body(bytes) }
+    }
+
+    /// The tensor's raw bytes, copied.
+    public var data: [UInt8] { withUnsafeBytes { Array($0) } }
 
     public var name: String { entry.name }
     public var dtype: DType { entry.dtype }
@@ -29,6 +41,7 @@ public struct TensorView: @unchecked Sendable {
         guard T.dtype == entry.dtype else {
             throw FormatError(file: owner.path, reason: .dtypeMismatch(tensor: name, dtype: dtype, requested: "\(T.self)"))
         }
+        defer { withExtendedLifetime(owner) {} }
         let count = bytes.count / MemoryLayout<T>.stride
         if count == 0 { return try body(UnsafeBufferPointer(start: nil, count: 0)) }
         if Int(bitPattern: bytes.baseAddress) % MemoryLayout<T>.alignment == 0 {

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Dispatch
 import Foundation
 
@@ -34,6 +39,19 @@ public struct VerificationFailure: Sendable, Equatable, CustomStringConvertible 
     /// The digest found, or `nil` when the bytes could not be read (then `error` says why).
     public var actual: SHA256Digest?
     public var error: String?
+
+    public init(
+        kind: Kind, name: String, file: String, offset: Int, expected: SHA256Digest, actual: SHA256Digest?,
+        error: String? = nil
+    ) {
+        self.kind = kind
+        self.name = name
+        self.file = file
+        self.offset = offset
+        self.expected = expected
+        self.actual = actual
+        self.error = error
+    }
 
     public var description: String {
         if kind == .padding { return "shard '\(name)' (\(file), byte \(offset)): \(error ?? "non-zero padding")" }
@@ -125,25 +143,16 @@ extension Checkpoint {
             offset = region.offset + t.offset
         }
         do {
-            let mapped = kind == .asset ? try assetBytes(index) : try shardBytes(kind == .shard ? index : manifest.tensors[index].shard)
-            var bytes = mapped.bytes
+            var start = region.offset
+            var length = region.length
             if kind == .tensor {
                 let t = manifest.tensors[index]
-                bytes = UnsafeRawBufferPointer(rebasing: bytes[t.offset..<(t.offset + t.length)])
+                start += t.offset
+                length = t.length
             }
-            let hasher = SHA256()
-            // Hash in slices so progress moves smoothly and readahead keeps ahead of the hasher.
-            let slice = 16 << 20
-            var start = 0
-            while start < bytes.count {
-                let end = min(bytes.count, start + slice)
-                let base = bytes.baseAddress.map { $0 - (mapped.bytes.baseAddress ?? $0) } ?? 0
-                mapped.owner.willNeed((region.offset + base + end)..<(region.offset + base + min(bytes.count, end + slice)))
-                hasher.update(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
-                progress?(end - start)
-                start = end
-            }
-            let actual = hasher.finalize()
+            let actual = try Self.hashFileRange(
+                region.path, from: start, count: length, fileEnd: region.offset + region.length, name: name,
+                progress: progress)
             if actual == expected { return nil }
             return VerificationFailure(kind: kind, name: name, file: region.path, offset: offset, expected: expected,
                                        actual: actual, error: nil)
@@ -152,6 +161,42 @@ extension Checkpoint {
                                        actual: nil, error: error.description)
         }
     }
+
+    /// Hashes `count` bytes of the file at `path` from byte `start` with pread, not the memory
+    /// map: a file truncated behind our back then gives an error instead of a SIGBUS.
+    static func hashFileRange(
+        _ path: String, from start: Int, count: Int, fileEnd: Int, name: String, progress: (@Sendable (Int) -> Void)?
+    ) throws(FormatError) -> SHA256Digest {
+        let fd: Int32
+        do { fd = try FileSystem.openForReading(path) } catch { throw FormatError(file: path, reason: .io(error)) }
+        defer { close(fd) }
+        func shortFile() -> FormatError {
+            FormatError(file: path, reason: .fileSizeMismatch(
+                path: path, declared: fileEnd, actual: (try? FileSystem.fileSize(path)) ?? 0))
+        }
+        #if canImport(Glibc)
+        _ = posix_fadvise(fd, off_t(start), off_t(count), POSIX_FADV_SEQUENTIAL)
+        #endif
+        let hasher = SHA256()
+        let chunk = 4 << 20
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: min(max(count, 1), chunk), alignment: 64)
+        defer { buffer.deallocate() }
+        var done = 0
+        while done < count {
+            let want = min(chunk, count - done)
+            let n: Int
+            do {
+                n = try FileSystem.retrying("pread", path: path) { pread(fd, buffer.baseAddress, want, off_t(start + done)) }
+            } catch {
+                throw FormatError(file: path, reason: .io(error))
+            }
+            guard n > 0 else { throw shortFile() }  // the file ends early
+            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            progress?(n)
+            done += n
+        }
+        return hasher.finalize()
+    }
 }
 
 extension Checkpoint {
@@ -159,21 +204,39 @@ extension Checkpoint {
     fileprivate func checkPadding(shard index: Int) -> VerificationFailure? {
         let entry = manifest.shards[index]
         let region = shardRegions[index]
+        struct ShardEnded: Error {}
         do {
-            let bytes = try shardBytes(index).bytes
+            let fd = try FileSystem.openForReading(region.path)
+            defer { close(fd) }
+            var gap = [UInt8](repeating: 0, count: Manifest.alignment)
             var end = 0
             for tensor in manifest.tensors where tensor.shard == index {
-                for position in end..<tensor.offset where bytes[position] != 0 {
+                defer { end = tensor.offset + tensor.length }
+                guard tensor.offset > end else { continue }
+                let count = tensor.offset - end  // < 64: the layout rule puts tensors at the aligned end
+                let n = try gap.withUnsafeMutableBytes { raw in
+                    Result { () throws(IOError) in
+                        try FileSystem.retrying("pread", path: region.path) {
+                            pread(fd, raw.baseAddress, count, off_t(region.offset + end))
+                        }
+                    }
+                }.get()
+                guard n == count else { throw ShardEnded() }
+                for position in end..<tensor.offset where gap[position - end] != 0 {
                     return VerificationFailure(kind: .padding, name: entry.path, file: region.path,
                                                offset: region.offset + position, expected: entry.digest, actual: nil,
                                                error: "non-zero padding byte at shard byte \(position)")
                 }
-                end = tensor.offset + tensor.length
             }
             return nil
         } catch {
+            let reason: FormatError.Reason = error is ShardEnded
+                ? .fileSizeMismatch(path: region.path, declared: region.offset + region.length,
+                                    actual: (try? FileSystem.fileSize(region.path)) ?? 0)
+                : .io(error as? IOError ?? IOError(call: "pread", path: region.path, errno: EIO))
             return VerificationFailure(kind: .padding, name: entry.path, file: region.path, offset: region.offset,
-                                       expected: entry.digest, actual: nil, error: error.description)
+                                       expected: entry.digest, actual: nil,
+                                       error: FormatError(file: region.path, reason: reason).description)
         }
     }
 }

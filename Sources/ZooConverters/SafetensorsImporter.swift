@@ -1,0 +1,309 @@
+import ZooFormat
+
+/// Imports safetensors models into zoo checkpoint folders: a single `.safetensors` file, or a
+/// Hugging Face model folder (`model.safetensors.index.json` with its shards, or one
+/// `model.safetensors`, plus `config.json`, tokenizer files and model card).
+///
+/// Every input file is validated completely before the first byte is written. Tensors are
+/// streamed from the memory-mapped files into a ``ZooFormat/CheckpointWriter`` (which hashes
+/// them) in data-offset order, shard after shard, so the model is never held twice in memory.
+///
+/// The manifest's metadata records the source: `"source.format": "safetensors"`,
+/// `"safetensors.metadata"` (the files' `__metadata__`, an object of strings; for shards,
+/// their union) and `"safetensors.index.metadata"` (the index's own `metadata` object), so
+/// that ``SafetensorsExporter`` restores them exactly.
+///
+/// ```swift
+/// let manifest = try SafetensorsImporter(name: "bert-tiny").importModel(from: "hf/bert-tiny", to: "out/bert-tiny")
+/// print(manifest.digest, manifest.tensors.count)
+/// ```
+public struct SafetensorsImporter: Sendable {
+    /// The model name; nil takes the file's name without `.safetensors`, or the folder's name.
+    public var name: String?
+    /// The architecture to record; nil reads it from a folder's `config.json` (a lone file,
+    /// or a folder without one, gets family `other`, type `unknown`).
+    public var architecture: Architecture?
+    /// How the checkpoint writer lays out shards.
+    public var writerOptions: WriterOptions
+
+    /// Metadata keys written into the manifest.
+    public enum MetadataKey {
+        /// `"safetensors"`, under ``sourceFormat``.
+        public static let sourceFormat = "source.format"
+        /// The `__metadata__` object of strings.
+        public static let fileMetadata = "safetensors.metadata"
+        /// The `metadata` object of `model.safetensors.index.json`.
+        public static let indexMetadata = "safetensors.index.metadata"
+    }
+
+    /// The index file a sharded Hugging Face folder has.
+    public static let indexFileName = "model.safetensors.index.json"
+    /// The weights file of an unsharded Hugging Face folder.
+    public static let singleFileName = "model.safetensors"
+    /// The largest index file read (300k tensors fit in a few tens of MB).
+    static let maxIndexBytes = 100_000_000
+
+    public init(name: String? = nil, architecture: Architecture? = nil, writerOptions: WriterOptions = .init()) {
+        self.name = name
+        self.architecture = architecture
+        self.writerOptions = writerOptions
+    }
+
+    /// Imports `source`, a `.safetensors` file or a Hugging Face model folder, into a new
+    /// checkpoint folder at `destination` (which must not exist). Returns its manifest.
+    @discardableResult
+    public func importModel(from source: String, to destination: String) throws(SafetensorsError) -> Manifest {
+        switch FileSystem.kind(of: source) {
+        case .directory: return try importFolder(source, to: destination)
+        case .missing: throw SafetensorsError(file: source, reason: .missingFile(source))
+        default: return try importFile(source, to: destination)
+        }
+    }
+
+    /// Imports one `.safetensors` file into a new checkpoint folder at `destination`.
+    @discardableResult
+    public func importFile(_ path: String, to destination: String) throws(SafetensorsError) -> Manifest {
+        let file = try SafetensorsFile(path: path)
+        var base = Self.baseName(path)
+        if base.hasSuffix(".safetensors"), base.count > ".safetensors".count { base.removeLast(".safetensors".count) }
+        var metadata: [String: JSONValue] = [MetadataKey.sourceFormat: "safetensors"]
+        if let fileMetadata = file.metadata { metadata[MetadataKey.fileMetadata] = Self.json(fileMetadata) }
+        return try write(
+            files: [file], assets: [], metadata: metadata, name: name ?? base,
+            architecture: architecture ?? Architecture(family: .other, type: "unknown"), destination: destination)
+    }
+
+    /// Imports a Hugging Face model folder into a new checkpoint folder at `destination`.
+    ///
+    /// Reads `model.safetensors.index.json` when present (every `weight_map` value must name a
+    /// regular file inside the folder; every shard is validated; each tensor must be in exactly
+    /// the shard the index names), else `model.safetensors` (else the folder's only
+    /// `*.safetensors` file). `config.json` gives the architecture; the asset files
+    /// (`config.json`, tokenizer and vocabulary files, `*.model`, `README.md`...) are kept
+    /// byte for byte. Symbolic links are refused.
+    @discardableResult
+    public func importFolder(_ folder: String, to destination: String) throws(SafetensorsError) -> Manifest {
+        let names: [String]
+        do { names = try FileSystem.listDirectory(folder) } catch { throw SafetensorsError(file: folder, reason: .io(error)) }
+        var metadata: [String: JSONValue] = [MetadataKey.sourceFormat: "safetensors"]
+
+        let files: [SafetensorsFile]
+        if let indexName = try Self.indexName(in: names, folder: folder) {
+            let index = try ShardIndex(path: folder + "/" + indexName)
+            if let indexMetadata = index.metadata { metadata[MetadataKey.indexMetadata] = .object(indexMetadata) }
+            files = try index.openShards(in: folder)
+        } else {
+            let weights = try Self.weightsName(in: names, folder: folder)
+            try Self.requireRegularFile(folder + "/" + weights)
+            files = [try SafetensorsFile(path: folder + "/" + weights)]
+        }
+        if let merged = try Self.mergedMetadata(files) { metadata[MetadataKey.fileMetadata] = Self.json(merged) }
+
+        var assets: [(name: String, path: String)] = []
+        for name in names where HuggingFace.isAsset(name) {
+            let path = folder + "/" + name
+            try Self.requireRegularFile(path)
+            assets.append((name, path))
+        }
+        var architecture = self.architecture
+        if architecture == nil, names.contains("config.json") {
+            architecture = HuggingFace.architecture(config: try Self.readConfig(folder + "/config.json"))
+        }
+        return try write(
+            files: files, assets: assets, metadata: metadata, name: name ?? Self.baseName(folder),
+            architecture: architecture ?? Architecture(family: .other, type: "unknown"), destination: destination)
+    }
+
+    // MARK: Writing
+
+    private func write(
+        files: [SafetensorsFile], assets: [(name: String, path: String)], metadata: [String: JSONValue],
+        name: String, architecture: Architecture, destination: String
+    ) throws(SafetensorsError) -> Manifest {
+        let writer: CheckpointWriter
+        do {
+            writer = try CheckpointWriter(
+                destination: destination, name: name, architecture: architecture, options: writerOptions)
+        } catch {
+            throw SafetensorsError(file: destination, reason: .checkpoint(error))
+        }
+        do throws(FormatError) {
+            for file in files {
+                for tensor in file.tensors {
+                    file.willNeed(tensor)
+                    try writer.addTensor(name: tensor.name, dtype: tensor.dtype, shape: tensor.shape, bytes: tensor.bytes)
+                }
+            }
+            for asset in assets { try writer.addAsset(path: asset.name, copying: asset.path) }
+            writer.metadata = metadata
+            return try writer.finish()
+        } catch {
+            writer.abort()
+            throw SafetensorsError(file: destination, reason: .checkpoint(error))
+        }
+    }
+
+    // MARK: Folder rules
+
+    /// The index to read: `model.safetensors.index.json`, else the folder's only
+    /// `*.safetensors.index.json`; nil when there is none.
+    private static func indexName(in names: [String], folder: String) throws(SafetensorsError) -> String? {
+        if names.contains(indexFileName) { return indexFileName }
+        let indexes = names.filter { $0.hasSuffix(".safetensors.index.json") }
+        guard indexes.count <= 1 else { throw SafetensorsError(file: folder, reason: .ambiguousModelFiles(indexes)) }
+        return indexes.first
+    }
+
+    /// The weights file of an unsharded folder: `model.safetensors`, else the only `*.safetensors`.
+    private static func weightsName(in names: [String], folder: String) throws(SafetensorsError) -> String {
+        if names.contains(singleFileName) { return singleFileName }
+        let candidates = names.filter { $0.hasSuffix(".safetensors") }
+        guard let only = candidates.first else { throw SafetensorsError(file: folder, reason: .noModelFile) }
+        guard candidates.count == 1 else { throw SafetensorsError(file: folder, reason: .ambiguousModelFiles(candidates)) }
+        return only
+    }
+
+    static func requireRegularFile(_ path: String) throws(SafetensorsError) {
+        switch FileSystem.kind(of: path) {
+        case .regular: return
+        case .missing: throw SafetensorsError(file: path, reason: .missingFile(path))
+        default: throw SafetensorsError(file: path, reason: .notRegularFile(path))
+        }
+    }
+
+    /// `config.json` as a JSON object.
+    private static func readConfig(_ path: String) throws(SafetensorsError) -> [String: JSONValue] {
+        let bytes: [UInt8]?
+        do { bytes = try FileSystem.readFile(path, limit: HuggingFace.maxConfigBytes) } catch {
+            throw SafetensorsError(file: path, reason: .io(error))
+        }
+        guard let bytes else {
+            throw SafetensorsError(file: path, reason: .invalidConfig(why: "larger than \(HuggingFace.maxConfigBytes) bytes"))
+        }
+        let json: JSONValue
+        do { json = try JSONValue(parsing: bytes) } catch {
+            throw SafetensorsError(file: path, offset: error.offset, reason: .invalidConfig(why: error.description))
+        }
+        guard case let .object(config) = json else {
+            throw SafetensorsError(file: path, reason: .invalidConfig(why: "not a JSON object"))
+        }
+        return config
+    }
+
+    /// The union of the files' `__metadata__` (nil when none has any); a key with two values is an error.
+    private static func mergedMetadata(_ files: [SafetensorsFile]) throws(SafetensorsError) -> [String: String]? {
+        var merged: [String: String]?
+        for file in files {
+            guard let metadata = file.metadata else { continue }
+            var union = merged ?? [:]
+            for (key, value) in metadata {
+                if let existing = union[key], existing != value {
+                    throw SafetensorsError(file: file.path, reason: .metadataConflict(key: key, shard: baseName(file.path)))
+                }
+                union[key] = value
+            }
+            merged = union
+        }
+        return merged
+    }
+
+    static func json(_ strings: [String: String]) -> JSONValue {
+        .object(strings.mapValues { .string($0) })
+    }
+
+    static func baseName(_ path: String) -> String {
+        path.split(separator: "/").last.map(String.init) ?? path
+    }
+}
+
+/// A validated `model.safetensors.index.json`: `{"metadata": {...}, "weight_map": {tensor: shard file}}`.
+struct ShardIndex {
+    let path: String
+    /// The index's own `metadata` object (e.g. `{"total_size": N}`), if it has one.
+    let metadata: [String: JSONValue]?
+    /// Tensor name -> shard file name.
+    let weightMap: [String: String]
+    /// The shard file names, sorted.
+    let shards: [String]
+
+    init(path: String) throws(SafetensorsError) {
+        self.path = path
+        try SafetensorsImporter.requireRegularFile(path)
+        let bytes: [UInt8]?
+        do { bytes = try FileSystem.readFile(path, limit: SafetensorsImporter.maxIndexBytes) } catch {
+            throw SafetensorsError(file: path, reason: .io(error))
+        }
+        guard let bytes else {
+            throw SafetensorsError(file: path, reason: .invalidIndex(
+                why: "larger than \(SafetensorsImporter.maxIndexBytes) bytes"))
+        }
+        let json: JSONValue
+        do { json = try JSONValue(parsing: bytes) } catch {
+            throw SafetensorsError(file: path, offset: error.offset, reason: .invalidJSON(error))
+        }
+        guard case let .object(top) = json else {
+            throw SafetensorsError(file: path, reason: .invalidIndex(why: "not a JSON object"))
+        }
+        guard case let .object(map)? = top["weight_map"] else {
+            throw SafetensorsError(file: path, reason: .invalidIndex(why: "no \"weight_map\" object"))
+        }
+        switch top["metadata"] {
+        case nil, .null?: metadata = nil
+        case let .object(members)?: metadata = members
+        default: throw SafetensorsError(file: path, reason: .invalidIndex(why: "\"metadata\" is not an object"))
+        }
+        var weightMap: [String: String] = [:]
+        var shards = Set<String>()
+        // In name order, so that an index with several problems always reports the same one.
+        for tensor in map.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+            guard case let .string(shard)? = map[tensor] else {
+                throw SafetensorsError(file: path, reason: .invalidIndex(why: "weight_map[\"\(tensor)\"] is not a file name"))
+            }
+            guard HuggingFace.isSafeRelativePath(shard) else {
+                throw SafetensorsError(file: path, reason: .shardPathOutsideFolder(shard))
+            }
+            weightMap[tensor] = shard
+            shards.insert(shard)
+        }
+        self.weightMap = weightMap
+        self.shards = shards.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    /// Opens and validates every shard, and checks that each tensor is in exactly the shard
+    /// the index names. Returns the shards in name order.
+    func openShards(in folder: String) throws(SafetensorsError) -> [SafetensorsFile] {
+        var files: [SafetensorsFile] = []
+        var holder: [String: String] = [:]  // tensor -> shard that holds it
+        for shard in shards {
+            let shardPath = folder + "/" + shard
+            // Every folder on the way must be a real folder: a linked one could lead outside.
+            var prefix = folder
+            for component in shard.split(separator: "/").dropLast() {
+                prefix += "/" + component
+                guard FileSystem.kind(of: prefix) == .directory else {
+                    throw SafetensorsError(file: path, reason: .shardPathOutsideFolder(shard))
+                }
+            }
+            try SafetensorsImporter.requireRegularFile(shardPath)
+            let file = try SafetensorsFile(path: shardPath)
+            for tensor in file.tensors {
+                if let first = holder[tensor.name] {
+                    throw SafetensorsError(file: shardPath, reason: .duplicateTensor(
+                        tensor: tensor.name, first: first, second: shard))
+                }
+                guard weightMap[tensor.name] == shard else {
+                    throw SafetensorsError(file: shardPath, reason: .tensorNotInIndex(tensor: tensor.name, shard: shard))
+                }
+                holder[tensor.name] = shard
+            }
+            files.append(file)
+        }
+        if holder.count != weightMap.count,
+            let missing = weightMap.keys.filter({ holder[$0] == nil }).min(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }),
+            let shard = weightMap[missing]
+        {
+            throw SafetensorsError(file: path, reason: .indexedTensorMissing(tensor: missing, shard: shard))
+        }
+        return files
+    }
+}

@@ -1,0 +1,100 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ZooFormat
+
+extension Store {
+    /// The end of every import, under the store lock: links each prepared blob into `blobs/`
+    /// (keeping one already there), prepares any blob that vanished since ``prepare(_:staging:progress:)``
+    /// saw it (a concurrent removal), fsyncs, then writes the ref. On failure, the blobs this
+    /// call linked are removed again, so the store is as before.
+    func commit(_ blobs: inout [PlannedBlob], digest: SHA256Digest, target: StoreRefTarget?, staging: String)
+        throws(StoreError)
+    {
+        try withLock { () throws(StoreError) in
+            var linked: [String] = []
+            do throws(StoreError) {
+                for index in blobs.indices {
+                    let destination = blobPath(blobs[index].digest)
+                    if blobs[index].ready == nil {
+                        if FileSystem.kind(of: destination) == .regular { continue }
+                        try blobs[index].prepare(in: staging, progress: nil)
+                    }
+                    guard let ready = blobs[index].ready else { continue }
+                    do throws(IOError) {
+                        try Syscalls.link(ready, to: destination)
+                        linked.append(destination)
+                    } catch where error.errno == EEXIST {
+                        continue  // the store has it already; the staged copy goes with tmp/
+                    } catch {
+                        throw StoreError(.io(error))
+                    }
+                }
+                if !linked.isEmpty {
+                    do throws(IOError) { try FileSystem.syncDirectory(blobDirectory) } catch { throw StoreError(.io(error)) }
+                }
+                if let target { try writeRef(target, digest: digest, staging: staging) }
+            } catch {
+                for path in linked { try? Syscalls.unlinkIfPresent(path) }
+                throw error
+            }
+        }
+    }
+
+    /// Writes `refs/<name>/<tag>` atomically (temp file in `tmp/`, fsync, rename, fsync of the
+    /// directory), replacing an older ref of the same name and tag. Call with the lock held.
+    func writeRef(_ target: StoreRefTarget, digest: SHA256Digest, staging: String) throws(StoreError) {
+        try checkRefPathIsFree(target)
+        let path = refPath(name: target.name, tag: target.tag)
+        let directory = FileSystem.parentDirectory(of: path)
+        let temp = staging + "/" + FileSystem.uniqueName("ref")
+        do throws(IOError) {
+            try FileSystem.makeDirectories(directory)
+            let fd = try FileSystem.createExclusive(temp)
+            do {
+                try FileSystem.writeAll(fd, Array((digest.description + "\n").utf8), path: temp)
+                try FileSystem.sync(fd, path: temp)
+                try FileSystem.close(fd, path: temp)
+            } catch {
+                close(fd)
+                throw error
+            }
+            try FileSystem.rename(temp, to: path)
+            // Flush the new entry and every directory on the way, which may be new.
+            var current = directory
+            while current.count >= refDirectory.count {
+                try FileSystem.syncDirectory(current)
+                if current == refDirectory { break }
+                current = FileSystem.parentDirectory(of: current)
+            }
+        } catch {
+            try? Syscalls.unlinkIfPresent(temp)
+            throw StoreError(.io(error))
+        }
+    }
+
+    /// Refs live at `refs/<name>/<tag>`, so a name component may not be another model's tag
+    /// file (`a:b` blocks `a/b:latest`) and a tag may not be another model's name directory.
+    private func checkRefPathIsFree(_ target: StoreRefTarget) throws(StoreError) {
+        let wanted = "\(target.name):\(target.tag)"
+        var path = refDirectory
+        var name = ""
+        for component in target.name.split(separator: "/") {
+            path += "/" + component
+            switch FileSystem.kind(of: path) {
+            case .missing: return
+            case .directory: break
+            default:
+                throw StoreError(.nameConflict(wanted, with: name.isEmpty ? path : "\(name):\(component)"))
+            }
+            name = name.isEmpty ? String(component) : name + "/" + component
+        }
+        let refFile = path + "/" + target.tag
+        switch FileSystem.kind(of: refFile) {
+        case .missing, .regular: return
+        default: throw StoreError(.nameConflict(wanted, with: "\(target.name)/\(target.tag)"))
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import ZooFormat
+
+extension Store {
+    /// Copies a checkpoint into the store and tags it, returning the model digest.
+    ///
+    /// Each blob missing from the store is streamed from the checkpoint's memory map into a
+    /// file in `tmp/` while it is hashed; a hash that differs from the manifest fails the whole
+    /// import. The files are fsynced, moved into `blobs/` under the store lock (a blob already
+    /// there is kept), and the ref is written last. On any failure nothing this import staged
+    /// is left behind: no ref, no new blob, nothing in `tmp/`.
+    ///
+    /// - Parameters:
+    ///   - name: the `NAME:TAG` to store it under; `nil` takes the manifest's name, sanitised
+    ///     (see ``defaultName(for:)``), with tag `latest`.
+    ///   - progress: called with the number of bytes just copied or found already stored.
+    /// - Throws: ``StoreError``: an invalid name, a digest mismatch naming the shard or asset
+    ///   and the file it was read from, a name collision, or an I/O error.
+    @discardableResult
+    public func importCheckpoint(
+        _ checkpoint: Checkpoint, name: ModelReference? = nil, progress: (@Sendable (Int) -> Void)? = nil
+    ) throws(StoreError) -> SHA256Digest {
+        let target = try Self.refTarget(name, manifest: checkpoint.manifest)
+        let staging = try makeStagingDirectory(prefix: "import")
+        defer { try? FileSystem.removeTree(staging) }
+        var blobs = PlannedBlob.plan(manifest: checkpoint.manifest, manifestBytes: checkpoint.manifest.canonicalBytes) {
+            isShard, index in isShard ? .shard(checkpoint, index: index) : .asset(checkpoint, index: index)
+        }
+        try prepare(&blobs, staging: staging, progress: progress)
+        try commit(&blobs, digest: checkpoint.digest, target: target, staging: staging)
+        return checkpoint.digest
+    }
+
+    /// The name a model is stored under when none is given: its manifest name sanitised
+    /// (lowercase, other characters folded into `-`), or `model` when nothing is left.
+    public static func defaultName(for manifest: Manifest) -> String {
+        ModelReference.sanitizedName(manifest.name) ?? "model"
+    }
+
+    /// The `(name, tag)` a ref will be written at.
+    static func refTarget(_ reference: ModelReference?, manifest: Manifest) throws(StoreError) -> StoreRefTarget {
+        guard let reference else { return StoreRefTarget(name: defaultName(for: manifest), tag: ModelReference.defaultTag) }
+        guard let (name, tag) = reference.nameAndTag else {
+            throw StoreError(.invalidName(reference.description, why: "a digest cannot name a model; give NAME[:TAG]"))
+        }
+        return StoreRefTarget(name: name, tag: tag)
+    }
+
+    /// Makes every blob that is not in the store yet ready to be linked (copied or sealed,
+    /// and verified). Blobs already stored are skipped: they were verified when written.
+    func prepare(_ blobs: inout [PlannedBlob], staging: String, progress: (@Sendable (Int) -> Void)?) throws(StoreError) {
+        for index in blobs.indices {
+            if FileSystem.kind(of: blobPath(blobs[index].digest)) == .regular {
+                progress?(blobs[index].length)
+                continue
+            }
+            try blobs[index].prepare(in: staging, progress: progress)
+        }
+    }
+}
+
+/// Where a ref goes: `refs/<name>/<tag>`.
+struct StoreRefTarget {
+    let name: String
+    let tag: String
+}

@@ -1,0 +1,79 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ZooFormat
+
+/// What ``Store/remove(_:)`` did.
+public struct RemovalReport: Sendable, Equatable {
+    /// The refs removed.
+    public var removedRefs: [StoreRef]
+    /// The blobs deleted because no remaining ref needs them.
+    public var deletedBlobs: [SHA256Digest]
+    /// The bytes those blobs held.
+    public var freedByteCount: Int
+}
+
+extension Store {
+    /// Removes a model's ref and deletes the blobs no other ref needs, under the store lock.
+    ///
+    /// `NAME:TAG` removes that tag only; a digest or digest prefix removes every tag of that
+    /// model. Refs are removed first (each atomically), then the blobs, so a crash in between
+    /// leaves only unreachable blobs for a garbage collection.
+    ///
+    /// - Throws: ``StoreError/Reason/noSuchModel(_:)``; a corrupt manifest of another model
+    ///   stops the removal before anything changes (what it needs would be unknown).
+    @discardableResult
+    public func remove(_ reference: ModelReference) throws(StoreError) -> RemovalReport {
+        guard FileSystem.kind(of: refDirectory) == .directory else {
+            throw StoreError(.noSuchModel(reference.description))
+        }
+        return try withLock { () throws(StoreError) -> RemovalReport in
+            let digest = try resolve(reference)
+            let doomed: [StoreRef]
+            if case let .tagged(name, tag) = reference {
+                doomed = [StoreRef(name: name, tag: tag, digest: digest)]
+            } else if case let .digestPrefix(prefix, true) = reference,
+                (try? readRef(at: refPath(name: prefix, tag: ModelReference.defaultTag))) != nil
+            {
+                doomed = [StoreRef(name: prefix, tag: ModelReference.defaultTag, digest: digest)]
+            } else {
+                doomed = try refs(pointingTo: digest)
+            }
+            let stillNeeded = try reachableBlobs(excluding: Set(doomed))
+            // The removed model's blobs; if its manifest is unreadable, only the manifest blob is known.
+            let candidates = (try? blobs(ofModel: digest)) ?? [digest]
+
+            for ref in doomed { try removeRefFile(ref) }
+
+            var report = RemovalReport(removedRefs: doomed, deletedBlobs: [], freedByteCount: 0)
+            for blob in candidates.sorted() where !stillNeeded.contains(blob) {
+                let path = blobPath(blob)
+                let size = (try? FileSystem.fileSize(path)) ?? 0
+                do throws(IOError) { try Syscalls.unlinkIfPresent(path) } catch { throw StoreError(.io(error)) }
+                report.deletedBlobs.append(blob)
+                report.freedByteCount += size
+            }
+            if !report.deletedBlobs.isEmpty {
+                do throws(IOError) { try FileSystem.syncDirectory(blobDirectory) } catch { throw StoreError(.io(error)) }
+            }
+            return report
+        }
+    }
+
+    /// Unlinks a ref file, fsyncs its directory and removes directories left empty.
+    private func removeRefFile(_ ref: StoreRef) throws(StoreError) {
+        let path = refPath(name: ref.name, tag: ref.tag)
+        do {
+            try Syscalls.unlinkIfPresent(path)
+            var directory = FileSystem.parentDirectory(of: path)
+            while directory.count > refDirectory.count, Syscalls.removeDirectoryIfEmpty(directory) {
+                directory = FileSystem.parentDirectory(of: directory)
+            }
+            try FileSystem.syncDirectory(directory)
+        } catch {
+            throw StoreError(.io(error))
+        }
+    }
+}

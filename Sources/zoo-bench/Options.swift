@@ -1,0 +1,63 @@
+/// The command line of `zoo-bench`, parsed by hand (the target has no argument-parser dependency).
+struct Options {
+    /// Size of the generated model in MiB.
+    var sizeMiB = 1024
+    /// Timed runs per measurement; the report shows the median.
+    var runs = 3
+    /// Where to make the scratch folder (a fresh `zoo-bench.XXXXXX` inside it, removed at exit).
+    var directory: String?
+    /// Print the results as JSON on stdout (the table then goes to stderr).
+    var json = false
+    /// Time zoo only.
+    var skipPython = false
+    /// Allow `echo 1 > /proc/sys/vm/drop_caches` for the cold-cache rows (root only; it empties the
+    /// page cache of the whole machine).
+    var dropCaches = true
+
+    /// The size of the small model used to show that opening does not depend on model size.
+    static let smallModelMiB = 10
+
+    static let usage = """
+        usage: zoo-bench [--size-mib N] [--runs N] [--dir PATH] [--json] [--skip-python] [--no-drop-caches]
+          --size-mib N       model size to generate, MiB (default 1024, at least 16)
+          --runs N           timed runs per figure; the median is reported (default 3)
+          --dir PATH         make the scratch folder inside PATH (default $TMPDIR or /tmp); removed at exit
+          --json             also print the results as JSON on stdout (the table goes to stderr)
+          --skip-python      do not time the Python safetensors package
+          --no-drop-caches   never drop the page cache (no cold-cache rows)
+        environment: ZOO_PYTHON  python with safetensors + numpy (scripts/setup.sh makes one)
+        """
+
+    /// `true` when `--help` was asked for.
+    var help = false
+
+    init(arguments: [String]) throws(BenchError) {
+        var rest = arguments[...]
+        func value(for flag: String) throws(BenchError) -> String {
+            guard let next = rest.popFirst() else { throw .usage("\(flag) needs a value") }
+            return next
+        }
+        func count(for flag: String, minimum: Int) throws(BenchError) -> Int {
+            let text = try value(for: flag)
+            guard let number = Int(text), number >= minimum else {
+                throw .usage("\(flag) must be an integer >= \(minimum) (got '\(text)')")
+            }
+            return number
+        }
+        while let argument = rest.popFirst() {
+            switch argument {
+            case "--size-mib": sizeMiB = try count(for: argument, minimum: 16)
+            case "--runs": runs = try count(for: argument, minimum: 1)
+            case "--dir": directory = try value(for: argument)
+            case "--json": json = true
+            case "--skip-python": skipPython = true
+            case "--no-drop-caches": dropCaches = false
+            case "-h", "--help": help = true
+            default: throw .usage("unknown argument '\(argument)'")
+            }
+        }
+        guard sizeMiB <= 1 << 20 else { throw .usage("--size-mib must be at most \(1 << 20)") }
+    }
+
+    var targetBytes: Int { sizeMiB << 20 }
+}

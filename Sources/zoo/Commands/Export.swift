@@ -1,0 +1,120 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ArgumentParser
+import ZooFormat
+import ZooStore
+
+extension Zoo {
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a stored model to a file or folder.",
+            discussion: """
+                The format defaults from the output name: .zoo, .zoo.zst or .safetensors; otherwise zoo \
+                (safetensors when --max-shard-size is given). safetensors with --max-shard-size writes a \
+                sharded Hugging Face folder (model-00001-of-0000N.safetensors + model.safetensors.index.json). \
+                The output appears atomically; an existing one is kept unless --force is given.
+                """)
+
+        enum Format: String, ExpressibleByArgument, CaseIterable {
+            case zoo
+            case zooZst = "zoo.zst"
+            case safetensors
+        }
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: ArgumentHelp("The model: NAME[:TAG], a digest or a digest prefix.", valueName: "ref"),
+                  transform: { try ModelReference(parsing: $0) })
+        var reference: ModelReference
+
+        @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Where to write it.", valueName: "path"))
+        var output: String
+
+        @Option(help: "The output format (default: from the output's extension, else zoo).")
+        var format: Format?
+
+        @Option(help: ArgumentHelp(
+            "With safetensors: split into shards of at most SIZE bytes (e.g. 500MB, 2GiB, 1000000).",
+            valueName: "size"))
+        var maxShardSize: ByteSize?
+
+        @Flag(help: "Replace an existing output.")
+        var force = false
+
+        /// The format to write: `--format`, else from the output name.
+        var resolvedFormat: Format {
+            if let format { return format }
+            if output.hasSuffix(".zoo.zst") { return .zooZst }
+            if output.hasSuffix(".zoo") { return .zoo }
+            if output.hasSuffix(".safetensors") { return .safetensors }
+            return maxShardSize == nil ? .zoo : .safetensors
+        }
+
+        func validate() throws {
+            if maxShardSize != nil, resolvedFormat != .safetensors {
+                throw ValidationError("--max-shard-size applies to the safetensors format only (the format is \(resolvedFormat.rawValue)).")
+            }
+            guard !output.isEmpty, !output.hasSuffix("/") else {
+                throw ValidationError("-o needs a file or folder path (got \"\(output)\").")
+            }
+        }
+
+        func run() throws {
+            let format = resolvedFormat
+            guard force || FileSystem.kind(of: output) == .missing else { throw InputError.outputExists(output) }
+            let checkpoint = try global.openStore.checkpoint(for: reference)
+
+            // Everything is written inside a private folder beside the output, then renamed into place.
+            let parent = FileSystem.parentDirectory(of: output)
+            let base = output.split(separator: "/").last.map(String.init) ?? "export"
+            guard FileSystem.kind(of: parent) == .directory else { throw InputError.notFound(parent) }
+            let work = parent + "/" + FileSystem.uniqueName(".\(base).zoo-export")
+            try FileSystem.makeDirectories(work)
+            defer { try? FileSystem.removeTree(work) }
+            let temp = work + "/" + base
+
+            let manifest = checkpoint.manifest
+            let bar = ProgressBar(label: "exporting", total: format == .zooZst ? nil : manifest.totalByteCount)
+            let watch = bar.watch(work)
+            do {
+                defer {
+                    watch.stop()
+                    bar.finish()
+                }
+                switch format {
+                case .zoo: try CheckpointArchive.write(checkpoint, to: temp, compression: .none)
+                case .zooZst: try CheckpointArchive.write(checkpoint, to: temp, compression: .zstd)
+                case .safetensors:
+                    try Converters.exportSafetensors(checkpoint, to: temp, maxShardSize: maxShardSize?.bytes)
+                }
+            }
+            try Self.moveIntoPlace(temp, output, replacing: force)
+            print(output)
+        }
+
+        /// Renames the finished output into place: never over an existing path unless
+        /// `replacing`; a replaced folder is swapped out first and removed afterwards.
+        static func moveIntoPlace(_ temp: String, _ output: String, replacing: Bool) throws {
+            let parent = FileSystem.parentDirectory(of: output)
+            if replacing, FileSystem.kind(of: output) == .directory {
+                let old = parent + "/" + FileSystem.uniqueName(".zoo-export.old")
+                try FileSystem.rename(output, to: old)
+                try FileSystem.rename(temp, to: output)
+                try? FileSystem.removeTree(old)
+            } else if replacing, FileSystem.kind(of: temp) != .directory {
+                try FileSystem.rename(temp, to: output)
+            } else {
+                do throws(IOError) {
+                    try FileSystem.renameNoReplace(temp, to: output)
+                } catch {
+                    if error.errno == EEXIST || error.errno == ENOTEMPTY { throw InputError.outputExists(output) }
+                    throw error
+                }
+            }
+            try FileSystem.syncDirectory(parent)
+        }
+    }
+}

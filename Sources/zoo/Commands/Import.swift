@@ -1,0 +1,106 @@
+import ArgumentParser
+import ZooFormat
+import ZooStore
+
+extension Zoo {
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import a model into the store and print its digest.",
+            discussion: """
+                PATH is recognised by its content: a .safetensors file, a Hugging Face model folder \
+                (model.safetensors or model.safetensors.index.json), a .zoo archive (plain or zstd) or a \
+                checkpoint folder (manifest.json). The default name is the model's name from its manifest, \
+                else the file name, lowercased with other characters folded into "-".
+                """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: ArgumentHelp("The file or folder to import.", valueName: "path"))
+        var path: String
+
+        @Option(help: ArgumentHelp("Store it as NAME[:TAG] (tag \"latest\" by default).", valueName: "name[:tag]"),
+                transform: { try ModelReference(parsing: $0) })
+        var name: ModelReference?
+
+        func validate() throws {
+            if let name, name.nameAndTag == nil {
+                throw ValidationError("--name takes NAME[:TAG], not a digest (got \(name)).")
+            }
+        }
+
+        func run() throws {
+            let store = global.openStore
+            let digest: SHA256Digest
+            switch try InputKind.detect(path) {
+            case .checkpointFolder:
+                digest = try importOpened(try Checkpoint(directory: path), into: store)
+            case .archive(.none):
+                digest = try importOpened(try CheckpointArchive.open(path), into: store)
+            case .archive(.zstd):
+                let staging = try store.makeStagingDirectory(prefix: "extract")
+                defer { try? FileSystem.removeTree(staging) }
+                let manifest = try watching(staging, label: "extracting", total: nil) {
+                    try CheckpointArchive.extract(path, to: staging + "/checkpoint")
+                }
+                digest = try importStaged(staging + "/checkpoint", manifest: manifest, into: store)
+            case .safetensorsFile, .huggingFaceFolder:
+                let staging = try store.makeStagingDirectory(prefix: "convert")
+                defer { try? FileSystem.removeTree(staging) }
+                let manifest = try watching(staging, label: "converting", total: Self.safetensorsByteCount(path)) {
+                    try Converters.importSafetensors(from: path, to: staging + "/checkpoint")
+                }
+                digest = try importStaged(staging + "/checkpoint", manifest: manifest, into: store)
+            }
+            print(digest)
+        }
+
+        private func importOpened(_ checkpoint: Checkpoint, into store: Store) throws -> SHA256Digest {
+            let bar = ProgressBar(label: "importing",
+                                  total: checkpoint.manifest.totalByteCount + checkpoint.manifest.canonicalBytes.count)
+            defer { bar.finish() }
+            return try store.importCheckpoint(checkpoint, name: try target(for: checkpoint.manifest), progress: bar.callback)
+        }
+
+        /// A folder the converter or the archive extractor just wrote, hashing as it went: its
+        /// files are renamed into the store, which takes no time worth a progress bar.
+        private func importStaged(_ directory: String, manifest: Manifest, into store: Store) throws -> SHA256Digest {
+            try store.importStaged(directory: directory, name: try target(for: manifest), options: .trustDigests)
+        }
+
+        /// Runs `body` (a library call without a progress hook) with a bar fed by the bytes
+        /// appearing under `directory`.
+        private func watching<T>(_ directory: String, label: String, total: Int?, _ body: () throws -> T) rethrows -> T {
+            let bar = ProgressBar(label: label, total: total)
+            let watch = bar.watch(directory)
+            defer {
+                watch.stop()
+                bar.finish()
+            }
+            return try body()
+        }
+
+        /// The bytes of the `.safetensors` file, or of every `.safetensors` file in the folder.
+        static func safetensorsByteCount(_ path: String) -> Int? {
+            guard FileSystem.kind(of: path) == .directory else { return try? FileSystem.fileSize(path) }
+            let names = (try? FileSystem.listDirectory(path)) ?? []
+            return names.filter { $0.hasSuffix(".safetensors") }.reduce(0) { $0 + ((try? FileSystem.fileSize(path + "/" + $1)) ?? 0) }
+        }
+
+        /// `--name`, else the manifest's name sanitised, else the file's base name sanitised.
+        private func target(for manifest: Manifest) throws -> ModelReference {
+            if let name { return name }
+            let candidates = [manifest.name, Self.baseName(of: path)]
+            let chosen = candidates.lazy.compactMap(ModelReference.sanitizedName).first ?? "model"
+            return try ModelReference(name: chosen)
+        }
+
+        /// `bert.zoo.zst` -> `bert`; `models/bert-tiny/` -> `bert-tiny`.
+        static func baseName(of path: String) -> String {
+            var base = path.split(separator: "/").last.map(String.init) ?? path
+            for suffix in [".zst", ".zoo", ".safetensors", ".json"] where base.hasSuffix(suffix) && base.count > suffix.count {
+                base.removeLast(suffix.count)
+            }
+            return base
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import ZooFormat
+import ZooStore
+
+extension Zoo {
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List the models in the store.", aliases: ["ls"])
+
+        @OptionGroup var global: GlobalOptions
+
+        @Flag(help: "Print a JSON array of objects instead of a table.")
+        var json = false
+
+        func run() throws {
+            let entries = try global.openStore.list()
+            if json {
+                JSONOutput.print(.array(entries.map(Self.json)))
+                return
+            }
+            var rows = [["NAME", "TAG", "DIGEST", "SIZE", "ARCHITECTURE"]]
+            for entry in entries {
+                let architecture: String = if let type = entry.type, let family = entry.family {
+                    "\(type) (\(family.rawValue))"
+                } else {
+                    "unreadable: \(entry.problem ?? "?")"
+                }
+                rows.append([entry.name, entry.tag, String(entry.digest.hex.prefix(12)),
+                             Formatting.bytes(entry.byteCount), architecture])
+            }
+            print(Formatting.table(rows))
+        }
+
+        static func json(_ entry: StoreEntry) -> JSONValue {
+            .object([
+                "name": .string(entry.name), "tag": .string(entry.tag), "digest": .string(entry.digest.description),
+                "size": .int(entry.byteCount), "family": .optionalString(entry.family?.rawValue),
+                "type": .optionalString(entry.type), "parameterCount": entry.parameterCount.map { .int($0) } ?? .null,
+                "problem": .optionalString(entry.problem),
+            ])
+        }
+    }
+}

@@ -1,0 +1,44 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ArgumentParser
+
+/// The entry point: parses with swift-argument-parser, but exits 2 (not its 64) on usage
+/// errors, and prints library errors as one `Error: ...` line with status 1.
+@main
+enum ZooMain {
+    /// Usage errors (unknown option, missing argument, failed validation) exit with this.
+    static let usageExitCode: Int32 = 2
+
+    static func main() {
+        var command: ParsableCommand
+        do {
+            command = try Zoo.parseAsRoot()
+        } catch {
+            fail(with: error)
+        }
+        do {
+            try command.run()
+        } catch {
+            fail(with: error)
+        }
+        exit(0)
+    }
+
+    private static func fail(with error: Error) -> Never {
+        let code = Zoo.exitCode(for: error)
+        if code == .validationFailure {
+            Terminal.writeError(Zoo.fullMessage(for: error))
+            exit(usageExitCode)
+        }
+        if error is ExitCode || error is CleanExit || code != .failure {
+            Zoo.exit(withError: error)
+        }
+        // A library error: its description names the file, tensor and offset. One line.
+        let text = String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " ")
+        Terminal.writeError("Error: " + text)
+        exit(1)
+    }
+}

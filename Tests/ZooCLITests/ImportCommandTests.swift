@@ -1,0 +1,159 @@
+import Foundation
+import XCTest
+import ZooFormat
+
+final class ImportCommandTests: CLITestCase {
+    func testImport_BertTinyFolder_PrintsDigestAndNamesItAfterManifest() throws {
+        let result = try run(["import", try Fixtures.bertTiny()])
+        XCTAssertTrue(result.stdout.hasPrefix("sha256:"))
+        XCTAssertEqual(result.stderr, "", "no progress bar when stderr is not a terminal")
+        let list = try run(["list"])
+        XCTAssertTrue(list.stdout.contains("bert-tiny   latest   \(result.stdout.dropFirst(7).prefix(12))"), list.stdout)
+    }
+
+    func testImport_SameModelTwice_SameDigest() throws {
+        let first = try importBertTiny()
+        let second = try importBertTiny(["--name", "other:v2"])
+        XCTAssertEqual(first, second)
+        let names = try json(try run(["list", "--json"]).stdout).arrayValue?.compactMap { $0["name"]?.stringValue }
+        XCTAssertEqual(names, ["bert-tiny", "other"])
+    }
+
+    func testImport_SingleSafetensorsFile_DetectedByContent() throws {
+        // No extension: detection looks at the 8-byte length and the '{' after it.
+        try FileManager.default.copyItem(atPath: try Fixtures.bertTiny() + "/model.safetensors",
+                                         toPath: scratch + "/weights.bin")
+        let digest = try run(["import", scratch + "/weights.bin"]).stdout
+        XCTAssertTrue(digest.hasPrefix("sha256:"))
+        let show = try json(try run(["show", "weights.bin", "--json"]).stdout)
+        XCTAssertEqual(show["name"]?.stringValue, "weights.bin")
+        XCTAssertEqual(show["refs"], .array(["weights.bin:latest"]))
+    }
+
+    func testImport_CheckpointFolder_KeepsItsDigest() throws {
+        let manifest = try Fixtures.writeCheckpoint(at: scratch + "/cp", name: "My Tiny GPT")
+        let result = try run(["import", scratch + "/cp"])
+        XCTAssertEqual(result.stdout, manifest.digest.description + "\n")
+        XCTAssertEqual(try run(["list", "--json"]).stdout.contains("\"name\": \"my-tiny-gpt\""), true)
+    }
+
+    func testImport_ZooArchives_PlainAndZstd() throws {
+        let manifest = try Fixtures.writeCheckpoint(at: scratch + "/cp")
+        try run(["import", scratch + "/cp", "--name", "src"])
+        try run(["export", "src", "-o", scratch + "/a.zoo"])
+        try run(["export", "src", "-o", scratch + "/a.zoo.zst"])
+        try run(["rm", "src"])
+        // Renamed: detection is by content, not extension.
+        try FileManager.default.moveItem(atPath: scratch + "/a.zoo.zst", toPath: scratch + "/compressed")
+        XCTAssertEqual(try run(["import", scratch + "/a.zoo", "--name", "plain"]).stdout, manifest.digest.description + "\n")
+        XCTAssertEqual(try run(["import", scratch + "/compressed", "--name", "zst"]).stdout,
+                       manifest.digest.description + "\n")
+        XCTAssertEqual(try FileSystem.listDirectory(storeRoot + "/tmp"), [], "the extraction folder is gone")
+        try run(["verify", "zst", "--deep"])
+    }
+
+    func testImport_StoreOption_OverridesZooHome() throws {
+        try Fixtures.writeCheckpoint(at: scratch + "/cp")
+        try run(["import", scratch + "/cp", "--store", scratch + "/elsewhere"])
+        XCTAssertEqual(FileSystem.kind(of: storeRoot), .missing)
+        XCTAssertTrue(try run(["list", "--store", scratch + "/elsewhere"]).stdout.contains("tiny"))
+    }
+
+    // MARK: Bad inputs leave the store unchanged
+
+    func testImport_TruncatedSafetensors_Exit1NamingFileStoreUnchanged() throws {
+        _ = try importBertTiny()
+        let before = Fixtures.listing(storeRoot)
+        let bytes = try XCTUnwrap(FileManager.default.contents(atPath: try Fixtures.bertTiny() + "/model.safetensors"))
+        let truncated = scratch + "/truncated.safetensors"
+        try bytes.prefix(bytes.count - 100).write(to: URL(fileURLWithPath: truncated))
+        let result = try run(["import", truncated], expect: 1)
+        assertErrorLine(result, contains: [truncated])
+        XCTAssertEqual(result.stdout, "")
+        XCTAssertEqual(Fixtures.listing(storeRoot), before)
+    }
+
+    func testImport_ArchiveWithDotDotMember_Exit1StoreUnchanged() throws {
+        _ = try importBertTiny()
+        let before = Fixtures.listing(storeRoot)
+        let manifest = try Fixtures.writeCheckpoint(at: scratch + "/cp")
+        let shard = try XCTUnwrap(FileSystem.readFile(scratch + "/cp/shards/00000.bin", limit: 1 << 20))
+        let archive = Fixtures.tar([
+            ("manifest.json", manifest.canonicalBytes, UInt8(ascii: "0")),
+            ("../escape.bin", shard, UInt8(ascii: "0")),
+        ])
+        try Data(archive).write(to: URL(fileURLWithPath: scratch + "/evil.zoo"))
+        let result = try run(["import", scratch + "/evil.zoo"], expect: 1)
+        assertErrorLine(result, contains: [scratch + "/evil.zoo", "../escape.bin"])
+        XCTAssertEqual(Fixtures.listing(storeRoot), before)
+        XCTAssertEqual(FileSystem.kind(of: scratch + "/escape.bin"), .missing)
+        XCTAssertEqual(FileSystem.kind(of: storeRoot + "/escape.bin"), .missing)
+    }
+
+    func testImport_ZstdArchiveWithDotDotMember_Exit1StoreUnchanged() throws {
+        _ = try importBertTiny()
+        let before = Fixtures.listing(storeRoot)
+        let manifest = try Fixtures.writeCheckpoint(at: scratch + "/cp")
+        let shard = try XCTUnwrap(FileSystem.readFile(scratch + "/cp/shards/00000.bin", limit: 1 << 20))
+        let archive = Fixtures.tar([
+            ("manifest.json", manifest.canonicalBytes, UInt8(ascii: "0")),
+            ("shards/../../../escape.bin", shard, UInt8(ascii: "0")),
+        ])
+        try Data(archive).write(to: URL(fileURLWithPath: scratch + "/evil.tar"))
+        let zstd = Process()
+        zstd.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        zstd.arguments = ["zstd", "-q", scratch + "/evil.tar", "-o", scratch + "/evil.zoo.zst"]
+        try zstd.run()
+        zstd.waitUntilExit()
+        XCTAssertEqual(zstd.terminationStatus, 0, "the zstd tool is needed to build this input")
+        let result = try run(["import", scratch + "/evil.zoo.zst"], expect: 1)
+        assertErrorLine(result, contains: [scratch + "/evil.zoo.zst", "escape.bin"])
+        XCTAssertEqual(Fixtures.listing(storeRoot), before)
+        XCTAssertEqual(FileSystem.kind(of: storeRoot + "/escape.bin"), .missing)
+    }
+
+    func testImport_ArchiveWithSymlinkMember_Exit1StoreUnchanged() throws {
+        _ = try importBertTiny()
+        let before = Fixtures.listing(storeRoot)
+        let manifest = try Fixtures.writeCheckpoint(at: scratch + "/cp")
+        let archive = Fixtures.tar([
+            ("manifest.json", manifest.canonicalBytes, UInt8(ascii: "0")),
+            ("shards/00000.bin", [], UInt8(ascii: "2")),
+        ])
+        try Data(archive).write(to: URL(fileURLWithPath: scratch + "/link.zoo"))
+        let result = try run(["import", scratch + "/link.zoo"], expect: 1)
+        assertErrorLine(result, contains: [scratch + "/link.zoo", "shards/00000.bin"])
+        XCTAssertEqual(Fixtures.listing(storeRoot), before)
+    }
+
+    func testImport_CorruptShardInCheckpointFolder_Exit1NamingShardStoreUnchanged() throws {
+        _ = try importBertTiny()
+        let before = Fixtures.listing(storeRoot)
+        try Fixtures.writeCheckpoint(at: scratch + "/cp")
+        try Fixtures.flipByte(in: scratch + "/cp/shards/00000.bin", at: 10)
+        let result = try run(["import", scratch + "/cp"], expect: 1)
+        assertErrorLine(result, contains: ["shards/00000.bin", scratch + "/cp/shards/00000.bin", "byte 0"])
+        XCTAssertEqual(Fixtures.listing(storeRoot), before)
+    }
+
+    func testImport_UnrecognisedFile_Exit1() throws {
+        try Data("hello".utf8).write(to: URL(fileURLWithPath: scratch + "/notes.txt"))
+        let result = try run(["import", scratch + "/notes.txt"], expect: 1)
+        assertErrorLine(result, contains: [scratch + "/notes.txt", "not a .safetensors file"])
+        XCTAssertEqual(FileSystem.kind(of: storeRoot + "/refs"), .missing, "nothing was created")
+    }
+
+    func testImport_MissingPath_Exit1() throws {
+        let result = try run(["import", scratch + "/nope"], expect: 1)
+        XCTAssertEqual(result.stderr, "Error: \(scratch)/nope: no such file or directory\n")
+    }
+
+    func testImport_InvalidName_Exit2() throws {
+        try Fixtures.writeCheckpoint(at: scratch + "/cp")
+        let result = try run(["import", scratch + "/cp", "--name", "Bad Name"], expect: 2)
+        XCTAssertTrue(result.stderr.contains("invalid model name \"Bad Name\""), result.stderr)
+        let digestName = try run(["import", scratch + "/cp", "--name", "sha256:abcd"], expect: 2)
+        XCTAssertTrue(digestName.stderr.contains("--name takes NAME[:TAG], not a digest"), digestName.stderr)
+        XCTAssertEqual(FileSystem.kind(of: storeRoot), .missing)
+    }
+}

@@ -1,0 +1,27 @@
+import Foundation
+import XCTest
+import ZooFormat
+
+final class ListCommandTests: CLITestCase {
+    func testList_EmptyStore_HeaderOnly() throws {
+        XCTAssertEqual(try run(["list"]).stdout, "NAME   TAG   DIGEST   SIZE   ARCHITECTURE\n")
+        XCTAssertEqual(try run(["list", "--json"]).stdout, "[]\n")
+    }
+
+    func testList_Table_ShowsNameTagShortDigestSizeArchitecture() throws {
+        let digest = try importBertTiny(["--name", "bert-tiny:v1"])
+        let lines = try run(["list"]).stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 2)
+        XCTAssertEqual(lines[0], "NAME        TAG   DIGEST         SIZE       ARCHITECTURE")
+        XCTAssertEqual(lines[1], "bert-tiny   v1    \(digest.dropFirst(7).prefix(12))   822.9 kB   bert (autoencoding)")
+    }
+
+    func testList_JSON_ParsesWithEveryField() throws {
+        let digest = try importBertTiny()
+        let entries = try XCTUnwrap(try json(try run(["list", "--json"]).stdout).arrayValue)
+        XCTAssertEqual(entries, [[
+            "name": "bert-tiny", "tag": "latest", "digest": .string(digest), "size": 822_853,
+            "family": "autoencoding", "type": "bert", "parameterCount": 201_282, "problem": nil,
+        ]])
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+import XCTest
+import ZooFormat
+
+final class RemoveCommandTests: CLITestCase {
+    func testRm_OnlyModel_RemovesRefAndBlobs() throws {
+        let digest = try importBertTiny()
+        let result = try run(["rm", "bert-tiny"])
+        XCTAssertEqual(result.stdout, "Untagged: bert-tiny:latest (\(digest))\nDeleted 6 blobs (822.9 kB)\n")
+        XCTAssertEqual(try run(["list", "--json"]).stdout, "[]\n")
+        XCTAssertEqual(try FileSystem.listDirectory(storeRoot + "/blobs/sha256"), [])
+    }
+
+    func testRm_OneOfTwoTags_KeepsBlobs() throws {
+        _ = try importBertTiny()
+        _ = try importBertTiny(["--name", "copy:v1"])
+        XCTAssertTrue(try run(["rm", "copy:v1"]).stdout.hasSuffix("Deleted 0 blobs (0 B)\n"))
+        try run(["verify", "bert-tiny"])
+    }
+
+    func testRm_Unknown_Exit1StoreUnchanged() throws {
+        _ = try importBertTiny()
+        let before = Fixtures.listing(storeRoot)
+        let result = try run(["rm", "bert-tiny:v2"], expect: 1)
+        XCTAssertEqual(result.stderr, "Error: no model bert-tiny:v2 in the store\n")
+        XCTAssertEqual(Fixtures.listing(storeRoot), before)
+    }
+
+    func testRm_ShortPrefix_Exit2() throws {
+        let result = try run(["rm", "sha256:ab"], expect: 2)
+        XCTAssertTrue(result.stderr.contains("a digest prefix needs at least 4 hex digits"), result.stderr)
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import XCTest
+
+final class UsageTests: CLITestCase {
+    func testHelp_Root_Exit0ListsSubcommands() throws {
+        let result = try run(["--help"])
+        for command in ["import", "export", "list", "show", "verify", "rm"] {
+            XCTAssertTrue(result.stdout.contains("\n  \(command) ") || result.stdout.contains("\n  \(command), "),
+                          "\(command) missing from:\n\(result.stdout)")
+        }
+        XCTAssertEqual(result.stderr, "")
+    }
+
+    func testHelp_Subcommand_Exit0() throws {
+        let result = try run(["export", "--help"])
+        XCTAssertTrue(result.stdout.contains("USAGE: zoo export [--store <path>] <ref> --output <path>"), result.stdout)
+    }
+
+    func testUsage_UnknownSubcommand_Exit2() throws {
+        let result = try run(["frobnicate"], expect: 2)
+        XCTAssertTrue(result.stderr.hasPrefix("Error: Unexpected argument 'frobnicate'"), result.stderr)
+        XCTAssertEqual(result.stdout, "")
+    }
+
+    func testUsage_UnknownOption_Exit2() throws {
+        let result = try run(["list", "--colour"], expect: 2)
+        XCTAssertTrue(result.stderr.contains("Unknown option '--colour'"), result.stderr)
+    }
+
+    func testUsage_MissingArgument_Exit2() throws {
+        let result = try run(["export", "bert-tiny"], expect: 2)
+        XCTAssertTrue(result.stderr.contains("Missing expected argument '--output <path>'"), result.stderr)
+    }
+
+    func testUsage_NoArguments_PrintsHelpExit0() throws {
+        let result = try run([])
+        XCTAssertTrue(result.stdout.contains("USAGE: zoo <subcommand>"), result.stdout)
+    }
+
+    func testUsage_BadFormatValue_Exit2() throws {
+        let result = try run(["export", "x", "-o", "y", "--format", "gguf"], expect: 2)
+        XCTAssertTrue(result.stderr.contains("gguf"), result.stderr)
+    }
+}

@@ -44,6 +44,7 @@ public enum Safetensors {
         case .f64: 19
         case .i64: 20
         case .u64: 21
+        case .q8_0: 22  // not a safetensors dtype: refused on read and on export
         }
     }
 }
@@ -294,7 +295,9 @@ enum SafetensorsHeader {
             throw fail(.unexpectedField(tensor: name, field: extra))
         }
         guard case let .string(code)? = fields["dtype"] else { throw fail(.invalidDTypeValue(tensor: name)) }
-        guard let dtype = DType(rawValue: code) else { throw fail(.unknownDType(tensor: name, dtype: code)) }
+        guard let dtype = DType(rawValue: code), !dtype.isQuantized else {
+            throw fail(.unknownDType(tensor: name, dtype: code))
+        }
         guard let shape = nonNegativeIntegers(fields["shape"]), shape.count <= Shape.maxRank else {
             throw fail(.invalidShape(tensor: name))
         }

@@ -143,7 +143,7 @@ extension SafetensorsError.Reason: CustomStringConvertible {
         case let .invalidDTypeValue(tensor): "tensor '\(tensor)': dtype is not a string"
         case let .unknownDType(tensor, dtype):
             "tensor '\(tensor)': dtype \"\(dtype)\" is not supported (zoo reads "
-                + DType.allCases.map(\.rawValue).joined(separator: " ") + ")"
+                + DType.scalarCases.map(\.rawValue).joined(separator: " ") + ")"
         case let .invalidShape(tensor):
             "tensor '\(tensor)': shape must be an array of at most \(Shape.maxRank) non-negative integers"
         case let .invalidDataOffsets(tensor):

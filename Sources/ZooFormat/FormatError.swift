@@ -28,6 +28,8 @@ public struct FormatError: Error, Equatable, Sendable, CustomStringConvertible {
         case invalidShape(tensor: String, shape: [Int])
         /// Element count times dtype width overflows.
         case sizeOverflow(tensor: String)
+        /// A block-quantised tensor whose last dimension is not a multiple of the block size.
+        case blockMisfit(tensor: String, dtype: DType, shape: [Int])
         case lengthMismatch(tensor: String, expected: Int, declared: Int)
         case shardOutOfRange(tensor: String, shard: Int, shardCount: Int)
         /// A tensor of an earlier shard listed after one of a later shard.
@@ -86,6 +88,8 @@ extension FormatError.Reason: CustomStringConvertible {
         case let .duplicateTensor(name): "tensor '\(name)' appears twice"
         case let .invalidShape(tensor, shape): "tensor '\(tensor)': invalid shape \(shape)"
         case let .sizeOverflow(tensor): "tensor '\(tensor)': element count times dtype width overflows"
+        case let .blockMisfit(tensor, dtype, shape):
+            "tensor '\(tensor)': \(dtype.rawValue) needs a last dimension that is a multiple of \(dtype.blockSize), shape is \(shape)"
         case let .lengthMismatch(tensor, expected, declared):
             "tensor '\(tensor)': length \(declared) does not match dtype x shape = \(expected) bytes"
         case let .shardOutOfRange(tensor, shard, count):

@@ -133,7 +133,7 @@ final class GoldenVectorTests: XCTestCase {
 
     func testGolden_Mixed_TypedValuesAndUnicodeSurvive() throws {
         let checkpoint = try Checkpoint(directory: golden + "/mixed")
-        XCTAssertEqual(Set(checkpoint.manifest.tensors.map(\.dtype)), Set(DType.allCases))
+        XCTAssertEqual(Set(checkpoint.manifest.tensors.map(\.dtype)), Set(DType.scalarCases))
         XCTAssertEqual(try checkpoint.tensor(named: "scalar").shape, [])
         XCTAssertEqual(try checkpoint.tensor(named: "empty2d").entry.offset, 576)
         XCTAssertEqual(checkpoint.manifest.shards[1].length, 576)

@@ -436,17 +436,33 @@ final class ManifestTests: XCTestCase {
     // MARK: Tensor rules
 
     func testValidate_UnknownDType_NamesTensorAndDType() {
-        assertRejected(setting(["tensors", 0, "dtype"], "Q8_0", in: tinyJSON), .unknownDType(tensor: "w", dtype: "Q8_0"))
+        assertRejected(setting(["tensors", 0, "dtype"], "Q4_K", in: tinyJSON), .unknownDType(tensor: "w", dtype: "Q4_K"))
         assertRejected(setting(["tensors", 1, "dtype"], "f32", in: tinyJSON), .unknownDType(tensor: "b", dtype: "f32"))
     }
 
     func testValidate_EveryDType_HasItsWidth() {
         let widths: [DType: Int] = [.f64: 8, .f32: 4, .f16: 2, .bf16: 2, .f8E4M3: 1, .f8E5M2: 1, .i64: 8, .i32: 4,
                                     .i16: 2, .i8: 1, .u64: 8, .u32: 4, .u16: 2, .u8: 1, .bool: 1]
-        XCTAssertEqual(Set(DType.allCases), Set(widths.keys))
-        for dtype in DType.allCases { XCTAssertEqual(dtype.byteCount(elementCount: 3), 3 * (widths[dtype] ?? 0)) }
-        XCTAssertEqual(DType.allCases.map(\.rawValue).sorted(),
+        XCTAssertEqual(Set(DType.scalarCases), Set(widths.keys))
+        for dtype in DType.scalarCases { XCTAssertEqual(dtype.byteCount(elementCount: 3), 3 * (widths[dtype] ?? 0)) }
+        XCTAssertEqual(DType.scalarCases.map(\.rawValue).sorted(),
                        ["BF16", "BOOL", "F16", "F32", "F64", "F8_E4M3", "F8_E5M2", "I16", "I32", "I64", "I8", "U16", "U32", "U64", "U8"])
+    }
+
+    func testQ8_0_SizesAreWholeBlocksAlongTheLastDimension() {
+        XCTAssertEqual(DType.q8_0.byteCount(elementCount: 64), 68, "two blocks of 32 elements, 34 bytes each")
+        XCTAssertNil(DType.q8_0.byteCount(elementCount: 33), "not a whole number of blocks")
+        XCTAssertTrue(DType.q8_0.fits(shape: [3, 64]))
+        XCTAssertFalse(DType.q8_0.fits(shape: [64, 3]), "blocks run along the last dimension")
+        XCTAssertFalse(DType.q8_0.fits(shape: []), "a scalar is never a whole block")
+        XCTAssertFalse(DType.scalarCases.contains(.q8_0))
+    }
+
+    func testValidate_Q8_0WithLastDimensionNotAMultipleOf32_IsBlockMisfit() {
+        var m = tiny
+        m.tensors[0].dtype = .q8_0
+        m.tensors[0].shape = [32, 3]
+        assertInvalid(m, .blockMisfit(tensor: "w", dtype: .q8_0, shape: [32, 3]))
     }
 
     func testValidate_NegativeDim_IsInvalidShape() {

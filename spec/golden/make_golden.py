@@ -754,9 +754,9 @@ def bad_cases():
     yield ("negative-dim", "shape", "tensor linear.weight has shape [2, -3]", *case(negative_dim))
 
     def unknown_dtype(m, f):
-        m["tensors"][0]["dtype"] = "Q8_0"  # 24 bytes would not even be a whole block
+        m["tensors"][0]["dtype"] = "Q4_K"  # a GGML block type zoo does not define
     yield ("unknown-dtype", "dtype",
-           "tensor linear.weight has dtype \"Q8_0\", not a dtype of format 1.0", *case(unknown_dtype))
+           "tensor linear.weight has dtype \"Q4_K\", not a dtype of format 1.0", *case(unknown_dtype))
 
     def duplicate(m, f):
         m["tensors"][1]["name"] = "linear.weight"

@@ -42,6 +42,9 @@ extension Manifest {
             guard tensor.shape.count <= Shape.maxRank, tensor.shape.allSatisfy({ $0 >= 0 }) else {
                 throw fail(.invalidShape(tensor: name, shape: tensor.shape))
             }
+            guard tensor.dtype.fits(shape: tensor.shape) else {
+                throw fail(.blockMisfit(tensor: name, dtype: tensor.dtype, shape: tensor.shape))
+            }
             guard let count = Shape.elementCount(tensor.shape), let bytes = tensor.dtype.byteCount(elementCount: count)
             else { throw fail(.sizeOverflow(tensor: name)) }
             guard bytes == tensor.length else {

@@ -97,6 +97,9 @@ public final class CheckpointWriter {
         guard shape.count <= Shape.maxRank, shape.allSatisfy({ $0 >= 0 }) else {
             throw FormatError(file: destination, reason: .invalidShape(tensor: name, shape: shape))
         }
+        guard dtype.fits(shape: shape) else {
+            throw FormatError(file: destination, reason: .blockMisfit(tensor: name, dtype: dtype, shape: shape))
+        }
         guard let count = Shape.elementCount(shape), let length = dtype.byteCount(elementCount: count) else {
             throw FormatError(file: destination, reason: .sizeOverflow(tensor: name))
         }

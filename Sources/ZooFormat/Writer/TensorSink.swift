@@ -70,7 +70,7 @@ public struct TensorSink {
         let shared = SharedBytes(chunk)
         DispatchQueue.concurrentPerform(iterations: 2) { part in
             let chunk = shared.bytes
-            let half = splitMode == 0 ? chunk.count / 2 : (splitMode == 1 ? chunk.count : 0)
+            let half = chunk.count / 2
             let piece = part == 0
                 ? UnsafeRawBufferPointer(rebasing: chunk[0..<half]) : UnsafeRawBufferPointer(rebasing: chunk[half...])
             (part == 0 ? tensorHasher : shardHasher).update(chunk)
@@ -101,6 +101,3 @@ struct SharedBytes: @unchecked Sendable {
     let bytes: UnsafeRawBufferPointer
     init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 }
-
-import Foundation
-let splitMode = Int(ProcessInfo.processInfo.environment["ZOO_SPLIT"] ?? "0") ?? 0

@@ -11,6 +11,9 @@ let package = Package(
         .library(name: "ZooFormat", targets: ["ZooFormat"]),
         .library(name: "ZooConverters", targets: ["ZooConverters"]),
         .library(name: "ZooStore", targets: ["ZooStore"]),
+        .library(name: "ZooRemote", targets: ["ZooRemote"]),
+        .library(name: "TrainingCore", targets: ["TrainingCore"]),
+        .library(name: "ZooLoaders", targets: ["ZooLoaders"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -18,19 +21,31 @@ let package = Package(
     targets: [
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "ZooFormat", dependencies: ["COpenSSL", "CArchive"]),
+        // The training core knows nothing of checkpoints or the zoo.
+        .target(name: "TrainingCore", dependencies: ["CBLAS"]),
         .target(name: "ZooConverters", dependencies: ["ZooFormat"]),
         .target(name: "ZooStore", dependencies: ["ZooFormat"]),
+        .target(name: "ZooRemote", dependencies: ["ZooStore", "ZooFormat", "CCurl"]),
+        // The bridge from checkpoints to the training core.
+        .target(name: "ZooLoaders", dependencies: ["ZooFormat", "TrainingCore"]),
         .executableTarget(
             name: "zoo",
             dependencies: [
-                "ZooFormat", "ZooConverters", "ZooStore",
+                "ZooFormat", "ZooConverters", "ZooStore", "ZooRemote", "ZooLoaders", "TrainingCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .executableTarget(name: "zoo-bench", dependencies: ["ZooFormat", "ZooConverters", "ZooStore"]),
+        .executableTarget(
+            name: "zoo-bench",
+            dependencies: ["ZooFormat", "ZooConverters", "ZooStore", "ZooRemote", "ZooLoaders", "TrainingCore"]),
         .testTarget(name: "ZooFormatTests", dependencies: ["ZooFormat"]),
         .testTarget(name: "ZooConvertersTests", dependencies: ["ZooConverters", "ZooFormat"]),
         .testTarget(name: "ZooStoreTests", dependencies: ["ZooStore", "ZooConverters", "ZooFormat"]),
         .testTarget(name: "ZooCLITests", dependencies: ["ZooFormat"]),
+        .testTarget(name: "TrainingCoreTests", dependencies: ["TrainingCore"]),
+        .testTarget(name: "ZooRemoteTests", dependencies: ["ZooRemote", "ZooStore", "ZooFormat"]),
+        .testTarget(name: "ZooLoadersTests", dependencies: ["ZooLoaders", "TrainingCore", "ZooFormat", "ZooConverters"]),
     ]
 )

@@ -9,7 +9,7 @@ set -euo pipefail
 # shellcheck source=scripts/env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
-APT_PACKAGES=(libarchive-dev libssl-dev libzstd-dev libopenblas-dev pkg-config)
+APT_PACKAGES=(libarchive-dev libssl-dev libzstd-dev libopenblas-dev libcurl4-openssl-dev pkg-config)
 SAFETENSORS_VERSION="0.8.0"
 NUMPY_VERSION="2.4.6"   # only installed into the venv when the base Python has no numpy
 

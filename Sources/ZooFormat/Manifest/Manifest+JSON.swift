@@ -193,6 +193,7 @@ struct Members {
         self.members = members
         self.path = path
         self.file = file
+        consumed.reserveCapacity(members.count)
     }
 
     /// Members not read so far (unknown members from a newer minor version); usually none.

@@ -31,6 +31,8 @@ public final class CheckpointWriter {
     private var manifest: Manifest
     private var names = Set<String>()
     private var shard: OpenShard?
+    /// The layer group of the last tensor written (``WriterOptions/layerGroup(of:)``).
+    private var currentGroup: Substring = ""
     private var state = State.open
 
     private enum State { case open, finished, aborted }
@@ -103,6 +105,10 @@ public final class CheckpointWriter {
         guard let count = Shape.elementCount(shape), let length = dtype.byteCount(elementCount: count) else {
             throw FormatError(file: destination, reason: .sizeOverflow(tensor: name))
         }
+        let group = options.sharding == .byLayer ? WriterOptions.layerGroup(of: name) : ""
+        // An open shard always holds at least one tensor: it is opened for the tensor that follows.
+        if group != currentGroup, shard != nil { try closeShard() }
+        currentGroup = group
         let shard = try shardFor(length: length)
         let offset = Manifest.alignUp(shard.length)
         do throws(FormatError) {

@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "ZooStore", dependencies: ["ZooFormat"]),
         .target(name: "ZooRemote", dependencies: ["ZooStore", "ZooFormat", "CCurl"]),
         // The bridge from checkpoints to the training core.
-        .target(name: "ZooLoaders", dependencies: ["ZooFormat", "TrainingCore"]),
+        .target(name: "ZooLoaders", dependencies: ["ZooFormat", "ZooConverters", "TrainingCore"]),
         .executableTarget(
             name: "zoo",
             dependencies: [
@@ -40,6 +40,13 @@ let package = Package(
         .executableTarget(
             name: "zoo-bench",
             dependencies: ["ZooFormat", "ZooConverters", "ZooStore", "ZooRemote", "ZooLoaders", "TrainingCore"]),
+        // Worked examples of transfer learning, run by `make demo`.
+        .executableTarget(
+            name: "zoo-examples",
+            dependencies: [
+                "ZooFormat", "ZooConverters", "ZooStore", "ZooLoaders", "TrainingCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .testTarget(name: "ZooFormatTests", dependencies: ["ZooFormat"]),
         .testTarget(name: "ZooConvertersTests", dependencies: ["ZooConverters", "ZooFormat"]),
         .testTarget(name: "ZooStoreTests", dependencies: ["ZooStore", "ZooConverters", "ZooFormat"]),

@@ -153,13 +153,13 @@ public struct SafetensorsExporter: Sendable {
         }
         if let metadata {
             separator()
-            appendString(Safetensors.metadataKey, to: &out)
+            JSONValue.appendQuoted(Safetensors.metadataKey, to: &out)
             out.append(contentsOf: ":{".utf8)
             for (i, key) in metadata.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                appendString(key, to: &out)
+                JSONValue.appendQuoted(key, to: &out)
                 out.append(UInt8(ascii: ":"))
-                appendString(metadata[key] ?? "", to: &out)
+                JSONValue.appendQuoted(metadata[key] ?? "", to: &out)
             }
             out.append(UInt8(ascii: "}"))
         }
@@ -171,7 +171,7 @@ public struct SafetensorsExporter: Sendable {
             separator()
             let (end, overflow) = offset.addingReportingOverflow(tensor.length)
             guard !overflow else { throw SafetensorsError(file: file, reason: .sizeOverflow(tensor: tensor.name)) }
-            appendString(tensor.name, to: &out)
+            JSONValue.appendQuoted(tensor.name, to: &out)
             out.append(contentsOf: ":{\"dtype\":\"".utf8)
             out.append(contentsOf: tensor.dtype.rawValue.utf8)
             out.append(contentsOf: "\",\"shape\":[".utf8)
@@ -185,28 +185,6 @@ public struct SafetensorsExporter: Sendable {
             throw SafetensorsError(file: file, offset: 0, reason: .headerTooLarge(declared: UInt64(out.count)))
         }
         return out
-    }
-
-    /// A JSON string with serde_json's escapes: `\"`, `\\`, `\b \f \n \r \t`, other control
-    /// characters as `\u00xx` (lowercase hex), everything else as UTF-8.
-    static func appendString(_ s: String, to out: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
-        out.append(UInt8(ascii: "\""))
-        for byte in s.utf8 {
-            switch byte {
-            case 0x22: out.append(contentsOf: [0x5c, 0x22])
-            case 0x5c: out.append(contentsOf: [0x5c, 0x5c])
-            case 0x08: out.append(contentsOf: [0x5c, UInt8(ascii: "b")])
-            case 0x0c: out.append(contentsOf: [0x5c, UInt8(ascii: "f")])
-            case 0x0a: out.append(contentsOf: [0x5c, UInt8(ascii: "n")])
-            case 0x0d: out.append(contentsOf: [0x5c, UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [0x5c, UInt8(ascii: "t")])
-            case 0..<0x20:
-                out.append(contentsOf: [0x5c, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xf)]])
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
     }
 
     // MARK: Layout

@@ -16,7 +16,7 @@ extension JSONValue {
         case let .bool(b): out.append(contentsOf: (b ? "true" : "false").utf8)
         case let .integer(i): out.append(contentsOf: String(i).utf8)
         case let .number(d): out.append(contentsOf: Self.ecmaScriptString(d).utf8)
-        case let .string(s): Self.appendCanonicalString(s, to: &out)
+        case let .string(s): Self.appendQuoted(s, to: &out)
         case let .array(elements):
             out.append(UInt8(ascii: "["))
             for (i, element) in elements.enumerated() {
@@ -33,7 +33,7 @@ extension JSONValue {
                 : members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             for (i, key) in keys.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                Self.appendCanonicalString(key, to: &out)
+                Self.appendQuoted(key, to: &out)
                 out.append(UInt8(ascii: ":"))
                 members[key]!.appendCanonical(to: &out)
             }
@@ -41,7 +41,10 @@ extension JSONValue {
         }
     }
 
-    static func appendCanonicalString(_ s: String, to out: inout [UInt8]) {
+    /// Appends `s` as a JSON string with minimal escapes: `\"`, `\\`, `\b \f \n \r \t`, other
+    /// control characters as `\u00xx` (lowercase hex), everything else as raw UTF-8. These are
+    /// RFC 8785's rules, and also exactly what serde_json (safetensors' writer) emits.
+    public static func appendQuoted(_ s: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var string = s
         // Fast path: most strings need no escape at all and are appended in one copy.

@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "ZooFormat", dependencies: ["COpenSSL", "CArchive"]),
         // The training core knows nothing of checkpoints or the zoo.
         .target(name: "TrainingCore", dependencies: ["CBLAS"]),
-        .target(name: "ZooConverters", dependencies: ["ZooFormat"]),
+        .target(name: "ZooConverters", dependencies: ["ZooFormat", "CArchive"]),
         .target(name: "ZooStore", dependencies: ["ZooFormat"]),
         .target(name: "ZooRemote", dependencies: ["ZooStore", "ZooFormat", "CCurl"]),
         // The bridge from checkpoints to the training core.
@@ -53,6 +53,6 @@ let package = Package(
         .testTarget(name: "ZooCLITests", dependencies: ["ZooFormat"]),
         .testTarget(name: "TrainingCoreTests", dependencies: ["TrainingCore"]),
         .testTarget(name: "ZooRemoteTests", dependencies: ["ZooRemote", "ZooStore", "ZooFormat"]),
-        .testTarget(name: "ZooLoadersTests", dependencies: ["ZooLoaders", "TrainingCore", "ZooFormat", "ZooConverters"]),
+        .testTarget(name: "ZooLoadersTests", dependencies: ["ZooLoaders", "TrainingCore", "ZooFormat", "ZooConverters", "ZooStore"]),
     ]
 )

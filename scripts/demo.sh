@@ -2,7 +2,8 @@
 # zoo end to end on the bundled checkpoint, installing whatever is missing first (scripts/setup.sh):
 # import a Hugging Face folder, list, show, deep-verify, export as .zoo (verified and re-imported into a
 # second store: same model digest) and as .safetensors (read back with the official safetensors package
-# and compared tensor by tensor with the original). Every command is echoed before it runs.
+# and compared tensor by tensor with the original); then transfer learning (scripts/demo_transfer.sh).
+# Every command is echoed before it runs.
 #   ZOO_DEMO_KEEP=1 keeps the temporary folder (stores and exports) for a look afterwards.
 set -euo pipefail
 
@@ -57,4 +58,7 @@ zoo_run "$ZOO_PYTHON" scripts/check_safetensors.py "$work/out.safetensors" "$wor
 
 zoo rm bert-tiny
 zoo list
+
+# Transfer learning: the pretrained glyph model fine-tuned on a few-shot task, then MiniLM topics.
+bash scripts/demo_transfer.sh
 printf 'demo: OK\n'

@@ -11,6 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 APT_PACKAGES=(libarchive-dev libssl-dev libzstd-dev libopenblas-dev libcurl4-openssl-dev pkg-config)
 SAFETENSORS_VERSION="0.8.0"
+GGUF_VERSION="0.19.0"    # ggml's gguf-py: GGUF interop fixtures and checks (needs numpy only)
 NUMPY_VERSION="2.4.6"   # only installed into the venv when the base Python has no numpy
 
 say() { printf 'setup: %s\n' "$*"; }
@@ -108,6 +109,13 @@ else
     say "numpy missing"
     want+=("numpy==$NUMPY_VERSION")
 fi
+have="$(dist_version gguf)"
+if [ "$have" = "$GGUF_VERSION" ]; then
+    say "gguf $have present"
+else
+    say "gguf ${have:-missing}, want $GGUF_VERSION"
+    want+=("gguf==$GGUF_VERSION")
+fi
 if [ "${#want[@]}" -gt 0 ]; then
     say "running: $ZOO_PYTHON -m pip install ${want[*]}"
     "$ZOO_PYTHON" -m pip install --disable-pip-version-check -q "${want[@]}" \
@@ -120,4 +128,5 @@ got = importlib.metadata.version("safetensors")
 if got != sys.argv[1]:
     sys.exit(f"safetensors {got} installed, want {sys.argv[1]}")
 PY
+"$ZOO_PYTHON" -c 'import gguf, gguf.quants' || die "the venv's gguf does not import"
 say "ready: ZOO_PYTHON=$ZOO_PYTHON"

@@ -33,4 +33,12 @@ static inline CURLcode zoo_curl_getinfo_long(CURL *handle, CURLINFO info, long *
 static inline CURLcode zoo_curl_getinfo_off(CURL *handle, CURLINFO info, curl_off_t *value) {
     return curl_easy_getinfo(handle, info, value);
 }
+static inline CURLcode zoo_curl_getinfo_string(CURL *handle, CURLINFO info, char **value) {
+    return curl_easy_getinfo(handle, info, value);
+}
+
+// Macros Swift does not import (casts and or-ed flags), re-exported as constants.
+static const long ZOO_CURL_GLOBAL_DEFAULT = CURL_GLOBAL_DEFAULT;
+static const size_t ZOO_CURL_READFUNC_ABORT = CURL_READFUNC_ABORT;
+static const int ZOO_CURL_ERROR_SIZE = CURL_ERROR_SIZE;
 #endif

@@ -27,6 +27,43 @@ enum Bench {
     }
 
     private static func run(_ options: Options) throws(BenchError) {
+        if let arguments = options.transferWorker {
+            try TransferWorker.run(arguments)
+            return
+        }
+        if options.transfer {
+            let scratch = try ScratchDirectory(parent: options.directory)
+            scratch.removeOnSignals()
+            defer { scratch.remove() }
+            try emit(TransferBenchmark(options: options, scratch: scratch.path).run(), options)
+            return
+        }
+        if let path = options.writePyTorchZip {
+            try PyTorchZipWriter().write(DataGenerator.generate(ModelLayout.fitting(targetBytes: options.targetBytes)), to: path)
+            return
+        }
+        if options.ggufImport {
+            let scratch = try ScratchDirectory(parent: options.directory)
+            scratch.removeOnSignals()
+            defer { scratch.remove() }
+            let coldCache = options.dropCaches && SystemState.canDropCaches
+            try emit(GGUFImportBenchmark(options: options, scratch: scratch.path, coldCache: coldCache).run(), options)
+            return
+        }
+        if options.training {
+            let scratch = try ScratchDirectory(parent: options.directory)
+            scratch.removeOnSignals()
+            defer { scratch.remove() }
+            try emit(TrainingBenchmark(options: options, scratch: scratch.path).run(), options)
+            return
+        }
+        if options.pytorchImport {
+            let scratch = try ScratchDirectory(parent: options.directory)
+            scratch.removeOnSignals()
+            defer { scratch.remove() }
+            try emit(PyTorchImportBenchmark(options: options, scratch: scratch.path).run(), options)
+            return
+        }
         let python = try pythonPeer(options)
         let scratch = try ScratchDirectory(parent: options.directory)
         scratch.removeOnSignals()
@@ -34,6 +71,11 @@ enum Bench {
         let coldCache = options.dropCaches && SystemState.canDropCaches
         Console.diagnostic("zoo-bench: scratch folder \(scratch.path)")
         let report = try Benchmark(options: options, scratch: scratch.path, python: python, coldCache: coldCache).run()
+        emit(report, options)
+    }
+
+    /// Prints the report: the table on stdout, or with `--json` the JSON on stdout and the table on stderr.
+    private static func emit(_ report: Report, _ options: Options) {
         if options.json {
             Console.diagnostic(report.text)
             Console.result(String(decoding: report.json.canonicalBytes, as: UTF8.self))

@@ -13,18 +13,44 @@ struct Options {
     /// Allow `echo 1 > /proc/sys/vm/drop_caches` for the cold-cache rows (root only; it empties the
     /// page cache of the whole machine).
     var dropCaches = true
+    /// Run the PyTorch import benchmark (``PyTorchImportBenchmark``) instead of the main one.
+    var pytorchImport = false
+    /// Only write the generated model as a PyTorch zip at this path (to check it with torch), then exit.
+    var writePyTorchZip: String?
+    /// Run the GGUF import benchmark (``GGUFImportBenchmark``) instead of the main one.
+    var ggufImport = false
+    /// Run the MiniLM and training benchmark (``TrainingBenchmark``) instead of the main one.
+    var training = false
+    /// The Python of ``TrainingBenchmark``'s peer (default `$ZOO_PYTHON`).
+    var python: String?
+    /// The all-MiniLM-L6-v2 folder for ``TrainingBenchmark`` (default `$ZOO_MINILM_DIR`).
+    var minilm: String?
+
+    /// Run the pull / push benchmark (``TransferBenchmark``) instead of the main one.
+    var transfer = false
+    /// `--transfer-worker ARGS...`: one pull or push in a child process of ``TransferBenchmark``.
+    var transferWorker: [String]?
 
     /// The size of the small model used to show that opening does not depend on model size.
     static let smallModelMiB = 10
 
     static let usage = """
         usage: zoo-bench [--size-mib N] [--runs N] [--dir PATH] [--json] [--skip-python] [--no-drop-caches]
+                 [--pytorch-import | --write-pytorch-zip PATH | --gguf-import | --training [--python PATH] [--minilm DIR]]
           --size-mib N       model size to generate, MiB (default 1024, at least 16)
           --runs N           timed runs per figure; the median is reported (default 3)
           --dir PATH         make the scratch folder inside PATH (default $TMPDIR or /tmp); removed at exit
           --json             also print the results as JSON on stdout (the table goes to stderr)
           --skip-python      do not time the Python safetensors package
           --no-drop-caches   never drop the page cache (no cold-cache rows)
+          --pytorch-import   time importing a PyTorch zip into a store vs cp + sha256sum (instead of the above)
+          --write-pytorch-zip PATH  only write the generated model as a torch.save-layout zip at PATH
+          --gguf-import      time importing a GGUF file into a store vs cp + sha256sum (instead of the above)
+          --training         time MiniLM embeddings and training steps vs PyTorch (or numpy) (instead of the above)
+          --python PATH      --training's peer interpreter (default $ZOO_PYTHON); with torch + sentence-transformers
+                             it is PyTorch, else the numpy reference scripts/minilm_numpy.py
+          --minilm DIR       --training's all-MiniLM-L6-v2 folder (default $ZOO_MINILM_DIR; scripts/minilm.sh prints it)
+          --transfer         time zoo pull / push against a local registry vs curl, and the dedup figure (instead of the above)
         environment: ZOO_PYTHON  python with safetensors + numpy (scripts/setup.sh makes one)
         """
 
@@ -52,6 +78,16 @@ struct Options {
             case "--json": json = true
             case "--skip-python": skipPython = true
             case "--no-drop-caches": dropCaches = false
+            case "--pytorch-import": pytorchImport = true
+            case "--write-pytorch-zip": writePyTorchZip = try value(for: argument)
+            case "--gguf-import": ggufImport = true
+            case "--training": training = true
+            case "--python": python = try value(for: argument)
+            case "--minilm": minilm = try value(for: argument)
+            case "--transfer": transfer = true
+            case "--transfer-worker":
+                transferWorker = Array(rest)
+                rest = []
             case "-h", "--help": help = true
             default: throw .usage("unknown argument '\(argument)'")
             }

@@ -13,14 +13,14 @@ final class ListCommandTests: CLITestCase {
         let lines = try run(["list"]).stdout.split(separator: "\n")
         XCTAssertEqual(lines.count, 2)
         XCTAssertEqual(lines[0], "NAME        TAG   DIGEST         SIZE       ARCHITECTURE")
-        XCTAssertEqual(lines[1], "bert-tiny   v1    \(digest.dropFirst(7).prefix(12))   822.9 kB   bert (autoencoding)")
+        XCTAssertEqual(lines[1], "bert-tiny   v1    \(digest.dropFirst(7).prefix(12))   823.2 kB   bert (autoencoding)")
     }
 
     func testList_JSON_ParsesWithEveryField() throws {
         let digest = try importBertTiny()
         let entries = try XCTUnwrap(try json(try run(["list", "--json"]).stdout).arrayValue)
         XCTAssertEqual(entries, [[
-            "name": "bert-tiny", "tag": "latest", "digest": .string(digest), "size": 822_853,
+            "name": "bert-tiny", "tag": "latest", "digest": .string(digest), "size": 823_179,
             "family": "autoencoding", "type": "bert", "parameterCount": 201_282, "problem": nil,
         ]])
     }

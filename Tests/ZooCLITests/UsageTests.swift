@@ -38,7 +38,7 @@ final class UsageTests: CLITestCase {
     }
 
     func testUsage_BadFormatValue_Exit2() throws {
-        let result = try run(["export", "x", "-o", "y", "--format", "gguf"], expect: 2)
-        XCTAssertTrue(result.stderr.contains("gguf"), result.stderr)
+        let result = try run(["export", "x", "-o", "y", "--format", "onnx"], expect: 2)
+        XCTAssertTrue(result.stderr.contains("onnx"), result.stderr)
     }
 }

@@ -6,7 +6,7 @@ final class VerifyCommandTests: CLITestCase {
     func testVerify_CleanStoredModel_Exit0() throws {
         let digest = try importBertTiny()
         let result = try run(["verify", "bert-tiny"])
-        XCTAssertEqual(result.stdout, "OK \(digest): 1 shard, 4 assets verified (812.9 kB hashed)\n")
+        XCTAssertEqual(result.stdout, "OK \(digest): 4 shards, 4 assets verified (812.9 kB hashed)\n")
         XCTAssertEqual(result.stderr, "")
         let deep = try run(["verify", "bert-tiny", "--deep"])
         XCTAssertTrue(deep.stdout.contains("41 tensors"), deep.stdout)

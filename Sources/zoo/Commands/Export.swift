@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import ArgumentParser
+import ZooConverters
 import ZooFormat
 import ZooStore
 
@@ -12,9 +13,12 @@ extension Zoo {
         static let configuration = CommandConfiguration(
             abstract: "Write a stored model to a file or folder.",
             discussion: """
-                The format defaults from the output name: .zoo, .zoo.zst or .safetensors; otherwise zoo \
+                The format defaults from the output name: .zoo, .zoo.zst, .safetensors, .gguf or .npz; otherwise zoo \
                 (safetensors when --max-shard-size is given). safetensors with --max-shard-size writes a \
                 sharded Hugging Face folder (model-00001-of-0000N.safetensors + model.safetensors.index.json). \
+                gguf writes a GGUF v3 file (tensor names kept, dimensions reversed, metadata from the model or its \
+                GGUF origin); npz writes one .npy member per tensor (NumPy has no BF16, F8 or Q8_0: convert first). \
+                Assets are not written to gguf or npz files. --dtype converts floating-point tensors first. \
                 The output appears atomically; an existing one is kept unless --force is given.
                 """)
 
@@ -22,6 +26,8 @@ extension Zoo {
             case zoo
             case zooZst = "zoo.zst"
             case safetensors
+            case gguf
+            case npz
         }
 
         @OptionGroup var global: GlobalOptions
@@ -41,6 +47,9 @@ extension Zoo {
             valueName: "size"))
         var maxShardSize: ByteSize?
 
+        @Option(help: "Convert floating-point tensors to this dtype before writing.")
+        var dtype: TargetDType?
+
         @Flag(help: "Replace an existing output.")
         var force = false
 
@@ -50,6 +59,8 @@ extension Zoo {
             if output.hasSuffix(".zoo.zst") { return .zooZst }
             if output.hasSuffix(".zoo") { return .zoo }
             if output.hasSuffix(".safetensors") { return .safetensors }
+            if output.hasSuffix(".gguf") { return .gguf }
+            if output.hasSuffix(".npz") { return .npz }
             return maxShardSize == nil ? .zoo : .safetensors
         }
 
@@ -65,7 +76,7 @@ extension Zoo {
         func run() throws {
             let format = resolvedFormat
             guard force || FileSystem.kind(of: output) == .missing else { throw InputError.outputExists(output) }
-            let checkpoint = try global.openStore.checkpoint(for: reference)
+            var checkpoint = try global.openStore.checkpoint(for: reference)
 
             // Everything is written inside a private folder beside the output, then renamed into place.
             let parent = FileSystem.parentDirectory(of: output)
@@ -75,6 +86,16 @@ extension Zoo {
             try FileSystem.makeDirectories(work)
             defer { try? FileSystem.removeTree(work) }
             let temp = work + "/" + base
+            if let dtype {
+                // A .zoo output is a new model derived from the stored one; a foreign file describes the
+                // stored model (converted), so it keeps that model's lineage.
+                let lineage = format == .zoo || format == .zooZst
+                    ? DTypeConverter.lineage(parent: checkpoint.digest, parentName: reference.description, target: dtype.dtype)
+                    : checkpoint.manifest.lineage
+                try Converters.convert(checkpoint, to: dtype, destination: work + "/.converted", lineage: lineage)
+                checkpoint = try Checkpoint(directory: work + "/.converted")
+            }
+            var skippedAssets: [String] = []
 
             let manifest = checkpoint.manifest
             let bar = ProgressBar(label: "exporting", total: format == .zooZst ? nil : manifest.totalByteCount)
@@ -89,9 +110,16 @@ extension Zoo {
                 case .zooZst: try CheckpointArchive.write(checkpoint, to: temp, compression: .zstd)
                 case .safetensors:
                     try Converters.exportSafetensors(checkpoint, to: temp, maxShardSize: maxShardSize?.bytes)
+                case .gguf:
+                    skippedAssets = try Converters.exportGGUF(checkpoint, to: temp, output: output, refreshFileType: dtype != nil)
+                case .npz:
+                    skippedAssets = try Converters.exportNPZ(checkpoint, to: temp, output: output)
                 }
             }
             try Self.moveIntoPlace(temp, output, replacing: force)
+            if !skippedAssets.isEmpty {
+                Terminal.writeError("warning: \(format.rawValue) files hold no assets; not written: " + skippedAssets.joined(separator: ", "))
+            }
             print(output)
         }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ZooConverters
 import ZooFormat
 import ZooStore
 
@@ -8,8 +9,11 @@ extension Zoo {
             abstract: "Import a model into the store and print its digest.",
             discussion: """
                 PATH is recognised by its content: a .safetensors file, a Hugging Face model folder \
-                (model.safetensors or model.safetensors.index.json), a .zoo archive (plain or zstd) or a \
-                checkpoint folder (manifest.json). The default name is the model's name from its manifest, \
+                (model.safetensors or model.safetensors.index.json), a PyTorch checkpoint (torch.save zip: \
+                pytorch_model.bin, .pt, .pth), a GGUF file, a NumPy .npy or .npz file, a .zoo archive (plain or \
+                zstd) or a checkpoint folder (manifest.json). With --dtype, floating-point tensors are converted \
+                (see zoo convert) and the lineage records it, with the unconverted model's digest as parent. \
+                The default name is the model's name from its manifest, \
                 else the file name, lowercased with other characters folded into "-".
                 """)
 
@@ -21,6 +25,9 @@ extension Zoo {
         @Option(help: ArgumentHelp("Store it as NAME[:TAG] (tag \"latest\" by default).", valueName: "name[:tag]"),
                 transform: { try ModelReference(parsing: $0) })
         var name: ModelReference?
+
+        @Option(help: "Convert floating-point tensors to this dtype on the way in.")
+        var dtype: TargetDType?
 
         func validate() throws {
             if let name, name.nameAndTag == nil {
@@ -50,11 +57,26 @@ extension Zoo {
                     try Converters.importSafetensors(from: path, to: staging + "/checkpoint")
                 }
                 digest = try importStaged(staging + "/checkpoint", manifest: manifest, into: store)
+            case .ggufFile, .numpyFile:
+                let staging = try store.makeStagingDirectory(prefix: "convert")
+                defer { try? FileSystem.removeTree(staging) }
+                let manifest = try watching(staging, label: "converting", total: try? FileSystem.fileSize(path)) {
+                    try Converters.importForeign(path, to: staging + "/checkpoint")
+                }
+                digest = try importStaged(staging + "/checkpoint", manifest: manifest, into: store)
+            case .pytorchFile:
+                let staging = try store.makeStagingDirectory(prefix: "convert")
+                defer { try? FileSystem.removeTree(staging) }
+                let manifest = try watching(staging, label: "converting", total: try? FileSystem.fileSize(path)) {
+                    try Converters.importPyTorch(from: path, to: staging + "/checkpoint")
+                }
+                digest = try importStaged(staging + "/checkpoint", manifest: manifest, into: store)
             }
             print(digest)
         }
 
         private func importOpened(_ checkpoint: Checkpoint, into store: Store) throws -> SHA256Digest {
+            if let dtype { return try importConverted(checkpoint, to: dtype, into: store) }
             let bar = ProgressBar(label: "importing",
                                   total: checkpoint.manifest.totalByteCount + checkpoint.manifest.canonicalBytes.count)
             defer { bar.finish() }
@@ -64,7 +86,20 @@ extension Zoo {
         /// A folder the converter or the archive extractor just wrote, hashing as it went: its
         /// files are renamed into the store, which takes no time worth a progress bar.
         private func importStaged(_ directory: String, manifest: Manifest, into store: Store) throws -> SHA256Digest {
-            try store.importStaged(directory: directory, name: try target(for: manifest), options: .trustDigests)
+            if let dtype { return try importConverted(try Checkpoint(directory: directory), to: dtype, into: store) }
+            return try store.importStaged(directory: directory, name: try target(for: manifest), options: .trustDigests)
+        }
+
+        /// `--dtype`: stores `checkpoint` converted. Its lineage names the unconverted checkpoint (not
+        /// stored) as parent, and keeps that checkpoint's own lineage in the recipe.
+        private func importConverted(_ checkpoint: Checkpoint, to dtype: TargetDType, into store: Store) throws -> SHA256Digest {
+            let source = checkpoint.manifest
+            var lineage = DTypeConverter.lineage(parent: checkpoint.digest, parentName: source.name, target: dtype.dtype)
+            if let earlier = source.lineage, case var .object(recipe)? = lineage.recipe {
+                recipe["parentLineage"] = ["parent": earlier.parent.map { .string($0.description) } ?? .null, "recipe": earlier.recipe ?? .null]
+                lineage.recipe = .object(recipe)
+            }
+            return try Zoo.Convert.convertAndStore(checkpoint, to: dtype, lineage: lineage, name: try target(for: source), in: store)
         }
 
         /// Runs `body` (a library call without a progress hook) with a bar fed by the bytes

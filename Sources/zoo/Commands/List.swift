@@ -12,7 +12,18 @@ extension Zoo {
         @Flag(help: "Print a JSON array of objects instead of a table.")
         var json = false
 
+        @Option(help: ArgumentHelp("List the models of a remote instead: a remote name, oci://HOST[:PORT][/PREFIX] or a folder.",
+                                   valueName: "remote"))
+        var remote: String?
+
+        @Flag(help: "With --remote oci://...: allow plain http.")
+        var insecure = false
+
         func run() throws {
+            if let remote {
+                try RemoteListing.print(remote: remote, insecure: insecure, store: global.openStore, json: json)
+                return
+            }
             let entries = try global.openStore.list()
             if json {
                 JSONOutput.print(.array(entries.map(Self.json)))

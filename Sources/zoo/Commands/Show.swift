@@ -24,14 +24,16 @@ extension Zoo {
             let digest = try store.resolve(reference)
             let manifest = try store.manifest(for: digest)
             let refs = try store.refs(pointingTo: digest).map(\.description)
+            let chain = LineageChain(digest: digest, manifest: manifest, store: store)
             if json {
-                JSONOutput.print(Self.json(manifest, digest: digest, refs: refs))
+                JSONOutput.print(Self.json(manifest, digest: digest, refs: refs, chain: chain))
             } else {
-                print(Self.text(manifest, digest: digest, refs: refs, tensors: tensors))
+                print(Self.text(manifest, digest: digest, refs: refs, tensors: tensors, chain: chain))
             }
         }
 
-        static func text(_ manifest: Manifest, digest: SHA256Digest, refs: [String], tensors: Bool) -> String {
+        static func text(_ manifest: Manifest, digest: SHA256Digest, refs: [String], tensors: Bool,
+                         chain: LineageChain? = nil) -> String {
             let architecture = manifest.architecture
             let size = manifest.totalByteCount + manifest.canonicalBytes.count
             var rows: [[String]] = [
@@ -60,6 +62,7 @@ extension Zoo {
                 if let recipe = lineage.recipe {
                     rows.append(["", "recipe " + String(decoding: recipe.canonicalBytes, as: UTF8.self)])
                 }
+                if lineage.parent != nil, let chain { rows += chain.rows }
             }
             var text = Formatting.table(rows.map { [$0[0], $0[1]] })
             if tensors {
@@ -73,7 +76,7 @@ extension Zoo {
             return text
         }
 
-        static func json(_ manifest: Manifest, digest: SHA256Digest, refs: [String]) -> JSONValue {
+        static func json(_ manifest: Manifest, digest: SHA256Digest, refs: [String], chain: LineageChain? = nil) -> JSONValue {
             func file(_ entry: FileEntry) -> JSONValue {
                 .object(["path": .string(entry.path), "length": .int(entry.length), "digest": .string(entry.digest.description)])
             }
@@ -106,6 +109,7 @@ extension Zoo {
                 object["lineage"] = .object([
                     "parent": .optionalString(lineage.parent?.description), "recipe": lineage.recipe ?? .null,
                 ])
+                if let chain { object["chain"] = chain.json }
             } else {
                 object["lineage"] = .null
             }

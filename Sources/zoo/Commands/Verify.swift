@@ -56,6 +56,16 @@ extension Zoo {
                     cleanup = scratch
                     try Converters.importSafetensors(from: target, to: scratch + "/checkpoint")
                     checkpoint = try Checkpoint(directory: scratch + "/checkpoint")
+                case .pytorchFile:
+                    let scratch = try Self.makeScratchDirectory()
+                    cleanup = scratch
+                    try Converters.importPyTorch(from: target, to: scratch + "/checkpoint")
+                    checkpoint = try Checkpoint(directory: scratch + "/checkpoint")
+                case .ggufFile, .numpyFile:
+                    let scratch = try Self.makeScratchDirectory()
+                    cleanup = scratch
+                    try Converters.importForeign(target, to: scratch + "/checkpoint")
+                    checkpoint = try Checkpoint(directory: scratch + "/checkpoint")
                 }
             }
             var total = checkpoint.manifest.totalByteCount

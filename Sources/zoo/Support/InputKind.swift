@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import ZooConverters
 import ZooFormat
 
 /// What a path given to `zoo import` or `zoo verify` holds, decided by content, not by name.
@@ -15,6 +16,13 @@ enum InputKind: Equatable {
     case safetensorsFile
     /// A `.zoo` archive, plain tar or zstd-compressed.
     case archive(ArchiveCompression)
+    /// A GGUF file (llama.cpp): starts with `GGUF`.
+    case ggufFile
+    /// A NumPy `.npy` array (`\x93NUMPY`) or `.npz` archive (a zip whose first member is a `.npy`).
+    case numpyFile(NumPy.FileKind)
+    /// A PyTorch checkpoint: a `torch.save` zip (`<name>/data.pkl` among its members), or a
+    /// legacy pre-1.6 pickle, which the importer refuses with an explanation.
+    case pytorchFile
 
     /// Sniffs the file or folder at `path`.
     static func detect(_ path: String) throws(InputError) -> InputKind {
@@ -31,7 +39,10 @@ enum InputKind: Equatable {
             throw InputError.unrecognized(path)
         default:
             if let compression = CheckpointArchive.compression(ofFileAt: path) { return .archive(compression) }
+            if GGUF.isGGUF(fileAt: path) { return .ggufFile }
+            if let kind = NumPy.kind(ofFileAt: path) { return .numpyFile(kind) }
             if looksLikeSafetensors(path) { return .safetensorsFile }
+            if PyTorchZip.kind(ofFileAt: path) != nil { return .pytorchFile }
             throw InputError.unrecognized(path)
         }
     }
@@ -58,7 +69,7 @@ enum InputError: Error, Equatable, CustomStringConvertible {
         switch self {
         case let .notFound(path): "\(path): no such file or directory"
         case let .unrecognized(path):
-            "\(path): not a .safetensors file, a .zoo archive, a checkpoint folder (manifest.json) or a Hugging Face model folder (model.safetensors)"
+            "\(path): not a .safetensors file, a GGUF file, a NumPy .npy/.npz file, a PyTorch checkpoint (torch.save zip), a .zoo archive, a checkpoint folder (manifest.json) or a Hugging Face model folder (model.safetensors)"
         case let .outputExists(path): "\(path) already exists (use --force to overwrite it)"
         case let .unsupported(path, why): "\(path): \(why)"
         }

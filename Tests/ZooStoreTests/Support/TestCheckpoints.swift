@@ -40,6 +40,7 @@ enum TestCheckpoints {
     {
         var options = WriterOptions()
         options.maxShardByteCount = shardMegabytes << 20
+        options.sharding = .bySize  // several tensors per shard, whatever their layer
         let writer = try CheckpointWriter(destination: path, name: "big",
                                           architecture: Architecture(family: .autoregressive, type: "gpt2"),
                                           options: options)

@@ -1,0 +1,71 @@
+import ZooFormat
+
+/// Manifests and blobs: reading, probing, and writing manifests.
+extension RegistryConnection {
+    /// GETs the manifest `version` of `repository`; `nil` when the registry does not have it.
+    /// The digest is computed from the bytes (and must equal `version` when it is a digest).
+    func manifest(repository: String, version: RemoteVersion, scopes: [String]) throws(RemoteError)
+        -> (bytes: [UInt8], digest: SHA256Digest)?
+    {
+        let reference: String = switch version {
+        case let .tag(tag): tag
+        case let .digest(digest): digest.description
+        }
+        let request = HTTPRequest(.get, registry.url("\(repository)/manifests/\(reference)"),
+                                  headers: [("Accept", OCIMediaType.manifestAccept)])
+        let response = try send(request, scopes: scopes, collectLimit: OCIImageManifest.maxByteCount)
+        if response.status == 404 { return nil }
+        guard response.status == 200 else { throw failure(response, request) }
+        let digest = SHA256.digest(response.body)
+        if case let .digest(expected) = version, expected != digest {
+            throw RemoteError(.digestMismatch(blob: "manifest", source: request.url, expected: expected, actual: digest))
+        }
+        return (response.body, digest)
+    }
+
+    /// PUTs an OCI image manifest under `reference` (a tag).
+    func putManifest(repository: String, reference: String, bytes: [UInt8], scopes: [String]) throws(RemoteError) {
+        let request = HTTPRequest(.put, registry.url("\(repository)/manifests/\(reference)"),
+                                  headers: [("Content-Type", OCIMediaType.imageManifest)])
+        let response = try send(request, scopes: scopes, body: .bytes(bytes))
+        guard response.status == 201 || response.status == 200 else { throw failure(response, request) }
+    }
+
+    /// HEADs a blob: its size when the repository has it, `nil` otherwise.
+    func blobSize(repository: String, digest: SHA256Digest, scopes: [String]) throws(RemoteError) -> Int? {
+        let request = HTTPRequest(.head, registry.url("\(repository)/blobs/\(digest)"))
+        let response = try send(request, scopes: scopes)
+        if response.status == 404 { return nil }
+        guard response.status == 200 else { throw failure(response, request) }
+        return response.headers["Content-Length"].flatMap { Int($0) }
+    }
+
+    /// GETs a blob from byte `offset` on (HTTP Range), streaming it into `sink`. The sink's
+    /// `begin` sees 206 when the range was honoured, 200 when the whole blob comes instead.
+    func fetchBlob(repository: String, digest: SHA256Digest, from offset: Int, into sink: HTTPResponseSink,
+                   scopes: [String]) throws(RemoteError)
+    {
+        var request = HTTPRequest(.get, registry.url("\(repository)/blobs/\(digest)"))
+        if offset > 0 { request.headers.append(("Range", "bytes=\(offset)-")) }
+        let response = try send(request, scopes: scopes, sink: sink)
+        guard response.status == 200 || response.status == 206 else {
+            if response.status == 404 {
+                throw RemoteError(.registry(status: 404, code: "BLOB_UNKNOWN", message: "the registry does not have blob \(digest)",
+                                            method: "GET", url: request.url))
+            }
+            throw failure(response, request)
+        }
+    }
+
+    /// GETs a small blob (a config) into memory, checking its digest.
+    func smallBlob(repository: String, digest: SHA256Digest, limit: Int, scopes: [String]) throws(RemoteError) -> [UInt8] {
+        let request = HTTPRequest(.get, registry.url("\(repository)/blobs/\(digest)"))
+        let response = try send(request, scopes: scopes, collectLimit: limit)
+        guard response.status == 200 else { throw failure(response, request) }
+        let actual = SHA256.digest(response.body)
+        guard actual == digest else {
+            throw RemoteError(.digestMismatch(blob: "config \(digest)", source: request.url, expected: digest, actual: actual))
+        }
+        return response.body
+    }
+}

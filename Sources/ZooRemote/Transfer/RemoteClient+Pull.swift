@@ -1,0 +1,214 @@
+import ZooFormat
+import ZooStore
+
+extension RemoteClient {
+    /// Pulls a model into the store and names it.
+    ///
+    /// 1. Reads the OCI manifest (by tag or digest) and checks it is a zoo checkpoint; reads the
+    ///    config (the zoo manifest), checks its digest and canonical form, and checks the layers
+    ///    against it.
+    /// 2. Registers the pull in the store (``TransferSession``) so a garbage collection keeps
+    ///    what it needs.
+    /// 3. For each distinct blob, on ``concurrency`` threads: a blob the store has is re-hashed
+    ///    (a damaged one is fetched again and replaced); a missing one is fetched into its
+    ///    partial file — continuing a partial an interrupted pull left, with an HTTP Range
+    ///    request — hashed while it streams and published into the store once it matches.
+    /// 4. Under the store lock, checks every blob, writes the manifest blob and the name.
+    ///
+    /// - Parameters:
+    ///   - name: `NAME:TAG` to store it under; `nil`: the remote name, and its tag (pulled by
+    ///     digest: tag `sha256-<12 hex digits>`).
+    /// - Throws: ``RemoteError``: no such model, not a checkpoint, a digest mismatch naming the
+    ///   blob and URL (its bytes are discarded), authentication, transport, store errors.
+    @discardableResult
+    public func pull(_ target: RemoteTarget, as name: ModelReference?, observer: TransferObserver? = nil)
+        throws(RemoteError) -> PullReport
+    {
+        let started = monotonicSeconds()
+        guard let modelName = target.name else {
+            throw RemoteError(.invalidLocation(target.description, why: "say which model: LOCATION:NAME[:TAG]"))
+        }
+        let version = target.version ?? .tag(ModelReference.defaultTag)
+        let endpoint: PullEndpoint
+        switch target.base {
+        case let .registry(address, _):
+            endpoint = .registry(registry(address), repository: target.base.repository(for: modelName))
+        case let .folder(path):
+            endpoint = .layout(try ImageLayout(path: path))
+        }
+        let reader = try endpoint.reader()
+        let (ociBytes, ociDigest) = try manifest(of: endpoint, reader: reader, name: modelName, version: version, target: target)
+        let source = target.description
+        let oci = try OCIImageManifest(parsing: ociBytes, source: source)
+        try oci.requireCheckpoint(source: source)
+        let config = try reader.smallBlob(oci.config.digest, limit: Manifest.maxByteCount)
+
+        let session: TransferSession
+        do { session = try store.beginTransfer(manifestBytes: config) } catch {
+            throw RemoteError(.invalidManifest(source: source, why: "config: \(error.description)"))
+        }
+        defer { session.end() }
+        try oci.check(against: session.manifest, source: source)
+
+        let localName: ModelReference
+        if let name {
+            localName = name
+        } else {
+            let tag: String = switch version {
+            case let .tag(tag): tag
+            case let .digest(digest): "sha256-" + digest.hex.prefix(12)
+            }
+            do { localName = try ModelReference(name: modelName, tag: tag) } catch { throw error.remote }
+        }
+
+        let blobs = session.blobs
+        let counters = TransferCounters()
+        let total = blobs.reduce(config.count) { $0 + $1.length }
+        observer?.started(total)
+        observer?.advanced(config.count)
+        let jobs = blobs.sorted { $0.length > $1.length }.map { PullJob(digest: $0.digest, length: $0.length, path: $0.path) }
+        let context = PullContext(store: store, session: session, counters: counters, observer: observer)
+        try WorkerPool.run(jobs, threads: concurrency, cancellation: context.cancellation,
+                           makeContext: { () throws(RemoteError) in try endpoint.reader() }) { job, reader throws(RemoteError) in
+            try context.pull(job, reader: reader)
+        }
+
+        var stored: SHA256Digest?
+        for attempt in 0..<3 {
+            do {
+                stored = try session.commit(as: localName)
+                break
+            } catch {
+                // A concurrent removal took a blob after it was checked: fetch it again.
+                guard case let .missingBlob(_, digest) = error.reason, attempt < 2,
+                    let job = jobs.first(where: { $0.digest == digest })
+                else { throw error.remote }
+                try context.pull(job, reader: reader)
+            }
+        }
+        guard let stored, let (storedName, storedTag) = localName.nameAndTag else {
+            throw RemoteError(.store(StoreError(.noSuchModel(localName.description))))
+        }
+        if case let .registry(registry, repository) = endpoint {
+            MountHints(store: store, host: registry.address.host).record(blobs.map(\.digest) + [oci.config.digest],
+                                                                          repository: repository)
+        }
+
+        var report = PullReport(source: source, stored: StoreRef(name: storedName, tag: storedTag, digest: stored),
+                                manifestDigest: ociDigest)
+        report.totalByteCount = total
+        report.transferredByteCount = counters["transferred"] + config.count + ociBytes.count
+        report.resumedByteCount = counters["resumed"]
+        report.reusedByteCount = counters["reused"]
+        report.fetchedBlobCount = counters["fetchedBlobs"]
+        report.reusedBlobCount = counters["reusedBlobs"]
+        report.repairedBlobCount = counters["repairedBlobs"]
+        report.seconds = monotonicSeconds() - started
+        return report
+    }
+
+    /// The OCI manifest bytes and digest of `name` at `version`.
+    private func manifest(of endpoint: PullEndpoint, reader: EndpointReader, name: String, version: RemoteVersion,
+                          target: RemoteTarget) throws(RemoteError) -> ([UInt8], SHA256Digest)
+    {
+        switch endpoint {
+        case let .registry(_, repository):
+            guard let connection = reader.connection,
+                let found = try connection.manifest(repository: repository, version: version, scopes: reader.scopes)
+            else { throw RemoteError(.noSuchModel(target.description)) }
+            return found
+        case let .layout(layout):
+            guard let descriptor = try layout.find(name: name, version: version) else {
+                throw RemoteError(.noSuchModel(target.description))
+            }
+            guard descriptor.mediaType == OCIMediaType.imageManifest else {
+                throw RemoteError(.notACheckpoint(source: target.description, why: "its index entry is \(descriptor.mediaType)"))
+            }
+            return (try layout.smallBlob(descriptor.digest, limit: OCIImageManifest.maxByteCount), descriptor.digest)
+        }
+    }
+}
+
+/// One blob to pull.
+struct PullJob: Sendable {
+    let digest: SHA256Digest
+    let length: Int
+    let path: String
+}
+
+/// What the pull threads share.
+final class PullContext: @unchecked Sendable {
+    let store: Store
+    let session: TransferSession
+    let counters: TransferCounters
+    let observer: TransferObserver?
+    let cancellation = Cancellation()
+
+    init(store: Store, session: TransferSession, counters: TransferCounters, observer: TransferObserver?) {
+        self.store = store
+        self.session = session
+        self.counters = counters
+        self.observer = observer
+    }
+
+    /// Makes sure the store holds an intact copy of the blob.
+    func pull(_ job: PullJob, reader: EndpointReader) throws(RemoteError) {
+        let state: StoredBlobState
+        do { state = try store.checkBlob(job.digest, length: job.length) } catch { throw error.remote }
+        switch state {
+        case .intact:
+            counters.add("reused", job.length)
+            counters.add("reusedBlobs", 1)
+            observer?.advanced(job.length)
+        case .missing:
+            try fetch(job, reader: reader, replacing: false)
+        case .damaged:
+            try fetch(job, reader: reader, replacing: true)
+            counters.add("repairedBlobs", 1)
+        }
+    }
+
+    private func fetch(_ job: PullJob, reader: EndpointReader, replacing: Bool) throws(RemoteError) {
+        for attempt in 0..<2 {
+            let partial: ExclusiveFile
+            do { partial = try session.openPartial(job.digest) } catch { throw error.remote }
+            if !replacing {
+                // Another pull may have published it while this one waited for the partial's lock.
+                let state: StoredBlobState
+                do { state = try store.checkBlob(job.digest, length: job.length) } catch { throw error.remote }
+                if state == .intact {
+                    try? partial.unlink()
+                    counters.add("reused", job.length)
+                    counters.add("reusedBlobs", 1)
+                    observer?.advanced(job.length)
+                    return
+                }
+            }
+            let receiver = BlobReceiver(file: partial, digest: job.digest, length: job.length,
+                                        source: reader.source(job.digest), progress: observer?.advanced,
+                                        cancellation: cancellation)
+            let offset = try receiver.prepare()
+            if offset < job.length {
+                do throws(RemoteError) {
+                    try reader.fetch(job.digest, from: offset, into: receiver)
+                } catch {
+                    counters.add("transferred", receiver.received)
+                    throw error
+                }
+            }
+            let actual = try receiver.finish()
+            counters.add("transferred", receiver.received)
+            counters.add("resumed", receiver.resumedFrom)
+            if actual == job.digest {
+                do { try session.publish(partial, digest: job.digest, replacing: replacing) } catch { throw error.remote }
+                counters.add("fetchedBlobs", 1)
+                return
+            }
+            try? partial.truncate(to: 0)
+            // A prefix left by an earlier run may be what is wrong: try once more from byte 0.
+            if receiver.resumedFrom > 0 && attempt == 0 { continue }
+            throw RemoteError(.digestMismatch(blob: "\(job.path) (\(job.digest))", source: reader.source(job.digest),
+                                              expected: job.digest, actual: actual))
+        }
+    }
+}

@@ -1,0 +1,345 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ZooFormat
+import ZooStore
+
+extension RemoteClient {
+    /// Pushes a stored model to a registry or a folder (OCI image layout).
+    ///
+    /// Every distinct blob (shards, assets, the zoo manifest as config) the remote lacks is sent,
+    /// on ``concurrency`` threads, then the OCI manifest is written under the tag — last, so the
+    /// tag never names missing blobs. A blob the remote has is skipped (HEAD, or the layout's
+    /// file); a blob another repository of the registry holds is mounted from it when this
+    /// store knows which (see ``MountHints``). Uploads go in chunks; an interrupted upload is
+    /// continued from what the registry reports it holds (OCI upload status), when it still can.
+    /// Every byte sent is hashed: a damaged local blob stops the push instead of being sent.
+    ///
+    /// - Parameters:
+    ///   - reference: the local model.
+    ///   - target: the destination; without a name, the model's local name; without a tag, its
+    ///     local tag (`latest` for a digest).
+    @discardableResult
+    public func push(_ reference: ModelReference, to target: RemoteTarget, observer: TransferObserver? = nil)
+        throws(RemoteError) -> PushReport
+    {
+        let started = monotonicSeconds()
+        let digest: SHA256Digest
+        let manifest: Manifest
+        let localRefs: [StoreRef]
+        do {
+            digest = try store.resolve(reference)
+            manifest = try store.manifest(for: digest)
+            localRefs = try store.refs(pointingTo: digest)
+        } catch {
+            throw error.remote
+        }
+        let manifestBytes = manifest.canonicalBytes
+        guard SHA256.digest(manifestBytes) == digest else {
+            throw RemoteError(.corruptLocalBlob(name: "manifest.json", digest: digest, actual: SHA256.digest(manifestBytes)))
+        }
+        let local = reference.nameAndTag ?? localRefs.first.map { ($0.name, $0.tag) }
+        guard let name = target.name ?? local?.name else {
+            throw RemoteError(.invalidLocation(target.description, why: "say which name to push to: LOCATION:NAME[:TAG]"))
+        }
+        let tag: String
+        switch target.version {
+        case let .tag(value): tag = value
+        case .digest: throw RemoteError(.invalidLocation(target.description, why: "push to a tag, not a digest"))
+        case nil: tag = local?.tag ?? ModelReference.defaultTag
+        }
+
+        let oci = OCIImageManifest(checkpoint: manifest)
+        let ociBytes = oci.bytes
+        var seen = Set<SHA256Digest>()
+        var jobs: [PushJob] = []
+        for entry in manifest.shards + manifest.assets where seen.insert(entry.digest).inserted {
+            jobs.append(PushJob(digest: entry.digest, length: entry.length, name: entry.path, file: store.blobPath(entry.digest)))
+        }
+        if seen.insert(digest).inserted {
+            jobs.append(PushJob(digest: digest, length: manifestBytes.count, name: "manifest.json", file: store.blobPath(digest)))
+        }
+        for job in jobs where FileSystem.kind(of: job.file) != .regular {
+            throw RemoteError(.store(StoreError(.missingBlob(name: job.name, digest: job.digest))))
+        }
+        jobs.sort { $0.length > $1.length }
+        let total = jobs.reduce(0) { $0 + $1.length }
+        observer?.started(total)
+        let counters = TransferCounters()
+        let cancellation = Cancellation()
+
+        var report: PushReport
+        switch target.base {
+        case let .folder(path):
+            let layout = try ImageLayout.openOrCreate(path: path)
+            let pusher = LayoutPusher(layout: layout, counters: counters, observer: observer, cancellation: cancellation)
+            try WorkerPool.run(jobs, threads: concurrency, cancellation: cancellation,
+                               makeContext: { () throws(RemoteError) in () }) { job, _ throws(RemoteError) in
+                try pusher.push(job)
+            }
+            try layout.writeSmallBlob(ociBytes, digest: oci.digest)
+            let descriptor = OCIDescriptor(mediaType: OCIMediaType.imageManifest, digest: oci.digest, size: ociBytes.count,
+                                           annotations: [OCIAnnotation.modelDigest: digest.description],
+                                           artifactType: OCIMediaType.checkpoint)
+            try layout.setReference("\(name):\(tag)", to: descriptor)
+            report = PushReport(destination: "\(layout.path):\(name):\(tag)", modelDigest: digest, manifestDigest: oci.digest)
+        case let .registry(address, _):
+            let registry = registry(address)
+            let repository = target.base.repository(for: name)
+            let hints = MountHints(store: store, host: address.host)
+            let pusher = RegistryPusher(store: store, registry: registry, repository: repository, hints: hints.load(),
+                                        counters: counters, observer: observer, cancellation: cancellation)
+            let connection = try registry.connect()
+            try WorkerPool.run(jobs, threads: concurrency, cancellation: cancellation,
+                               makeContext: { () throws(RemoteError) in try registry.connect() }) { job, connection throws(RemoteError) in
+                try pusher.push(job, connection: connection)
+            }
+            try connection.putManifest(repository: repository, reference: tag, bytes: ociBytes, scopes: pusher.scopes)
+            hints.record(jobs.map(\.digest), repository: repository)
+            report = PushReport(destination: "\(address)/\(repository):\(tag)", modelDigest: digest, manifestDigest: oci.digest)
+        }
+        report.totalByteCount = total
+        report.uploadedByteCount = counters["uploaded"]
+        report.resumedByteCount = counters["resumed"]
+        report.skippedByteCount = counters["skipped"]
+        report.mountedByteCount = counters["mounted"]
+        report.uploadedBlobCount = counters["uploadedBlobs"]
+        report.skippedBlobCount = counters["skippedBlobs"]
+        report.mountedBlobCount = counters["mountedBlobs"]
+        report.seconds = monotonicSeconds() - started
+        return report
+    }
+}
+
+/// One blob to push: its digest, length, checkpoint path and store file.
+struct PushJob: Sendable {
+    let digest: SHA256Digest
+    let length: Int
+    let name: String
+    let file: String
+}
+
+/// Copies blobs into a layout: a locked hidden partial file beside the final name (continued
+/// when an earlier push left one), hashed while written, fsynced, renamed into place.
+final class LayoutPusher: @unchecked Sendable {
+    let layout: ImageLayout
+    let counters: TransferCounters
+    let observer: TransferObserver?
+    let cancellation: Cancellation
+
+    init(layout: ImageLayout, counters: TransferCounters, observer: TransferObserver?, cancellation: Cancellation) {
+        self.layout = layout
+        self.counters = counters
+        self.observer = observer
+        self.cancellation = cancellation
+    }
+
+    func push(_ job: PushJob) throws(RemoteError) {
+        if layout.blobSize(job.digest) == job.length {
+            skipped(job)
+            return
+        }
+        let partial: ExclusiveFile
+        do {
+            guard let file = try ExclusiveFile.open(layout.partialPath(job.digest), create: true, wait: true) else { return }
+            partial = file
+        } catch {
+            throw RemoteError(.io(error))
+        }
+        if layout.blobSize(job.digest) == job.length {  // a concurrent push finished it meanwhile
+            try? partial.unlink()
+            skipped(job)
+            return
+        }
+        for attempt in 0..<2 {
+            let receiver = BlobReceiver(file: partial, digest: job.digest, length: job.length, source: job.file,
+                                        progress: observer?.advanced, cancellation: cancellation)
+            let offset = try receiver.prepare()
+            try receiver.copy(fromFile: job.file, offset: offset)
+            let actual = try receiver.finish()
+            if actual == job.digest {
+                do {
+                    try FileSystem.sync(partial.fd, path: partial.path)
+                    try FileSystem.rename(partial.path, to: layout.blobPath(job.digest))
+                    try FileSystem.syncDirectory(FileSystem.parentDirectory(of: layout.blobPath(job.digest)))
+                } catch {
+                    throw RemoteError(.io(error))
+                }
+                counters.add("uploaded", receiver.received)
+                counters.add("resumed", offset)
+                counters.add("uploadedBlobs", 1)
+                return
+            }
+            try? partial.truncate(to: 0)
+            if offset > 0 && attempt == 0 { continue }
+            throw RemoteError(.corruptLocalBlob(name: job.name, digest: job.digest, actual: actual))
+        }
+    }
+
+    private func skipped(_ job: PushJob) {
+        counters.add("skipped", job.length)
+        counters.add("skippedBlobs", 1)
+        observer?.advanced(job.length)
+    }
+}
+
+/// Uploads blobs to one registry repository.
+final class RegistryPusher: @unchecked Sendable {
+    let store: Store
+    let registry: Registry
+    let repository: String
+    /// Blob hex -> a repository of this registry known to hold it.
+    let hints: [String: String]
+    let counters: TransferCounters
+    let observer: TransferObserver?
+    let cancellation: Cancellation
+
+    init(store: Store, registry: Registry, repository: String, hints: [String: String], counters: TransferCounters,
+         observer: TransferObserver?, cancellation: Cancellation)
+    {
+        self.store = store
+        self.registry = registry
+        self.repository = repository
+        self.hints = hints
+        self.counters = counters
+        self.observer = observer
+        self.cancellation = cancellation
+    }
+
+    var scopes: [String] { [RegistryScope.push(repository)] }
+
+    func push(_ job: PushJob, connection: RegistryConnection) throws(RemoteError) {
+        if let size = try connection.blobSize(repository: repository, digest: job.digest, scopes: scopes), size == job.length {
+            counters.add("skipped", job.length)
+            counters.add("skippedBlobs", 1)
+            observer?.advanced(job.length)
+            return
+        }
+        let stateFile: ExclusiveFile
+        do {
+            try FileSystem.makeDirectories(store.uploadStateDirectory)
+            let key = SHA256.digest(Array("\(registry.address.host)/\(repository)@\(job.digest)".utf8)).hex
+            guard let file = try ExclusiveFile.open(store.uploadStateDirectory + "/" + key, create: true, wait: true) else { return }
+            stateFile = file
+        } catch {
+            throw RemoteError(.io(error))
+        }
+
+        // Continue an upload an earlier push left, if the registry still has it.
+        var location: String?
+        var offset = 0
+        if let saved = Self.savedLocation(stateFile),
+            let status = try connection.uploadStatus(location: saved, scopes: scopes), status.received <= job.length
+        {
+            location = status.location
+            offset = status.received
+        }
+        if location == nil {
+            let mount = hints[job.digest.hex].flatMap { $0 == repository ? nil : (digest: job.digest, from: $0) }
+            let mountScopes = mount.map { scopes + [RegistryScope.pull($0.from)] } ?? scopes
+            switch try connection.startUpload(repository: repository, mount: mount, scopes: mountScopes) {
+            case .mounted:
+                try? stateFile.unlink()
+                counters.add("mounted", job.length)
+                counters.add("mountedBlobs", 1)
+                observer?.advanced(job.length)
+                return
+            case let .started(started):
+                location = started
+                try save(started, to: stateFile)
+            }
+        }
+        guard var location else { return }
+
+        let fd: Int32
+        do { fd = try FileSystem.openForReading(job.file) } catch { throw RemoteError(.io(error)) }
+        defer { close(fd) }
+        let hasher = OffsetHasher()
+        try hasher.hashPrefix(fd: fd, path: job.file, length: offset)
+        counters.add("resumed", offset)
+        observer?.advanced(offset)
+        while offset < job.length {
+            if cancellation.isCancelled { throw Cancellation.error }
+            let count = min(RemoteClient.uploadChunkSize, job.length - offset)
+            let observer = self.observer
+            let body = HTTPBody.file(fd: fd, path: job.file, offset: offset, length: count) { bytes, at in
+                let fresh = hasher.update(bytes, at: at)
+                observer?.advanced(fresh)
+            }
+            let (next, received) = try connection.patch(location: location, body: body, offset: offset, scopes: scopes)
+            guard received == offset + count else {
+                throw RemoteError(.registry(status: 202, code: nil,
+                                            message: "the upload holds \(received) bytes after a chunk ending at byte \(offset + count)",
+                                            method: "PATCH", url: location))
+            }
+            location = next
+            offset += count
+            counters.add("uploaded", count)
+            try save(location, to: stateFile)
+        }
+        let actual = hasher.finalize()
+        guard actual == job.digest else {
+            throw RemoteError(.corruptLocalBlob(name: job.name, digest: job.digest, actual: actual))
+        }
+        try connection.completeUpload(location: location, digest: job.digest, scopes: scopes)
+        try? stateFile.unlink()
+        counters.add("uploadedBlobs", 1)
+    }
+
+    /// The upload URL saved in a state file, if it holds one.
+    static func savedLocation(_ file: ExclusiveFile) -> String? {
+        guard let size = try? file.size(), size > 0, size < 64 << 10 else { return nil }
+        var bytes = [UInt8](repeating: 0, count: size)
+        let read = bytes.withUnsafeMutableBytes { (try? file.read(into: $0, at: 0)) ?? 0 }
+        guard read == size, let json = try? JSONValue(parsing: bytes) else { return nil }
+        return json["location"]?.stringValue
+    }
+
+    private func save(_ location: String, to file: ExclusiveFile) throws(RemoteError) {
+        let bytes = JSONValue.object(["location": .string(location)]).canonicalBytes
+        do throws(IOError) {
+            try file.truncate(to: 0)
+            try bytes.withUnsafeBytes { raw in Result { () throws(IOError) in try file.write(raw, at: 0) } }.get()
+        } catch {
+            throw RemoteError(.io(error))
+        }
+    }
+}
+
+/// Hashes bytes handed over with their offsets, each byte once and in order (a retried request
+/// shows bytes again; they are skipped).
+final class OffsetHasher: @unchecked Sendable {
+    private let hasher = SHA256()
+    private var hashed = 0
+
+    /// Adds the part of `bytes` (which start at file offset `at`) not hashed yet; returns its size.
+    @discardableResult
+    func update(_ bytes: UnsafeRawBufferPointer, at: Int) -> Int {
+        let end = at + bytes.count
+        guard end > hashed, at <= hashed else { return 0 }
+        let fresh = UnsafeRawBufferPointer(rebasing: bytes[(hashed - at)...])
+        hasher.update(fresh)
+        hashed = end
+        return fresh.count
+    }
+
+    /// Hashes the first `length` bytes of a file (the part of an upload sent by an earlier run).
+    func hashPrefix(fd: Int32, path: String, length: Int) throws(RemoteError) {
+        guard length > 0 else { return }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4 << 20, alignment: 4096)
+        defer { buffer.deallocate() }
+        while hashed < length {
+            let n = pread(fd, buffer.baseAddress, min(buffer.count, length - hashed), off_t(hashed))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw RemoteError(.io(IOError(call: "pread", path: path, errno: errno)))
+            }
+            guard n > 0 else { throw RemoteError(.io(IOError(call: "pread", path: path, errno: EIO))) }
+            update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), at: hashed)
+        }
+    }
+
+    func finalize() -> SHA256Digest { hasher.finalize() }
+}

@@ -1,1 +1,0 @@
-print("zoo-examples: placeholder")

@@ -1,0 +1,89 @@
+import ArgumentParser
+import ZooFormat
+import ZooLoaders
+import ZooStore
+
+extension Zoo {
+    struct Embed: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print sentence embeddings from a BERT model (mean pooling, L2-normalised).",
+            discussion: """
+                MODEL is a stored model (NAME[:TAG], digest or digest prefix) or a path to a checkpoint \
+                folder or .zoo archive; it must be a BERT encoder with its vocabulary (vocab.txt or \
+                tokenizer.json) among its assets, e.g. sentence-transformers' all-MiniLM-L6-v2. Each text \
+                is tokenized (uncased WordPiece), truncated to the model's maximum length, encoded, \
+                averaged over its tokens and L2-normalised, as sentence-transformers does. Prints one \
+                line per text, in order: the embedding's numbers separated by spaces; --json prints them \
+                with the token counts.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: ArgumentHelp("A stored model reference or a checkpoint path.", valueName: "model"))
+        var model: String
+
+        @Argument(help: ArgumentHelp("The texts to embed.", valueName: "text"))
+        var texts: [String]
+
+        @Flag(help: "Print JSON: the model digest, the dimension and each text's tokens and embedding.")
+        var json = false
+
+        @Option(help: ArgumentHelp("Texts encoded together (padded to the longest).", valueName: "n"))
+        var batchSize = SentenceEmbedder.defaultBatchSize
+
+        @Option(help: ArgumentHelp(
+            "Truncate longer texts to this many tokens, [CLS] and [SEP] included (default: the model's, "
+                + "e.g. max_seq_length of sentence_bert_config.json).", valueName: "n"))
+        var maxLength: Int?
+
+        func validate() throws {
+            guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1 (got \(batchSize)).") }
+            if let maxLength, maxLength < 2 {
+                throw ValidationError("--max-length must be at least 2, room for [CLS] and [SEP] (got \(maxLength)).")
+            }
+        }
+
+        func run() throws {
+            let checkpoint = try openCheckpoint()
+            let embedder = try SentenceEmbedder(checkpoint: checkpoint, maxLength: maxLength)
+            let vectors = try embedder.embed(texts, batchSize: batchSize)
+            if json {
+                JSONOutput.print(Self.json(
+                    texts: texts, vectors: vectors, embedder: embedder, digest: checkpoint.digest))
+            } else {
+                for vector in vectors { print(vector.map { "\($0)" }.joined(separator: " ")) }
+            }
+        }
+
+        /// The model `model` names: a stored model, else a checkpoint folder or archive at that path.
+        private func openCheckpoint() throws -> Checkpoint {
+            let store = global.openStore
+            let exists = FileSystem.kind(of: model) != .missing
+            if let reference = try? ModelReference(parsing: model) {
+                do {
+                    return try store.checkpoint(for: reference)
+                } catch {
+                    guard exists, case .noSuchModel = error.reason else { throw error }
+                }
+            }
+            guard exists else { throw InputError.notFound(model) }
+            return try Checkpoint(contentsOf: model)
+        }
+
+        static func json(texts: [String], vectors: [[Float]], embedder: SentenceEmbedder, digest: SHA256Digest) -> JSONValue {
+            .object([
+                "model": .string(digest.description),
+                "dimension": .int(embedder.dimension),
+                "maxLength": .int(embedder.tokenizer.maxLength),
+                "normalized": .bool(embedder.normalizes),
+                "embeddings": .array(zip(texts, vectors).map { text, vector in
+                    .object([
+                        "text": .string(text),
+                        "tokens": .int(embedder.tokenizer.encode(text).count),
+                        "embedding": .array(vector.map { .number(Double($0)) }),
+                    ])
+                }),
+            ])
+        }
+    }
+}

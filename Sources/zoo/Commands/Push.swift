@@ -1,0 +1,75 @@
+import ArgumentParser
+import ZooFormat
+import ZooRemote
+import ZooStore
+
+extension Zoo {
+    struct Push: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Push a model from the store to a registry or a folder.",
+            discussion: """
+                DEST is one of:
+                  oci://HOST[:PORT][/REPO[:TAG]]   any OCI registry (https; --insecure allows plain http)
+                  REMOTE[:NAME[:TAG]]              a remote added with `zoo remote add`
+                  FOLDER[:NAME[:TAG]]              a folder holding an OCI image layout, created when missing \
+                or empty (write ./FOLDER for a new folder in the current directory)
+                The name and tag default to the model's local ones.
+
+                The model becomes an OCI image manifest whose config is the zoo manifest and whose layers \
+                are its shards and assets (spec/oci.md), so the same checkpoint always has the same \
+                manifest digest. Blobs the destination has are not sent again; blobs another repository \
+                of the registry holds are mounted from it; the tag is written last.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: ArgumentHelp("The model: NAME[:TAG], a digest or a digest prefix.", valueName: "ref"),
+                  transform: { try ModelReference(parsing: $0) })
+        var reference: ModelReference
+
+        @Argument(help: ArgumentHelp("Where to push to (see below).", valueName: "dest"))
+        var destination: String
+
+        @OptionGroup var transfer: TransferOptions
+
+        @Flag(help: "Print a JSON object instead of text.")
+        var json = false
+
+        func validate() throws {
+            try transfer.validate()
+        }
+
+        func run() throws {
+            let client = transfer.client(store: global.openStore)
+            let target = try client.target(destination)
+            let progress = TransferProgress(label: "pushing")
+            let report: PushReport
+            do {
+                report = try client.push(reference, to: target, observer: progress.observer)
+            } catch {
+                progress.finish()
+                throw error
+            }
+            progress.finish()
+            if json {
+                JSONOutput.print(.object([
+                    "destination": .string(report.destination), "digest": .string(report.modelDigest.description),
+                    "manifestDigest": .string(report.manifestDigest.description), "size": .int(report.totalByteCount),
+                    "uploaded": .int(report.uploadedByteCount), "resumed": .int(report.resumedByteCount),
+                    "skipped": .int(report.skippedByteCount), "mounted": .int(report.mountedByteCount),
+                    "uploadedBlobs": .int(report.uploadedBlobCount), "skippedBlobs": .int(report.skippedBlobCount),
+                    "mountedBlobs": .int(report.mountedBlobCount), "seconds": .number(report.seconds),
+                ]))
+                return
+            }
+            print("Pushed \(report.modelDigest) to \(report.destination) (manifest \(report.manifestDigest))")
+            var detail = "\(report.uploadedBlobCount) blob\(report.uploadedBlobCount == 1 ? "" : "s") sent, "
+                + "\(report.skippedBlobCount) already there (\(Formatting.bytes(report.skippedByteCount)))"
+            if report.mountedBlobCount > 0 {
+                detail += ", \(report.mountedBlobCount) mounted (\(Formatting.bytes(report.mountedByteCount)))"
+            }
+            if report.resumedByteCount > 0 { detail += ", \(Formatting.bytes(report.resumedByteCount)) resumed" }
+            print(detail + "; \(Formatting.bytes(report.uploadedByteCount)) sent in " + Formatting.seconds(report.seconds))
+        }
+    }
+}

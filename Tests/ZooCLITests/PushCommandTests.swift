@@ -1,0 +1,77 @@
+import Foundation
+import XCTest
+import ZooFormat
+
+final class PushCommandTests: RemoteCLITestCase {
+    func testPush_ToARegistryThenPullIntoAnEmptyStore_SameModel() throws {
+        let registry = try startRegistry()
+        let manifest = try importBig(count: 2, megabytes: 1)
+        let pushed = try run(["push", "big", "oci://\(registry.address)/team/big:v1", "--insecure"])
+        let lines = pushed.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 2, pushed.stdout)
+        XCTAssertTrue(lines[0].hasPrefix("Pushed \(manifest.digest) to oci://\(registry.address)/team/big:v1 (manifest sha256:"), lines[0])
+        XCTAssertTrue(lines[1].hasPrefix("3 blobs sent, 0 already there (0 B); 2.1 MB sent in "), lines[1])
+
+        let again = try run(["push", "big", "oci://\(registry.address)/team/big:v1", "--insecure", "--json"])
+        let report = try json(again.stdout)
+        XCTAssertEqual(report["uploaded"], 0)
+        XCTAssertEqual(report["skippedBlobs"], 3)
+
+        let other = ZooProcess(home: scratch + "/target")
+        let pulled = try other.run(["pull", "oci://\(registry.address)/team/big:v1", "--insecure", "--name", "copy"])
+        XCTAssertEqual(pulled.status, 0, pulled.stderr)
+        XCTAssertEqual(pulled.stdout.split(separator: "\n").first.map(String.init), "Pulled copy:latest (\(manifest.digest))")
+    }
+
+    func testPush_PlainHTTPWithoutInsecure_ExitsOneWithTheHint() throws {
+        let registry = try startRegistry()
+        try importBig(count: 1, megabytes: 1)
+        let result = try run(["push", "big", "oci://\(registry.address)/big"], expect: 1)
+        assertErrorLine(result, contains: ["(if the registry speaks plain http, use --insecure)"])
+    }
+
+    func testPush_KilledMidTransfer_NextPushSendsOnlyWhatTheRegistryLacks() throws {
+        let registry = try startRegistry()
+        let manifest = try importBig(count: 4, megabytes: 30)
+        let proxy = try startProxy(upstream: registry.address)
+        let destination = "oci://\(proxy.address)/big"
+        let slow = try start(zoo, ["push", "big", destination, "--insecure", "--jobs", "1", "--limit-rate", "20MB"])
+        XCTAssertTrue(try wait(while: slow) { try proxy.stats().uploaded >= 75 << 20 }, "the push got past two blobs")
+        kill(slow.processIdentifier, SIGKILL)
+        slow.waitUntilExit()
+        let sentBefore = try proxy.stats().uploaded
+        let total = manifest.totalByteCount + manifest.canonicalBytes.count
+        XCTAssertLessThan(sentBefore, total, "killed mid-transfer")
+
+        try proxy.reset()
+        let resumed = try run(["push", "big", destination, "--insecure", "--json"])
+        let report = try json(resumed.stdout)
+        XCTAssertGreaterThanOrEqual(Int(report["skippedBlobs"]?.integerValue ?? 0), 2, resumed.stdout)
+        let sentAfter = try proxy.stats().uploaded
+        XCTAssertLessThanOrEqual(sentAfter, total - (60 << 20) + (16 << 10),
+                                 "the blobs the registry had were not sent again (16 KiB: the OCI manifest)")
+
+        let other = ZooProcess(home: scratch + "/target")
+        XCTAssertEqual(try other.run(["pull", "oci://\(registry.address)/big", "--insecure"]).status, 0)
+        XCTAssertEqual(try other.run(["verify", "big", "--deep"]).status, 0)
+    }
+
+    func testPush_ToANewFolder_MakesALayoutListedAndPulledByPath() throws {
+        let manifest = try importBig(count: 1, megabytes: 1)
+        let layout = scratch + "/shared"
+        let pushed = try run(["push", "big", layout + ":models/big:v2"])
+        XCTAssertTrue(pushed.stdout.hasPrefix("Pushed \(manifest.digest) to \(layout):models/big:v2"), pushed.stdout)
+        XCTAssertEqual(FileSystem.kind(of: layout + "/oci-layout"), .regular)
+        let listed = try run(["list", "--remote", layout])
+        XCTAssertEqual(listed.stdout.split(separator: "\n").count, 2)
+        XCTAssertTrue(listed.stdout.contains("models/big   v2    \(manifest.digest.hex.prefix(12))   1.0 MB   gpt2 (autoregressive)"), listed.stdout)
+        let other = ZooProcess(home: scratch + "/target")
+        XCTAssertEqual(try other.run(["pull", "file://" + layout + ":models/big:v2"]).status, 0)
+        XCTAssertEqual(try other.run(["show", "models/big:v2"]).status, 0)
+    }
+
+    func testPush_UnknownModel_ExitsOne() throws {
+        let result = try run(["push", "nothing", scratch + "/shared"], expect: 1)
+        assertErrorLine(result, contains: ["Error: no model nothing:latest in the store"])
+    }
+}

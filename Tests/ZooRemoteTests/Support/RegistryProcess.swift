@@ -1,0 +1,98 @@
+import Foundation
+import XCTest
+import ZooFormat
+
+/// A real CNCF distribution registry (Debian's `docker-registry`) on 127.0.0.1, started by
+/// `scripts/registry.sh` with its own config and storage in a temp folder, optionally behind
+/// htpasswd (basic) or token (bearer) authentication. `stop()` (or deinit) stops it; the
+/// script's watchdog also stops it if the test process dies.
+final class RegistryProcess {
+    enum Auth {
+        case none
+        case basic(user: String, password: String)
+        case bearer(user: String, password: String)
+    }
+
+    let directory: String
+    /// `127.0.0.1:PORT`.
+    let address: String
+    private var stopped = false
+
+    init(auth: Auth = .none) throws {
+        directory = try TestSupport.makeTemporaryDirectory("zoo-registry")
+        var arguments = ["start", directory, "--owner", String(getpid())]
+        switch auth {
+        case .none: break
+        case let .basic(user, password): arguments += ["--htpasswd", "\(user):\(password)"]
+        case let .bearer(user, password): arguments += ["--token", "\(user):\(password)"]
+        }
+        let output = try TestSupport.runScript("registry.sh", arguments)
+        address = output.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard address.hasPrefix("127.0.0.1:") else {
+            throw TestSupport.Failure("registry.sh printed \(address)")
+        }
+    }
+
+    deinit { stop() }
+
+    /// Stops the registry and removes its storage.
+    func stop() {
+        guard !stopped else { return }
+        stopped = true
+        _ = try? TestSupport.runScript("registry.sh", ["stop", directory])
+        try? FileSystem.removeTree(directory)
+    }
+
+    /// The registry's access log (one line per request).
+    var log: String { (try? String(contentsOfFile: directory + "/registry.log", encoding: .utf8)) ?? "" }
+}
+
+/// `scripts/test_proxy.py` in front of a registry: counts the bytes it forwards and, on demand,
+/// corrupts one byte of every blob download.
+final class ProxyProcess {
+    let address: String
+    private let process: Process
+    private let directory: String
+
+    init(upstream: String) throws {
+        directory = try TestSupport.makeTemporaryDirectory("zoo-proxy")
+        let portFile = directory + "/port"
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: TestSupport.python)
+        process.arguments = [TestSupport.script("test_proxy.py"), "--upstream", upstream, "--port-file", portFile,
+                             "--owner", String(getpid())]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<100 where FileSystem.kind(of: portFile) != .regular { usleep(50_000) }
+        guard let port = try? String(contentsOfFile: portFile, encoding: .utf8) else {
+            process.terminate()
+            throw TestSupport.Failure("the proxy did not start")
+        }
+        address = "127.0.0.1:" + port
+    }
+
+    deinit { stop() }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try? FileSystem.removeTree(directory)
+    }
+
+    /// Bytes forwarded since the last reset: request bodies, response bodies, blob downloads.
+    func stats() throws -> (uploaded: Int, downloaded: Int, blobDownloaded: Int) {
+        let json = try JSONValue(parsing: Array(try control("stats", method: "GET").utf8))
+        return (Int(json["uploaded"]?.integerValue ?? -1), Int(json["downloaded"]?.integerValue ?? -1),
+                Int(json["blob_downloaded"]?.integerValue ?? -1))
+    }
+
+    func reset() throws { _ = try control("reset") }
+    func corrupt(_ on: Bool) throws { _ = try control(on ? "corrupt" : "honest") }
+
+    private func control(_ name: String, method: String = "POST") throws -> String {
+        try TestSupport.run("/usr/bin/curl", ["-sf", "-X", method, "http://\(address)/_proxy/\(name)"])
+    }
+}

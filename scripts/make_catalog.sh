@@ -14,6 +14,7 @@ cd "$ZOO_ROOT"
 
 CATALOG=(
     "zoo/checkpoints/bert-tiny bert-tiny:latest"
+    "zoo/checkpoints/glyphs-mlp glyphs-mlp:latest"
 )
 
 zoo_run swift build --product zoo

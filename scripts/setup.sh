@@ -9,7 +9,8 @@ set -euo pipefail
 # shellcheck source=scripts/env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
-APT_PACKAGES=(libarchive-dev libssl-dev libzstd-dev libopenblas-dev libcurl4-openssl-dev pkg-config)
+APT_PACKAGES=(libarchive-dev libssl-dev libzstd-dev libopenblas-dev libcurl4-openssl-dev pkg-config
+    docker-registry apache2-utils openssl curl)  # registry tests: scripts/registry.sh (htpasswd, token certs, curl)
 SAFETENSORS_VERSION="0.8.0"
 GGUF_VERSION="0.19.0"    # ggml's gguf-py: GGUF interop fixtures and checks (needs numpy only)
 NUMPY_VERSION="2.4.6"   # only installed into the venv when the base Python has no numpy

@@ -7,12 +7,16 @@ point back at the proxy) and streams bodies both ways in 256 KiB pieces. On the 
     can tell how much a resumed transfer really moved;
   - corrupts, when told to, one byte in the middle of every blob download (GET .../blobs/sha256:...) of
     more than 64 KiB (layers; a small config stays intact), so a test can check that a client detects a
-    registry that serves wrong bytes.
+    registry that serves wrong bytes;
+  - drops, when told to, a connection: the Nth PATCH (an upload chunk) is answered 503 without reaching the
+    registry, or the next blob download is cut after N bytes — a network failure at a known point.
 
 Control endpoints (never forwarded):
     GET  /_proxy/stats    {"uploaded": N, "downloaded": N, "blob_downloaded": N, "requests": N}
     POST /_proxy/reset    zero the counters
     POST /_proxy/corrupt  start corrupting blob downloads;  POST /_proxy/honest  stop
+    POST /_proxy/fail-patch/N      answer the Nth PATCH from now 503 (its body is read and dropped)
+    POST /_proxy/cut-download/N    close the connection of the next blob download after N body bytes
 
 Binds 127.0.0.1 on a free port and writes the port to --port-file once it listens; with --owner PID it exits
 when that process is gone (so a killed test run leaves no proxy behind).
@@ -36,6 +40,9 @@ class State:
     def __init__(self):
         self.lock = threading.Lock()
         self.corrupt = False
+        self.fail_patch_at = 0   # the Nth PATCH from now fails; 0: none
+        self.patches = 0
+        self.cut_download_after = -1
         self.reset()
 
     def reset(self):
@@ -71,6 +78,15 @@ def make_handler(upstream, state):
             elif self.path in ("/_proxy/corrupt", "/_proxy/honest"):
                 state.corrupt = self.path == "/_proxy/corrupt"
                 body = b"{}"
+            elif self.path.startswith("/_proxy/fail-patch/"):
+                with state.lock:
+                    state.fail_patch_at = int(self.path.rsplit("/", 1)[1])
+                    state.patches = 0
+                body = b"{}"
+            elif self.path.startswith("/_proxy/cut-download/"):
+                with state.lock:
+                    state.cut_download_after = int(self.path.rsplit("/", 1)[1])
+                body = b"{}"
             else:
                 self.send_error(404)
                 return
@@ -89,6 +105,24 @@ def make_handler(upstream, state):
                 return
             state.add(requests=1)
             length = int(self.headers.get("Content-Length") or 0)
+            if self.command == "PATCH":
+                with state.lock:
+                    state.patches += 1
+                    fail = state.patches == state.fail_patch_at
+                if fail:
+                    remaining = length
+                    while remaining > 0:
+                        piece = self.rfile.read(min(CHUNK, remaining))
+                        if not piece:
+                            break
+                        remaining -= len(piece)
+                    body = b'{"errors":[{"code":"UNAVAILABLE","message":"connection dropped by the test proxy"}]}'
+                    self.send_response(503)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
             upstream_connection = http.client.HTTPConnection(host, int(port), timeout=300)
             try:
                 upstream_connection.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
@@ -118,6 +152,10 @@ def make_handler(upstream, state):
                     return
                 is_blob = self.command == "GET" and BLOB_PATH.match(self.path) and response.status in (200, 206)
                 middle = int(body_length) // 2 if (is_blob and body_length and int(body_length) > CORRUPT_ABOVE) else -1
+                cut = -1
+                if is_blob and body_length and int(body_length) > CORRUPT_ABOVE:
+                    with state.lock:
+                        cut, state.cut_download_after = state.cut_download_after, -1
                 sent = 0
                 while True:
                     piece = response.read(CHUNK)
@@ -126,6 +164,13 @@ def make_handler(upstream, state):
                     if state.corrupt and 0 <= middle - sent < len(piece):
                         index = middle - sent
                         piece = piece[:index] + bytes([piece[index] ^ 0xFF]) + piece[index + 1:]
+                    if 0 <= cut < sent + len(piece):
+                        piece = piece[:cut - sent]
+                        self.wfile.write(piece)
+                        state.add(downloaded=len(piece), blob_downloaded=len(piece))
+                        self.close_connection = True
+                        self.connection.shutdown(2)
+                        return
                     self.wfile.write(piece)
                     sent += len(piece)
                     state.add(downloaded=len(piece), blob_downloaded=len(piece) if is_blob else 0)

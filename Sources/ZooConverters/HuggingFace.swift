@@ -8,6 +8,8 @@ enum HuggingFace {
         "config.json", "generation_config.json", "README.md",
         "vocab.txt", "vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json",
         "special_tokens_map.json", "added_tokens.json",
+        // sentence-transformers: pooling, max length and module list of an embedding model.
+        "sentence_bert_config.json", "modules.json", "config_sentence_transformers.json",
     ]
 
     /// Whether a file of a model folder is an asset to keep.

@@ -37,8 +37,21 @@ public enum ModelExporter {
             architecture: architecture, options: options.writerOptions)
         do throws(FormatError) {
             let state = module.stateDict()
-            for name in tensorOrder(modelKeys: module.stateDictKeys, parent: parent?.manifest) {
-                guard let tensor = state[name] else { continue }
+            let buffers = module.ignoredStateDictKeys
+            for name in tensorOrder(modelKeys: module.stateDictKeys, buffers: buffers, parent: parent?.manifest) {
+                guard let tensor = state[name] else {
+                    // A buffer the model does not keep (e.g. position_ids): pass the parent's bytes on
+                    // unchanged, so its shard stays byte-identical and is shared with the parent.
+                    if let parent, buffers.contains(name) {
+                        let view = try parent.tensor(named: name)
+                        try view.withUnsafeBytes { raw in
+                            Result { () throws(FormatError) in
+                                try writer.addTensor(name: name, dtype: view.dtype, shape: view.shape, bytes: raw)
+                            }
+                        }.get()
+                    }
+                    continue
+                }
                 let written: Result<Void, FormatError> = tensor.withUnsafeBufferPointer { floats in
                     Result { () throws(FormatError) in
                         try writer.addTensor(name: name, dtype: .f32, shape: tensor.shape, bytes: UnsafeRawBufferPointer(floats))
@@ -56,13 +69,13 @@ public enum ModelExporter {
         }
     }
 
-    /// The parent's names that the model has, in the parent's storage order, then the model's
-    /// other keys in model order.
-    static func tensorOrder(modelKeys: [String], parent: Manifest?) -> [String] {
+    /// The parent's names that the model has (or keeps as `buffers` it ignores), in the parent's
+    /// storage order, then the model's other keys in model order.
+    static func tensorOrder(modelKeys: [String], buffers: Set<String> = [], parent: Manifest?) -> [String] {
         var seen = Set<String>()
         let keys = modelKeys.filter { seen.insert($0).inserted }
         guard let parent else { return keys }
-        let known = Set(keys)
+        let known = Set(keys).union(buffers)
         let inherited = parent.tensors.map(\.name).filter { known.contains($0) }
         let inheritedSet = Set(inherited)
         return inherited + keys.filter { !inheritedSet.contains($0) }

@@ -29,14 +29,17 @@ public final class SentenceEmbedder {
     public let normalizes: Bool
     /// What loading the checkpoint found, when made from one.
     public let loadSummary: LoadSummary?
+    /// Where the model came from (the checkpoint's location), for error messages.
+    public let location: String
 
     /// An embedder over a model and tokenizer already built (the model is put in evaluation mode).
-    public init(model: BertModel, tokenizer: BertTokenizer, normalizes: Bool = true) {
+    public init(model: BertModel, tokenizer: BertTokenizer, normalizes: Bool = true, location: String = "model") {
         model.eval()
         self.model = model
         self.tokenizer = tokenizer
         self.normalizes = normalizes
         self.loadSummary = nil
+        self.location = location
     }
 
     /// Loads a BERT checkpoint: a `BertModel` (`embeddings.*`, `encoder.layer.N.*`, as
@@ -90,6 +93,7 @@ public final class SentenceEmbedder {
         self.tokenizer = tokenizer
         self.normalizes = normalizes
         self.loadSummary = summary
+        self.location = location
     }
 
     /// The length of an embedding (the model's hidden size).
@@ -103,7 +107,7 @@ public final class SentenceEmbedder {
     public func embed(_ texts: [String], batchSize: Int = SentenceEmbedder.defaultBatchSize) throws(SentenceEmbedderError)
         -> [[Float]]
     {
-        guard batchSize >= 1 else { throw SentenceEmbedderError(location: "", reason: .invalidBatchSize(batchSize)) }
+        guard batchSize >= 1 else { throw SentenceEmbedderError(location: location, reason: .invalidBatchSize(batchSize)) }
         let encoded = texts.map(tokenizer.encode)
         // Longest first; the sort is stable, so equal lengths keep their order.
         let order = encoded.indices.sorted { encoded[$0].count > encoded[$1].count }
@@ -115,7 +119,7 @@ public final class SentenceEmbedder {
             do {
                 batch = try TokenBatch(padding: members.map { encoded[$0] }, paddingID: tokenizer.specialTokens.padding)
             } catch {
-                throw SentenceEmbedderError(location: "", reason: .input(error))
+                throw SentenceEmbedderError(location: location, reason: .input(error))
             }
             let vectors = try embeddings(of: batch)
             let width = dimension
@@ -149,7 +153,7 @@ public final class SentenceEmbedder {
                 return (normalizes ? pooled.l2Normalized() : pooled).value
             }
         }
-        do { return try result.get() } catch { throw SentenceEmbedderError(location: "", reason: .input(error)) }
+        do { return try result.get() } catch { throw SentenceEmbedderError(location: location, reason: .input(error)) }
     }
 
     /// `max_seq_length` of the checkpoint's `sentence_bert_config.json`, if it has one.

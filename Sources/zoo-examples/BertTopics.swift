@@ -95,7 +95,7 @@ struct BertTopics: ParsableCommand {
         }
         let optimizer = AdamW(groups: plan.parameterGroups)
         let top = classifier.topLayer
-        print("fine-tune: layer \(config.numLayers - 1) and the head trained, \(plan.frozenParameters.count) of "
+        print("fine-tune: layer \(config.numLayers - 1) and the head (starting from the one above) trained, \(plan.frozenParameters.count) of "
             + "\(classifier.namedParameters().count) parameters frozen (embeddings, layers 0-\(config.numLayers - 2)); "
             + "lr head \(learningRate), top layer \(recipe.effectiveBackboneLearningRate)")
         let (tunedLoss, tuneSeconds) = try Training.timed { () throws -> Float in
@@ -163,45 +163,5 @@ struct BertTopics: ParsableCommand {
         let width = logits.shape[1]
         let values = logits.scalars[(row * width)..<((row + 1) * width)]
         return (values.indices.max { values[$0] < values[$1] } ?? row * width) - row * width
-    }
-}
-
-/// MiniLM with a topic head: the encoder's parameters under their own names (`embeddings.*`,
-/// `encoder.layer.N.*`, as in the parent checkpoint) and the head as `classifier.*`.
-final class TopicClassifier: Module {
-    let bert: BertModel
-    let classifier: Linear
-
-    init(bert: BertModel, classifier: Linear) {
-        self.bert = bert
-        self.classifier = classifier
-    }
-
-    override var namedChildren: [(name: String, module: Module)] {
-        bert.namedChildren + [("classifier", classifier)]
-    }
-
-    override var ignoredStateKeys: [String] { ["embeddings.position_ids"] }
-
-    /// The encoder's last layer (the one fine-tuned).
-    var topLayer: BertLayer { bert.encoder.layers.modules[bert.encoder.layers.modules.count - 1] }
-
-    /// The hidden states entering the top layer, computed once without gradients (the layers
-    /// below are frozen, so they never change).
-    func statesBelowTop(_ batch: TokenBatch) throws -> Tensor {
-        try withNoGrad {
-            let mask = batch.maskTensor
-            var hidden = try bert.embeddings(batch)
-            for layer in bert.encoder.layers.modules.dropLast() { hidden = layer(hidden, mask: mask) }
-            return hidden.value
-        }
-    }
-
-    /// The topic logits from the states entering the top layer: top layer, mean pooling,
-    /// L2 normalisation (as the sentence embeddings), head.
-    func logits(statesBelowTop states: Tensor, batch: TokenBatch) -> Variable {
-        let mask = batch.maskTensor
-        let top = topLayer(Variable(states), mask: mask)
-        return classifier(meanPooling(top, mask: mask).l2Normalized())
     }
 }

@@ -53,12 +53,28 @@ final class PullCommandTests: RemoteCLITestCase {
         XCTAssertEqual(FileSystem.kind(of: partial), .missing)
     }
 
+    func testPull_ConnectionCutMidBlob_ContinuesWithinTheSameRun() throws {
+        let registry = try startRegistry()
+        let manifest = try importBig(count: 1, megabytes: 20)
+        try run(["push", "big", "oci://\(registry.address)/big", "--insecure"])
+        let proxy = try startProxy(upstream: registry.address)
+        try proxy.cutDownload(after: 8 << 20)
+        let other = ZooProcess(home: scratch + "/target")
+        let pulled = try other.run(["pull", "oci://\(proxy.address)/big", "--insecure"])
+        XCTAssertEqual(pulled.status, 0, pulled.stderr)
+        let moved = try proxy.stats().blobDownloaded
+        XCTAssertLessThanOrEqual(moved, manifest.shards[0].length + manifest.canonicalBytes.count,
+                                 "the rest came with a Range request, not from byte 0")
+        XCTAssertGreaterThanOrEqual(moved, manifest.shards[0].length)
+        XCTAssertEqual(try other.run(["verify", "big", "--deep"]).status, 0)
+    }
+
     func testPull_TwoAtOnce_BothSucceedAndTheStoreHoldsOneCopy() throws {
         let registry = try startRegistry()
         let manifest = try importBig(count: 2, megabytes: 24)
         try run(["push", "big", "oci://\(registry.address)/big", "--insecure"])
         let other = ZooProcess(home: scratch + "/target")
-        let arguments = ["pull", "oci://\(registry.address)/big", "--insecure", "--limit-rate", "40MB"]
+        let arguments = ["pull", "oci://\(registry.address)/big", "--insecure", "--limit-rate", "20MB"]
         let first = try start(other, arguments)
         let second = try start(other, arguments)
         first.waitUntilExit()
@@ -333,6 +349,10 @@ final class ProxyFixture {
 
     func reset() throws { _ = try control("reset") }
     func corrupt(_ on: Bool) throws { _ = try control(on ? "corrupt" : "honest") }
+    /// The `n`th PATCH (upload chunk) from now gets 503 and never reaches the registry.
+    func failPatch(_ n: Int) throws { _ = try control("fail-patch/\(n)") }
+    /// The next blob download's connection is closed after `bytes` body bytes.
+    func cutDownload(after bytes: Int) throws { _ = try control("cut-download/\(bytes)") }
 
     private func control(_ name: String, method: String = "POST") throws -> String {
         let process = Process()

@@ -56,6 +56,29 @@ final class PushCommandTests: RemoteCLITestCase {
         XCTAssertEqual(try other.run(["verify", "big", "--deep"]).status, 0)
     }
 
+    func testPush_ConnectionDroppedBetweenChunks_NextPushAsksTheRegistryAndContinues() throws {
+        let registry = try startRegistry()
+        let manifest = try importBig(count: 1, megabytes: 100)
+        let proxy = try startProxy(upstream: registry.address)
+        try proxy.failPatch(2)
+        let destination = "oci://\(proxy.address)/big"
+        let failed = try run(["push", "big", destination, "--insecure", "--jobs", "1"], expect: 1)
+        assertErrorLine(failed, contains: ["registry answered 503 UNAVAILABLE: connection dropped by the test proxy for PATCH"])
+        XCTAssertEqual(try FileSystem.listDirectory(storeRoot + "/tmp/uploads").count, 1, "the upload's location is kept")
+
+        try proxy.reset()
+        let resumed = try run(["push", "big", destination, "--insecure", "--json"])
+        let report = try json(resumed.stdout)
+        XCTAssertEqual(report["resumed"], .integer(64 << 20), "the first 64 MiB chunk the registry holds is not sent again")
+        let length = manifest.shards[0].length
+        XCTAssertLessThanOrEqual(try proxy.stats().uploaded, length - (64 << 20) + (64 << 10))
+        XCTAssertEqual(try FileSystem.listDirectory(storeRoot + "/tmp/uploads"), [])
+
+        let other = ZooProcess(home: scratch + "/target")
+        XCTAssertEqual(try other.run(["pull", "oci://\(registry.address)/big", "--insecure"]).status, 0)
+        XCTAssertEqual(try other.run(["verify", "big", "--deep"]).status, 0)
+    }
+
     func testPush_ToANewFolder_MakesALayoutListedAndPulledByPath() throws {
         let manifest = try importBig(count: 1, megabytes: 1)
         let layout = scratch + "/shared"

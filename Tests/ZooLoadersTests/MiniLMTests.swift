@@ -92,8 +92,9 @@ final class MiniLMTests: XCTestCase {
         XCTAssertTrue(summary.report.isComplete)
         XCTAssertEqual(summary.borrowedKeys.count, 101, "F32 weights are read in place from the memory map")
         XCTAssertEqual(embedder.dimension, 384)
-        // Without sentence_bert_config.json among the assets, the tokenizer's 512 applies.
-        XCTAssertEqual(embedder.tokenizer.maxLength, 512)
+        // sentence_bert_config.json is kept as an asset on import: its max_seq_length 256 applies,
+        // as in sentence-transformers (the tokenizer alone would allow 512).
+        XCTAssertEqual(embedder.tokenizer.maxLength, 256)
     }
 
     func testNumpyReference_AgreesWithSentenceTransformersFixture() throws {

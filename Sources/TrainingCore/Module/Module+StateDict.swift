@@ -27,10 +27,7 @@ extension Module {
                 report.shapeMismatches.append(ShapeMismatch(key: name, expected: parameter.shape, actual: tensor.shape))
             }
         }
-        let ignorable = Set(
-            namedModules().flatMap { path, module in
-                module.ignoredStateKeys.map { path.isEmpty ? $0 : path + "." + $0 }
-            })
+        let ignorable = ignoredStateDictKeys
         for key in stateDict.keys.sorted() where !known.contains(key) {
             if ignorable.contains(key) {
                 report.ignoredKeys.append(key)
@@ -65,5 +62,15 @@ extension Module {
             parameter.grad = nil
         }
         return report
+    }
+}
+
+extension Module {
+    /// Full dotted names of the buffers checkpoints may carry that this model does not keep
+    /// (e.g. BERT's `embeddings.position_ids`): loading ignores them, exporting may pass them on.
+    public var ignoredStateDictKeys: Set<String> {
+        Set(namedModules().flatMap { path, module in
+            module.ignoredStateKeys.map { path.isEmpty ? $0 : path + "." + $0 }
+        })
     }
 }

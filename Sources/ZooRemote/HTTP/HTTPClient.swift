@@ -112,11 +112,16 @@ final class HTTPClient: @unchecked Sendable {
         check(zoo_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1))
         check(zoo_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, options.stallTimeout))
         check(zoo_curl_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1))
-        check(zoo_curl_setopt_long(handle, CURLOPT_BUFFERSIZE, Self.receiveBufferSize))
-        check(zoo_curl_setopt_long(handle, CURLOPT_UPLOAD_BUFFERSIZE, Self.uploadBufferSize))
         if let rate = options.bytesPerSecond {
+            // libcurl reads up to 100 buffers before it checks the rate: keep those to ~0.1 s worth.
+            let buffer = min(Self.receiveBufferSize, max(16 << 10, rate / 1000))
+            check(zoo_curl_setopt_long(handle, CURLOPT_BUFFERSIZE, buffer))
+            check(zoo_curl_setopt_long(handle, CURLOPT_UPLOAD_BUFFERSIZE, buffer))
             check(zoo_curl_setopt_off(handle, CURLOPT_MAX_RECV_SPEED_LARGE, curl_off_t(rate)))
             check(zoo_curl_setopt_off(handle, CURLOPT_MAX_SEND_SPEED_LARGE, curl_off_t(rate)))
+        } else {
+            check(zoo_curl_setopt_long(handle, CURLOPT_BUFFERSIZE, Self.receiveBufferSize))
+            check(zoo_curl_setopt_long(handle, CURLOPT_UPLOAD_BUFFERSIZE, Self.uploadBufferSize))
         }
         check(zoo_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headers))
         check(zoo_curl_setopt_data_callback(handle, CURLOPT_HEADERFUNCTION, curlHeaderCallback))

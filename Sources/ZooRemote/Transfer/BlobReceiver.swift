@@ -16,6 +16,10 @@ import ZooStore
 /// fixed buffer and written in large pieces: memory is bounded by ``bufferSize``.
 final class BlobReceiver: HTTPResponseSink {
     static let bufferSize = 4 << 20
+    /// Pieces at least this large (libcurl hands over up to 512 KiB) skip the buffer.
+    static let directThreshold = 128 << 10
+    /// Writeback is started every this many bytes.
+    static let writebackStep = 8 << 20
 
     let file: ExclusiveFile
     let digest: SHA256Digest
@@ -29,6 +33,8 @@ final class BlobReceiver: HTTPResponseSink {
     private var buffered = 0
     /// Bytes in the file (and hashed).
     private(set) var written = 0
+    /// Where the bytes whose writeback has not been started yet begin.
+    private var writebackStart = 0
     /// Bytes found in the partial file when the transfer began.
     private(set) var resumedFrom = 0
     /// Bytes received from the source.
@@ -67,6 +73,7 @@ final class BlobReceiver: HTTPResponseSink {
             }
             if offset < size { try file.truncate(to: offset) }
             written = offset
+            writebackStart = offset
             resumedFrom = offset
             progress?(offset)
             return offset
@@ -75,21 +82,30 @@ final class BlobReceiver: HTTPResponseSink {
         }
     }
 
+    /// Bytes received so far (in the file or still in the buffer): where the transfer continues.
+    var position: Int { written + buffered }
+
+    /// Writes out the buffer, so that ``position`` bytes are in the file (before a retry).
+    func settle() throws(RemoteError) {
+        try flush()
+    }
+
     /// Throws away everything and starts at byte 0.
     func restart() throws(RemoteError) {
         do { try file.truncate(to: 0) } catch { throw RemoteError(.io(error)) }
         hasher = SHA256()
         written = 0
+        writebackStart = 0
         buffered = 0
         resumedFrom = 0
     }
 
     func begin(status: Int, headers: HTTPHeaders) throws(RemoteError) {
-        guard written > 0 else { return }
+        guard position > 0 else { return }
         if status == 200 {
             try restart()  // the source ignored the Range request: take the whole blob
-        } else if let range = headers["Content-Range"], !range.hasPrefix("bytes \(written)-") {
-            throw RemoteError(.transport(url: source, message: "asked for bytes from \(written), got Content-Range \(range)"))
+        } else if let range = headers["Content-Range"], !range.hasPrefix("bytes \(position)-") {
+            throw RemoteError(.transport(url: source, message: "asked for bytes from \(position), got Content-Range \(range)"))
         }
     }
 
@@ -99,13 +115,17 @@ final class BlobReceiver: HTTPResponseSink {
             throw RemoteError(.sizeMismatch(blob: digest.description, source: source, expected: length,
                                             actual: written + buffered + bytes.count))
         }
-        var start = 0
-        while start < bytes.count {
-            let n = min(bytes.count - start, buffer.count - buffered)
-            (buffer.baseAddress! + buffered).copyMemory(from: bytes.baseAddress! + start, byteCount: n)
-            buffered += n
-            start += n
-            if buffered == buffer.count { try flush() }
+        if buffered == 0 && bytes.count >= Self.directThreshold {
+            try store(bytes)  // large pieces go straight to the file, without a copy
+        } else {
+            var start = 0
+            while start < bytes.count {
+                let n = min(bytes.count - start, buffer.count - buffered)
+                (buffer.baseAddress! + buffered).copyMemory(from: bytes.baseAddress! + start, byteCount: n)
+                buffered += n
+                start += n
+                if buffered == buffer.count { try flush() }
+            }
         }
         received += bytes.count
         progress?(bytes.count)
@@ -127,16 +147,24 @@ final class BlobReceiver: HTTPResponseSink {
 
     private func flush() throws(RemoteError) {
         guard buffered > 0 else { return }
-        let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<buffered])
+        try store(UnsafeRawBufferPointer(rebasing: buffer[0..<buffered]))
+        buffered = 0
+    }
+
+    /// Hashes `chunk` and writes it at the end of the file.
+    private func store(_ chunk: UnsafeRawBufferPointer) throws(RemoteError) {
         hasher.update(chunk)
         do { try file.write(chunk, at: written) } catch { throw RemoteError(.io(error)) }
-        #if canImport(Glibc)
-        // Start writeback now (asynchronously), so the fsync before the blob is published finds
-        // little left to write; clean pages are dropped, which keeps the page cache for the model.
-        _ = posix_fadvise(file.fd, off_t(written), off_t(buffered), POSIX_FADV_DONTNEED)
-        #endif
-        written += buffered
-        buffered = 0
+        written += chunk.count
+        if written - writebackStart >= Self.writebackStep {
+            #if canImport(Glibc)
+            // Start writing these pages back now (asynchronously), so the fsync before the blob is
+            // published finds little left to do (POSIX_FADV_DONTNEED starts writeback of dirty
+            // pages and drops only the clean ones).
+            _ = posix_fadvise(file.fd, off_t(writebackStart), off_t(written - writebackStart), POSIX_FADV_DONTNEED)
+            #endif
+            writebackStart = written
+        }
     }
 
     /// Streams `length - offset` bytes of the file at `path` from `offset` into this receiver
@@ -147,17 +175,17 @@ final class BlobReceiver: HTTPResponseSink {
         defer { close(fd) }
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: 4096)
         defer { chunk.deallocate() }
-        var position = offset
-        while position < length {
-            let want = min(chunk.count, length - position)
-            let n = pread(fd, chunk.baseAddress, want, off_t(position))
+        var next = offset
+        while next < length {
+            let want = min(chunk.count, length - next)
+            let n = pread(fd, chunk.baseAddress, want, off_t(next))
             if n < 0 {
                 if errno == EINTR { continue }
                 throw RemoteError(.io(IOError(call: "pread", path: path, errno: errno)))
             }
             if n == 0 { break }
             try write(UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
-            position += n
+            next += n
         }
     }
 }

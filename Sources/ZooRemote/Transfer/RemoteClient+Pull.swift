@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
 import ZooFormat
 import ZooStore
 
@@ -68,10 +74,16 @@ extension RemoteClient {
         observer?.advanced(config.count)
         let jobs = blobs.sorted { $0.length > $1.length }.map { PullJob(digest: $0.digest, length: $0.length, path: $0.path) }
         let context = PullContext(store: store, session: session, counters: counters, observer: observer)
-        try WorkerPool.run(jobs, threads: concurrency, cancellation: context.cancellation,
-                           makeContext: { () throws(RemoteError) in try endpoint.reader() }) { job, reader throws(RemoteError) in
-            try context.pull(job, reader: reader)
+        do {
+            try WorkerPool.run(jobs, threads: concurrency, cancellation: context.cancellation,
+                               makeContext: { () throws(RemoteError) in try endpoint.reader() }) { job, reader throws(RemoteError) in
+                try context.pull(job, reader: reader)
+            }
+        } catch {
+            _ = try? context.waitForPublishing()
+            throw error
         }
+        try context.waitForPublishing()
 
         var stored: SHA256Digest?
         for attempt in 0..<3 {
@@ -84,6 +96,7 @@ extension RemoteClient {
                     let job = jobs.first(where: { $0.digest == digest })
                 else { throw error.remote }
                 try context.pull(job, reader: reader)
+                try context.waitForPublishing()
             }
         }
         guard let stored, let (storedName, storedTag) = localName.nameAndTag else {
@@ -138,11 +151,21 @@ struct PullJob: Sendable {
 
 /// What the pull threads share.
 final class PullContext: @unchecked Sendable {
+    /// Times one blob's download is continued (with a Range request) after a dropped connection
+    /// or a server error, within one pull.
+    static let maxRetries = 3
+
     let store: Store
     let session: TransferSession
     let counters: TransferCounters
     let observer: TransferObserver?
     let cancellation = Cancellation()
+    /// Verified blobs are fsynced and linked into the store here, so a transfer thread moves on to
+    /// its next blob while the disk catches up.
+    private let publisher = DispatchQueue(label: "zoo.pull.publish")
+    private let publishing = DispatchGroup()
+    private let publishLock = NSLock()
+    private var publishError: RemoteError?
 
     init(store: Store, session: TransferSession, counters: TransferCounters, observer: TransferObserver?) {
         self.store = store
@@ -168,6 +191,36 @@ final class PullContext: @unchecked Sendable {
         }
     }
 
+    /// Publishes a verified partial on the publishing queue; the partial's lock is held until then.
+    private func schedulePublish(_ partial: ExclusiveFile, digest: SHA256Digest, replacing: Bool) {
+        publishing.enter()
+        publisher.async { [self] in
+            defer { publishing.leave() }
+            do throws(StoreError) {
+                try session.publish(partial, digest: digest, replacing: replacing)
+            } catch {
+                let failure = error.remote
+                publishLock.withLock { if publishError == nil { publishError = failure } }
+                cancellation.cancel()
+            }
+        }
+    }
+
+    /// Waits until every scheduled blob is in the store; throws the first publishing error.
+    func waitForPublishing() throws(RemoteError) {
+        publishing.wait()
+        if let error = publishLock.withLock({ publishError }) { throw error }
+    }
+
+    /// Errors worth another try: the connection failed, or the server had a passing problem.
+    static func isTransient(_ error: RemoteError) -> Bool {
+        switch error.reason {
+        case .transport: error != Cancellation.error
+        case let .registry(status, _, _, _, _): status >= 500 || status == 429
+        default: false
+        }
+    }
+
     private func fetch(_ job: PullJob, reader: EndpointReader, replacing: Bool) throws(RemoteError) {
         for attempt in 0..<2 {
             let partial: ExclusiveFile
@@ -187,20 +240,28 @@ final class PullContext: @unchecked Sendable {
             let receiver = BlobReceiver(file: partial, digest: job.digest, length: job.length,
                                         source: reader.source(job.digest), progress: observer?.advanced,
                                         cancellation: cancellation)
-            let offset = try receiver.prepare()
-            if offset < job.length {
+            _ = try receiver.prepare()
+            var retries = 0
+            while receiver.position < job.length {
                 do throws(RemoteError) {
-                    try reader.fetch(job.digest, from: offset, into: receiver)
+                    try reader.fetch(job.digest, from: receiver.position, into: receiver)
+                    break  // the source sent all it had; finish() checks the length
                 } catch {
-                    counters.add("transferred", receiver.received)
-                    throw error
+                    // A dropped connection: continue from what arrived, a few times, before giving up.
+                    guard Self.isTransient(error), retries < Self.maxRetries, !cancellation.isCancelled else {
+                        counters.add("transferred", receiver.received)
+                        throw error
+                    }
+                    retries += 1
+                    try receiver.settle()
+                    usleep(UInt32(200_000 * retries))
                 }
             }
             let actual = try receiver.finish()
             counters.add("transferred", receiver.received)
             counters.add("resumed", receiver.resumedFrom)
             if actual == job.digest {
-                do { try session.publish(partial, digest: job.digest, replacing: replacing) } catch { throw error.remote }
+                schedulePublish(partial, digest: job.digest, replacing: replacing)
                 counters.add("fetchedBlobs", 1)
                 return
             }

@@ -238,8 +238,20 @@ final class RegistryPusher: @unchecked Sendable {
         }
         if location == nil {
             let mount = hints[job.digest.hex].flatMap { $0 == repository ? nil : (digest: job.digest, from: $0) }
-            let mountScopes = mount.map { scopes + [RegistryScope.pull($0.from)] } ?? scopes
-            switch try connection.startUpload(repository: repository, mount: mount, scopes: mountScopes) {
+            let start: UploadStart
+            if let mount {
+                do {
+                    start = try connection.startUpload(repository: repository, mount: mount,
+                                                       scopes: scopes + [RegistryScope.pull(mount.from)])
+                } catch {
+                    // No access to the other repository (or it is gone): upload instead.
+                    guard case .unauthorized = error.reason else { throw error }
+                    start = try connection.startUpload(repository: repository, mount: nil, scopes: scopes)
+                }
+            } else {
+                start = try connection.startUpload(repository: repository, mount: nil, scopes: scopes)
+            }
+            switch start {
             case .mounted:
                 try? stateFile.unlink()
                 counters.add("mounted", job.length)

@@ -266,8 +266,8 @@ struct TransferBenchmark {
                 + "the durability zoo gives its store (on this VM's shared disk a 1 GiB fsync takes 0.5 to 2.5 s).",
             "zoo push = HEAD each blob, POST + 64 MiB PATCH chunks + PUT ?digest= (resumable), hashing every byte sent, "
                 + "then PUT the manifest. curl = POST then one monolithic PUT per blob, 4 at a time.",
-            "Peak RSS = the child process's VmHWM (/proc/PID/status, sampled): zoo's stays bounded by its buffers (4 MiB per transfer "
-                + "plus libcurl's), whatever the blob size.",
+            "Peak RSS = the child process's VmHWM (/proc/PID/status, sampled): zoo's is bounded by its buffers (1 MiB per "
+                + "transfer, libcurl's 512 KiB receive and 2 MiB upload buffers) and the runtime, whatever the blob size.",
             "Dedup: a 12-layer BERT-base-shaped model (hidden 768, \(results.dedupShards) shards) pushed and pulled first, "
                 + "then a fine-tune with layers 10-11 and a new classifier head changed; rows give its bytes moved / its size.",
             "Figures from a shared, busy machine are noisy: treat each as +-20% and prefer the ratios.",

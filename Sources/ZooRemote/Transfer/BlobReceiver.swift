@@ -12,10 +12,13 @@ import ZooStore
 ///
 /// A partial file that already holds a prefix (an interrupted transfer) is hashed first and
 /// the transfer continues after it; a source that sends the whole blob instead of the rest
-/// (HTTP 200 to a Range request) makes the receiver start over. Bytes are gathered into a
-/// fixed buffer and written in large pieces: memory is bounded by ``bufferSize``.
+/// (HTTP 200 to a Range request) makes the receiver start over. Small pieces are gathered into a
+/// fixed buffer and written in large ones: memory is bounded by ``bufferSize``.
 final class BlobReceiver: HTTPResponseSink {
-    static let bufferSize = 4 << 20
+    /// Gathers small pieces (large ones skip it): 1 MiB per transfer.
+    static let bufferSize = 1 << 20
+    /// The read size when the source is a file (folder remotes).
+    static let fileChunkSize = 4 << 20
     /// Pieces at least this large (libcurl hands over up to 512 KiB) skip the buffer.
     static let directThreshold = 128 << 10
     /// Writeback is started every this many bytes.
@@ -173,7 +176,7 @@ final class BlobReceiver: HTTPResponseSink {
         let fd: Int32
         do { fd = try FileSystem.openForReading(path) } catch { throw RemoteError(.io(error)) }
         defer { close(fd) }
-        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: 4096)
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.fileChunkSize, alignment: 4096)
         defer { chunk.deallocate() }
         var next = offset
         while next < length {

@@ -51,7 +51,8 @@ extension RemoteClient {
 
         let session: TransferSession
         do { session = try store.beginTransfer(manifestBytes: config) } catch {
-            throw RemoteError(.invalidManifest(source: source, why: "config: \(error.description)"))
+            guard case let .corruptManifestBlob(_, why) = error.reason else { throw error.remote }
+            throw RemoteError(.invalidManifest(source: source, why: "its config is not a valid zoo manifest: \(why)"))
         }
         defer { session.end() }
         try oci.check(against: session.manifest, source: source)
@@ -110,12 +111,12 @@ extension RemoteClient {
         var report = PullReport(source: source, stored: StoreRef(name: storedName, tag: storedTag, digest: stored),
                                 manifestDigest: ociDigest)
         report.totalByteCount = total
-        report.transferredByteCount = counters["transferred"] + config.count + ociBytes.count
-        report.resumedByteCount = counters["resumed"]
-        report.reusedByteCount = counters["reused"]
-        report.fetchedBlobCount = counters["fetchedBlobs"]
-        report.reusedBlobCount = counters["reusedBlobs"]
-        report.repairedBlobCount = counters["repairedBlobs"]
+        report.transferredByteCount = counters[.transferred] + config.count + ociBytes.count
+        report.resumedByteCount = counters[.resumed]
+        report.reusedByteCount = counters[.reused]
+        report.fetchedBlobCount = counters[.fetchedBlobs]
+        report.reusedBlobCount = counters[.reusedBlobs]
+        report.repairedBlobCount = counters[.repairedBlobs]
         report.seconds = monotonicSeconds() - started
         return report
     }
@@ -180,14 +181,14 @@ final class PullContext: @unchecked Sendable {
         do { state = try store.checkBlob(job.digest, length: job.length) } catch { throw error.remote }
         switch state {
         case .intact:
-            counters.add("reused", job.length)
-            counters.add("reusedBlobs", 1)
+            counters.add(.reused, job.length)
+            counters.add(.reusedBlobs, 1)
             observer?.advanced(job.length)
         case .missing:
             try fetch(job, reader: reader, replacing: false)
         case .damaged:
             try fetch(job, reader: reader, replacing: true)
-            counters.add("repairedBlobs", 1)
+            counters.add(.repairedBlobs, 1)
         }
     }
 
@@ -231,8 +232,8 @@ final class PullContext: @unchecked Sendable {
                 do { state = try store.checkBlob(job.digest, length: job.length) } catch { throw error.remote }
                 if state == .intact {
                     try? partial.unlink()
-                    counters.add("reused", job.length)
-                    counters.add("reusedBlobs", 1)
+                    counters.add(.reused, job.length)
+                    counters.add(.reusedBlobs, 1)
                     observer?.advanced(job.length)
                     return
                 }
@@ -249,7 +250,7 @@ final class PullContext: @unchecked Sendable {
                 } catch {
                     // A dropped connection: continue from what arrived, a few times, before giving up.
                     guard Self.isTransient(error), retries < Self.maxRetries, !cancellation.isCancelled else {
-                        counters.add("transferred", receiver.received)
+                        counters.add(.transferred, receiver.received)
                         throw error
                     }
                     retries += 1
@@ -258,11 +259,11 @@ final class PullContext: @unchecked Sendable {
                 }
             }
             let actual = try receiver.finish()
-            counters.add("transferred", receiver.received)
-            counters.add("resumed", receiver.resumedFrom)
+            counters.add(.transferred, receiver.received)
+            counters.add(.resumed, receiver.resumedFrom)
             if actual == job.digest {
                 schedulePublish(partial, digest: job.digest, replacing: replacing)
-                counters.add("fetchedBlobs", 1)
+                counters.add(.fetchedBlobs, 1)
                 return
             }
             try? partial.truncate(to: 0)

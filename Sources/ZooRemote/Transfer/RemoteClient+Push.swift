@@ -101,13 +101,13 @@ extension RemoteClient {
             report = PushReport(destination: "\(address)/\(repository):\(tag)", modelDigest: digest, manifestDigest: oci.digest)
         }
         report.totalByteCount = total
-        report.uploadedByteCount = counters["uploaded"]
-        report.resumedByteCount = counters["resumed"]
-        report.skippedByteCount = counters["skipped"]
-        report.mountedByteCount = counters["mounted"]
-        report.uploadedBlobCount = counters["uploadedBlobs"]
-        report.skippedBlobCount = counters["skippedBlobs"]
-        report.mountedBlobCount = counters["mountedBlobs"]
+        report.uploadedByteCount = counters[.uploaded]
+        report.resumedByteCount = counters[.resumed]
+        report.skippedByteCount = counters[.skipped]
+        report.mountedByteCount = counters[.mounted]
+        report.uploadedBlobCount = counters[.uploadedBlobs]
+        report.skippedBlobCount = counters[.skippedBlobs]
+        report.mountedBlobCount = counters[.mountedBlobs]
         report.seconds = monotonicSeconds() - started
         return report
     }
@@ -167,9 +167,9 @@ final class LayoutPusher: @unchecked Sendable {
                 } catch {
                     throw RemoteError(.io(error))
                 }
-                counters.add("uploaded", receiver.received)
-                counters.add("resumed", offset)
-                counters.add("uploadedBlobs", 1)
+                counters.add(.uploaded, receiver.received)
+                counters.add(.resumed, offset)
+                counters.add(.uploadedBlobs, 1)
                 return
             }
             try? partial.truncate(to: 0)
@@ -179,8 +179,8 @@ final class LayoutPusher: @unchecked Sendable {
     }
 
     private func skipped(_ job: PushJob) {
-        counters.add("skipped", job.length)
-        counters.add("skippedBlobs", 1)
+        counters.add(.skipped, job.length)
+        counters.add(.skippedBlobs, 1)
         observer?.advanced(job.length)
     }
 }
@@ -212,8 +212,8 @@ final class RegistryPusher: @unchecked Sendable {
 
     func push(_ job: PushJob, connection: RegistryConnection) throws(RemoteError) {
         if let size = try connection.blobSize(repository: repository, digest: job.digest, scopes: scopes), size == job.length {
-            counters.add("skipped", job.length)
-            counters.add("skippedBlobs", 1)
+            counters.add(.skipped, job.length)
+            counters.add(.skippedBlobs, 1)
             observer?.advanced(job.length)
             return
         }
@@ -254,8 +254,8 @@ final class RegistryPusher: @unchecked Sendable {
             switch start {
             case .mounted:
                 try? stateFile.unlink()
-                counters.add("mounted", job.length)
-                counters.add("mountedBlobs", 1)
+                counters.add(.mounted, job.length)
+                counters.add(.mountedBlobs, 1)
                 observer?.advanced(job.length)
                 return
             case let .started(started):
@@ -270,7 +270,7 @@ final class RegistryPusher: @unchecked Sendable {
         defer { close(fd) }
         let hasher = OffsetHasher()
         try hasher.hashPrefix(fd: fd, path: job.file, length: offset)
-        counters.add("resumed", offset)
+        counters.add(.resumed, offset)
         observer?.advanced(offset)
         while offset < job.length {
             if cancellation.isCancelled { throw Cancellation.error }
@@ -288,7 +288,7 @@ final class RegistryPusher: @unchecked Sendable {
             }
             location = next
             offset += count
-            counters.add("uploaded", count)
+            counters.add(.uploaded, count)
             try save(location, to: stateFile)
         }
         let actual = hasher.finalize()
@@ -297,7 +297,7 @@ final class RegistryPusher: @unchecked Sendable {
         }
         try connection.completeUpload(location: location, digest: job.digest, scopes: scopes)
         try? stateFile.unlink()
-        counters.add("uploadedBlobs", 1)
+        counters.add(.uploadedBlobs, 1)
     }
 
     /// The upload URL saved in a state file, if it holds one.

@@ -109,11 +109,16 @@ public struct RemoteEntry: Sendable, Equatable {
 
 /// Counters the transfer threads add to.
 final class TransferCounters: @unchecked Sendable {
-    private let lock = NSLockBox()
-    private var values: [String: Int] = [:]
+    enum Key: Hashable {
+        case transferred, resumed, reused, fetchedBlobs, reusedBlobs, repairedBlobs
+        case uploaded, skipped, mounted, uploadedBlobs, skippedBlobs, mountedBlobs
+    }
 
-    func add(_ key: String, _ amount: Int) { lock.run { values[key, default: 0] += amount } }
-    subscript(key: String) -> Int { lock.run { values[key, default: 0] } }
+    private let lock = NSLockBox()
+    private var values: [Key: Int] = [:]
+
+    func add(_ key: Key, _ amount: Int) { lock.run { values[key, default: 0] += amount } }
+    subscript(key: Key) -> Int { lock.run { values[key, default: 0] } }
 }
 
 /// `NSLock` with a closure helper that returns a value.

@@ -9,23 +9,26 @@ extension Zoo {
             abstract: "Pull a model from a registry or a folder into the store.",
             discussion: """
                 SOURCE is one of:
-                  oci://HOST[:PORT]/REPO[:TAG|@sha256:DIGEST]   a repository of any OCI registry (https; \
-                --insecure allows plain http)
-                  REMOTE:NAME[:TAG|@sha256:DIGEST]              model NAME of a remote added with `zoo remote add`
-                  FOLDER:NAME[:TAG]                             model NAME of a folder holding an OCI image layout \
-                (also file://PATH:NAME[:TAG]); from a clone of the zoo repository, `zoo pull zoo:bert-tiny` \
-                pulls from its bundled catalog folder zoo/
+                  oci://HOST[:PORT]/REPO[:TAG|@sha256:DIGEST]
+                      a repository of any OCI registry (https; --insecure allows http)
+                  REMOTE:NAME[:TAG|@sha256:DIGEST]
+                      model NAME of a remote added with `zoo remote add`
+                  FOLDER:NAME[:TAG]  (or file://PATH:NAME[:TAG])
+                      model NAME of a folder holding an OCI image layout; in a clone
+                      of the zoo repository, `zoo pull zoo:bert-tiny` reads the
+                      bundled catalog zoo/
 
-                The tag defaults to "latest". Blobs the store already has are re-hashed, not fetched again; \
-                the others are fetched several at a time, hashed as they stream, and a pull that was \
-                interrupted continues where it stopped. The name is written only once the whole model is \
-                verified. Registry credentials come from ZOO_REGISTRY_USER and ZOO_REGISTRY_PASSWORD, or from \
-                the credentials file (see `zoo remote --help`).
+                The tag defaults to "latest". Blobs the store already has are re-hashed, not \
+                fetched again; the others are fetched several at a time, hashed as they stream, \
+                and a pull that was interrupted continues where it stopped. The name is written \
+                only once the whole model is verified. Registry credentials come from \
+                ZOO_REGISTRY_USER and ZOO_REGISTRY_PASSWORD, or from the credentials file (see \
+                `zoo remote --help`).
                 """)
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: ArgumentHelp("Where to pull from (see below).", valueName: "source"))
+        @Argument(help: ArgumentHelp("Where to pull from (see above).", valueName: "source"))
         var source: String
 
         @Option(help: ArgumentHelp("Store it as NAME[:TAG] (default: the remote name and tag).", valueName: "name[:tag]"),

@@ -9,16 +9,21 @@ extension Zoo {
             abstract: "Push a model from the store to a registry or a folder.",
             discussion: """
                 DEST is one of:
-                  oci://HOST[:PORT][/REPO[:TAG]]   any OCI registry (https; --insecure allows plain http)
-                  REMOTE[:NAME[:TAG]]              a remote added with `zoo remote add`
-                  FOLDER[:NAME[:TAG]]              a folder holding an OCI image layout, created when missing \
-                or empty (write ./FOLDER for a new folder in the current directory)
+                  oci://HOST[:PORT][/REPO[:TAG]]
+                      any OCI registry (https; --insecure allows plain http)
+                  REMOTE[:NAME[:TAG]]
+                      a remote added with `zoo remote add`
+                  FOLDER[:NAME[:TAG]]
+                      a folder holding an OCI image layout, made when missing or
+                      empty (write ./FOLDER for a new folder here)
                 The name and tag default to the model's local ones.
 
-                The model becomes an OCI image manifest whose config is the zoo manifest and whose layers \
-                are its shards and assets (spec/oci.md), so the same checkpoint always has the same \
-                manifest digest. Blobs the destination has are not sent again; blobs another repository \
-                of the registry holds are mounted from it; the tag is written last.
+                The model becomes an OCI image manifest whose config is the zoo manifest and \
+                whose layers are its shards and assets (spec/oci.md), so the same checkpoint \
+                always has the same manifest digest. Blobs the destination has are not sent \
+                again; blobs another repository of the registry holds are mounted from it; an \
+                interrupted upload continues where the registry says it stopped; the tag is \
+                written last.
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -27,7 +32,7 @@ extension Zoo {
                   transform: { try ModelReference(parsing: $0) })
         var reference: ModelReference
 
-        @Argument(help: ArgumentHelp("Where to push to (see below).", valueName: "dest"))
+        @Argument(help: ArgumentHelp("Where to push to (see above).", valueName: "dest"))
         var destination: String
 
         @OptionGroup var transfer: TransferOptions

@@ -16,8 +16,10 @@ extension Zoo {
                 Registry credentials come from ZOO_REGISTRY_USER and ZOO_REGISTRY_PASSWORD, else from \
                 $XDG_CONFIG_HOME/zoo/credentials.json (default ~/.config/zoo/credentials.json), which must \
                 be readable by its owner only (chmod 600):
-                  {"registries": {"registry.example.com": {"username": "me", "password": "..."}}}
-                They are sent only to the registry (and its token server) that asks for them, and never printed.
+                  {"registries": {"registry.example.com":
+                                  {"username": "me", "password": "..."}}}
+                They are sent only to the registry (and its token server) that asks for them, and never \
+                printed.
                 """,
             subcommands: [Add.self, Remove.self, List.self])
 

@@ -14,7 +14,7 @@ public struct GGUFTensor: @unchecked Sendable {
     public let offset: Int
     /// The tensor's raw bytes, in place in the file.
     public let bytes: UnsafeRawBufferPointer
-    fileprivate let owner: GGUFFile.Storage
+    fileprivate let owner: SourceBytes
 
     /// zoo's (and PyTorch's) row-major shape: ``dimensions`` reversed, outermost first.
     public var shape: [Int] { dimensions.reversed() }
@@ -54,46 +54,23 @@ public final class GGUFFile: @unchecked Sendable {
     public let dataStart: Int
     /// The whole file's size.
     public let fileSize: Int
-    private let storage: Storage
+    private let storage: SourceBytes
     private let keyIndex: [String: Int]
     private let tensorIndex: [String: Int]
-
-    /// The bytes behind the views: a memory mapping, or a private copy for in-memory input.
-    final class Storage: @unchecked Sendable {
-        let bytes: UnsafeRawBufferPointer
-        let mapping: MappedFile?
-        private let allocation: UnsafeMutableRawBufferPointer?
-
-        init(mapping: MappedFile) {
-            self.mapping = mapping
-            self.bytes = mapping.bytes
-            self.allocation = nil
-        }
-
-        init(copying source: [UInt8]) {
-            let allocation = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, source.count), alignment: 64)
-            source.withUnsafeBytes { allocation.copyMemory(from: $0) }
-            self.allocation = allocation
-            self.bytes = UnsafeRawBufferPointer(rebasing: allocation[0..<source.count])
-            self.mapping = nil
-        }
-
-        deinit { allocation?.deallocate() }
-    }
 
     /// Maps and validates the file at `path`.
     public convenience init(path: String) throws(GGUFError) {
         let mapping: MappedFile
         do { mapping = try MappedFile(path: path) } catch { throw GGUFError(file: path, reason: .io(error)) }
-        try self.init(storage: Storage(mapping: mapping), path: path)
+        try self.init(storage: SourceBytes(mapping: mapping), path: path)
     }
 
     /// Validates a file held in memory (copied once); `name` names it in errors.
     public convenience init(bytes: [UInt8], name: String) throws(GGUFError) {
-        try self.init(storage: Storage(copying: bytes), path: name)
+        try self.init(storage: SourceBytes(copying: bytes), path: name)
     }
 
-    private init(storage: Storage, path: String) throws(GGUFError) {
+    private init(storage: SourceBytes, path: String) throws(GGUFError) {
         let layout = try GGUFParser(buffer: storage.bytes, file: path).parse()
         self.path = path
         self.storage = storage

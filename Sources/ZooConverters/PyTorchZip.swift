@@ -147,45 +147,22 @@ public final class PyTorchCheckpoint: @unchecked Sendable {
     public let sharedStorages: [[String]]
     /// The file's size.
     public let fileSize: Int
-    private let storage: Bytes
+    private let storage: SourceBytes
     private let index: [String: Int]
-
-    /// The bytes behind the views: a memory mapping, or a private copy for in-memory input.
-    final class Bytes: @unchecked Sendable {
-        let bytes: UnsafeRawBufferPointer
-        let mapping: MappedFile?
-        private let allocation: UnsafeMutableRawBufferPointer?
-
-        init(mapping: MappedFile) {
-            self.mapping = mapping
-            self.bytes = mapping.bytes
-            self.allocation = nil
-        }
-
-        init(copying source: [UInt8]) {
-            let allocation = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, source.count), alignment: 64)
-            source.withUnsafeBytes { allocation.copyMemory(from: $0) }
-            self.allocation = allocation
-            self.bytes = UnsafeRawBufferPointer(rebasing: allocation[0..<source.count])
-            self.mapping = nil
-        }
-
-        deinit { allocation?.deallocate() }
-    }
 
     /// Maps and validates the checkpoint at `path`.
     public convenience init(path: String, selection: PyTorchSelection = .automatic) throws(PyTorchError) {
         let mapping: MappedFile
         do { mapping = try MappedFile(path: path) } catch { throw PyTorchError(file: path, reason: .io(error)) }
-        try self.init(storage: Bytes(mapping: mapping), path: path, selection: selection)
+        try self.init(storage: SourceBytes(mapping: mapping), path: path, selection: selection)
     }
 
     /// Validates a checkpoint held in memory (copied once); `name` names it in errors.
     public convenience init(bytes: [UInt8], name: String, selection: PyTorchSelection = .automatic) throws(PyTorchError) {
-        try self.init(storage: Bytes(copying: bytes), path: name, selection: selection)
+        try self.init(storage: SourceBytes(copying: bytes), path: name, selection: selection)
     }
 
-    private init(storage: Bytes, path: String, selection: PyTorchSelection) throws(PyTorchError) {
+    private init(storage: SourceBytes, path: String, selection: PyTorchSelection) throws(PyTorchError) {
         let bytes = storage.bytes
         if PyTorchZip.isLegacy(bytes) { throw PyTorchError(file: path, offset: 0, reason: .legacyFormat) }
         guard bytes.starts(with: PyTorchZip.zipLocalHeaderMagic) || bytes.starts(with: PyTorchZip.zipEmptyArchiveMagic) else {
@@ -302,7 +279,7 @@ public final class PyTorchCheckpoint: @unchecked Sendable {
     /// Checks one named tensor's view against its storage and makes it.
     private static func tensor(
         named name: String, _ tensor: TorchTensor, graph: PickleGraph, storageBytes: [UnsafeRawBufferPointer],
-        owner: Bytes, file: String, member: String
+        owner: SourceBytes, file: String, member: String
     ) throws(PyTorchError) -> PyTorchTensor {
         func fail(_ reason: PyTorchError.Reason) -> PyTorchError {
             PyTorchError(file: file, member: member, offset: tensor.pickleOffset, reason: reason)

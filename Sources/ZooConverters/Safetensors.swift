@@ -63,7 +63,7 @@ public struct SafetensorsTensor: @unchecked Sendable {
     public let dataOffsets: Range<Int>
     /// The tensor's raw little-endian bytes, in place in the file.
     public let bytes: UnsafeRawBufferPointer
-    fileprivate let owner: SafetensorsFile.Storage
+    fileprivate let owner: SourceBytes
 
     /// The number of elements (1 for a 0-dim scalar).
     public var elementCount: Int { Shape.elementCount(shape) ?? 0 }
@@ -94,45 +94,22 @@ public final class SafetensorsFile: @unchecked Sendable {
     public let headerByteCount: Int
     /// The whole file's size.
     public let fileSize: Int
-    private let storage: Storage
+    private let storage: SourceBytes
     private let index: [String: Int]
-
-    /// The bytes behind the views: a memory mapping, or a private copy for in-memory input.
-    final class Storage: @unchecked Sendable {
-        let bytes: UnsafeRawBufferPointer
-        let mapping: MappedFile?
-        private let allocation: UnsafeMutableRawBufferPointer?
-
-        init(mapping: MappedFile) {
-            self.mapping = mapping
-            self.bytes = mapping.bytes
-            self.allocation = nil
-        }
-
-        init(copying source: [UInt8]) {
-            let allocation = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, source.count), alignment: 64)
-            source.withUnsafeBytes { allocation.copyMemory(from: $0) }
-            self.allocation = allocation
-            self.bytes = UnsafeRawBufferPointer(rebasing: allocation[0..<source.count])
-            self.mapping = nil
-        }
-
-        deinit { allocation?.deallocate() }
-    }
 
     /// Maps and validates the file at `path`.
     public convenience init(path: String) throws(SafetensorsError) {
         let mapping: MappedFile
         do { mapping = try MappedFile(path: path) } catch { throw SafetensorsError(file: path, reason: .io(error)) }
-        try self.init(storage: Storage(mapping: mapping), path: path)
+        try self.init(storage: SourceBytes(mapping: mapping), path: path)
     }
 
     /// Validates a file held in memory (copied once); `name` names it in errors.
     public convenience init(bytes: [UInt8], name: String) throws(SafetensorsError) {
-        try self.init(storage: Storage(copying: bytes), path: name)
+        try self.init(storage: SourceBytes(copying: bytes), path: name)
     }
 
-    private init(storage: Storage, path: String) throws(SafetensorsError) {
+    private init(storage: SourceBytes, path: String) throws(SafetensorsError) {
         let layout = try SafetensorsHeader.parse(storage.bytes, file: path)
         let dataStart = Safetensors.lengthFieldBytes + layout.headerByteCount
         self.path = path

@@ -40,6 +40,16 @@ test_args=(--skip-build)
 if [ "${ZOO_TEST_PARALLEL:-0}" != 0 ]; then
     test_args+=(--parallel --num-workers 2)
 fi
+# Every test is XCTest: skip the empty Swift Testing pass, whose "0 tests" line would close the log.
+test_args+=(--disable-swift-testing)
+log="$scratch/swift-test.log"
 status=0
-zoo_run swift test "${test_args[@]}" "$@" || status=$?
+zoo_run swift test "${test_args[@]}" "$@" 2>&1 | tee "$log" || status=$?
+# One plain summary line from XCTest's totals, so the outcome is unambiguous at the end of the log.
+summary="$(grep -E 'Executed [0-9]+ tests?, with [0-9]+ failures?' "$log" | tail -n 1 || true)"
+if [[ "$summary" =~ Executed\ ([0-9]+)\ tests?,\ with\ ([0-9]+)\ failures? ]]; then
+    total="${BASH_REMATCH[1]}"
+    failed="${BASH_REMATCH[2]}"
+    printf 'tests: %d passed, %d failed\n' "$((total - failed))" "$failed"
+fi
 exit "$status"

@@ -198,25 +198,9 @@ public struct GGUFExporter: Sendable {
 
     // MARK: Output
 
-    /// Creates `path`, lets `body` fill it, then flushes it to disk; removes it on failure.
     private static func writeFile(
         _ path: String, _ body: (inout BufferedOutput) throws(IOError) -> Void
     ) throws(GGUFError) {
-        do throws(IOError) {
-            let fd = try FileSystem.createExclusive(path)
-            var out = BufferedOutput(fd: fd, path: path)
-            do throws(IOError) {
-                try body(&out)
-                try out.flush()
-                try FileSystem.sync(fd, path: path)
-            } catch {
-                try? FileSystem.close(fd, path: path)
-                try? FileSystem.removeTree(path)
-                throw error
-            }
-            try FileSystem.close(fd, path: path)
-        } catch {
-            throw GGUFError(file: path, reason: .io(error))
-        }
+        do { try BufferedOutput.writeFile(path, body) } catch { throw GGUFError(file: path, reason: .io(error)) }
     }
 }

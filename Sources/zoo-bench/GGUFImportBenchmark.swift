@@ -47,7 +47,7 @@ struct GGUFImportBenchmark {
         let expected = try writeInput(layout)
         results.tensorCount = layout.tensors.count
         do { results.fileBytes = try FileSystem.fileSize(input) } catch { throw .io(error) }
-        let fileDigest = try Self.fileDigest(input)
+        let fileDigest = try StoreImport.fileDigest(input)
 
         results.open = try Samples.collect(runs: options.runs) { _ throws(BenchError) in
             try Timing.perCall(repeats: 5) { () throws(BenchError) in
@@ -123,38 +123,15 @@ struct GGUFImportBenchmark {
         return tensors.map { ($0.spec.name, SHA256.digest($0.bytes)) }
     }
 
-    /// What `zoo import` does with a GGUF file: convert into the store's staging area, then move
-    /// the hashed files into the blobs (`importStaged`, digests trusted).
+    /// What `zoo import` does with a GGUF file (see ``StoreImport/run(storeRoot:convert:)``).
     private func importIntoStore() throws(BenchError) -> SHA256Digest {
-        let store = Store(root: storeRoot)
-        do {
-            let staging = try store.makeStagingDirectory(prefix: "convert")
-            defer { try? FileSystem.removeTree(staging) }
-            try GGUFImporter().importFile(input, to: staging + "/checkpoint")
-            return try store.importStaged(
-                directory: staging + "/checkpoint", name: try ModelReference(name: "bench"), options: .trustDigests)
-        } catch {
-            throw .zoo("\(error)")
-        }
+        try StoreImport.run(storeRoot: storeRoot) { try GGUFImporter().importFile(input, to: $0) }
     }
 
     /// The stored model's tensors must be the generated ones, in order, byte for byte.
     private func check(_ digest: SHA256Digest, expected: [(String, SHA256Digest)]) throws(BenchError) {
-        let manifest: Manifest
-        do { manifest = try Store(root: storeRoot).manifest(for: digest) } catch { throw .zoo(error.description) }
-        let imported = manifest.tensors.map { ($0.name, $0.digest) }
-        guard imported.count == expected.count,
-            zip(imported, expected).allSatisfy({ $0.0 == $1.0 && $0.1 == $1.1 })
-        else {
-            throw .mismatch("the imported tensors differ from the generated ones (\(imported.count) vs \(expected.count))")
-        }
-        progress("import checked: \(imported.count) tensors, every SHA-256 equal to the generated data's")
-    }
-
-    private static func fileDigest(_ path: String) throws(BenchError) -> SHA256Digest {
-        let mapping: MappedFile
-        do { mapping = try MappedFile(path: path) } catch { throw .io(error) }
-        return withExtendedLifetime(mapping) { SHA256.digest(mapping.bytes) }
+        let count = try StoreImport.check(storeRoot: storeRoot, digest, expected: expected)
+        progress("import checked: \(count) tensors, every SHA-256 equal to the generated data's")
     }
 
     private func report(_ results: Results, loadBefore: String) -> Report {

@@ -225,7 +225,7 @@ final class ManifestTests: XCTestCase {
 
     func testDecode_NewerMajorVersion_IsRefusedNamingBothVersions() {
         let expected = FormatError(file: file, reason: .unsupportedVersion(
-            found: FormatVersion(major: 2, minor: 0), supported: FormatVersion(major: 1, minor: 0)))
+            found: FormatVersion(major: 2, minor: 0), supported: FormatVersion(major: 1, minor: 1)))
         XCTAssertThrowsFormatError(try parse(setting(["formatVersion"], "2.0", in: tinyJSON)), expected)
         XCTAssertEqual(expected.description,
                        "manifest.json: checkpoint format 2.0 is newer than the 1.x this zoo reads; upgrade zoo")
@@ -235,7 +235,7 @@ final class ManifestTests: XCTestCase {
     func testDecode_NewerMajorVersionWithUnknownStructure_IsRefusedBeforeOtherMembers() {
         let future: JSONValue = ["format": "zoo.checkpoint", "formatVersion": "2.3", "tensors": "a new structure"]
         assertRejected(future, .unsupportedVersion(found: FormatVersion(major: 2, minor: 3),
-                                                   supported: FormatVersion(major: 1, minor: 0)))
+                                                   supported: FormatVersion(major: 1, minor: 1)))
     }
 
     func testDecode_MalformedVersion_IsRefused() {
@@ -268,7 +268,7 @@ final class ManifestTests: XCTestCase {
 
     func testDecode_UnknownFamilyInNewerMinor_IsKeptAsNotKnown() throws {
         var json = setting(["architecture", "family"], "robotics", in: tinyJSON)
-        json = setting(["formatVersion"], "1.1", in: json)
+        json = setting(["formatVersion"], "1.2", in: json)
         let m = try parse(json)
         XCTAssertEqual(m.architecture.family.rawValue, "robotics")
         XCTAssertFalse(m.architecture.family.isKnown)

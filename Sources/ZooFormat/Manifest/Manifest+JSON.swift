@@ -83,6 +83,17 @@ extension Manifest {
         let shards = try files("shards", try top.value("shards"))
         let assets = try files("assets", try top.value("assets"))
         let metadata = try top.object("metadata")
+        // 1.1 defines `sourceOrder`; in a 1.0 manifest the member is unknown and kept as such.
+        var sourceOrder: [Int]?
+        if version >= Self.sourceOrderVersion, top.peek("sourceOrder") != nil {
+            var order: [Int] = []
+            let elements = try top.array("sourceOrder")
+            order.reserveCapacity(elements.count)
+            for (i, element) in elements.enumerated() {
+                order.append(try Members.integer(element, path: "manifest.sourceOrder[\(i)]", file: file, allowNegative: false))
+            }
+            sourceOrder = order
+        }
         // Members that are absent stay absent and explicit nulls stay null (as unknown members),
         // so that re-encoding gives the same bytes and the same digest.
         var lineage: Lineage?
@@ -99,6 +110,7 @@ extension Manifest {
         self.init(name: try top.string("name"), architecture: architecture, tensors: tensors, shards: shards,
                   assets: assets, metadata: metadata, lineage: lineage)
         self.formatVersion = version
+        self.sourceOrder = sourceOrder
         self.extraMembers = top.remaining
     }
 
@@ -130,6 +142,7 @@ extension Manifest {
             "assets": .array(assets.map(file)),
             "metadata": .object(metadata),
         ]
+        if let sourceOrder { top["sourceOrder"] = .array(sourceOrder.map { .integer(Int64($0)) }) }
         if let lineage {
             var members = lineage.extraMembers
             if let parent = lineage.parent { members["parent"] = .string(parent.description) }

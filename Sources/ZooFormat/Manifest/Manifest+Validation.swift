@@ -80,6 +80,22 @@ extension Manifest {
                 throw fail(.shardLengthMismatch(shard: shard.path, declared: shard.length, tensorsEnd: shardEnds[i]))
             }
         }
+        if let sourceOrder {
+            guard formatVersion >= Self.sourceOrderVersion else {
+                throw fail(.invalidMember("manifest.sourceOrder", expected: "formatVersion \(Self.sourceOrderVersion) or later"))
+            }
+            guard sourceOrder.count == tensors.count else {
+                throw fail(.invalidMember("manifest.sourceOrder", expected: "\(tensors.count) indices, one per tensor"))
+            }
+            var seen = [Bool](repeating: false, count: tensors.count)
+            for (k, i) in sourceOrder.enumerated() {
+                guard i >= 0, i < tensors.count, !seen[i] else {
+                    throw fail(.invalidMember("manifest.sourceOrder[\(k)]",
+                                              expected: "a permutation of the tensor indices 0..<\(tensors.count)"))
+                }
+                seen[i] = true
+            }
+        }
         guard architecture.parameterCount == parameters else {
             throw fail(.invalidMember("architecture.parameterCount", expected: "\(parameters), the tensors' element count"))
         }

@@ -12,8 +12,13 @@
 public struct Manifest: Sendable, Equatable {
     /// The value of the `format` member.
     public static let formatName = "zoo.checkpoint"
-    /// The version this library writes; it reads every `1.x`.
-    public static let currentVersion = FormatVersion(major: 1, minor: 0)
+    /// The newest version this library knows; it reads every `1.x`.
+    public static let currentVersion = FormatVersion(major: 1, minor: 1)
+    /// The version a manifest that uses no 1.1 feature is written as (spec §10: writers write
+    /// the oldest version whose features they use).
+    public static let baseVersion = FormatVersion(major: 1, minor: 0)
+    /// The version that added ``sourceOrder``.
+    public static let sourceOrderVersion = FormatVersion(major: 1, minor: 1)
     /// A manifest larger than this is refused before it is parsed (64 MiB fits ~300k tensors).
     public static let maxByteCount = 64 << 20
     /// Every tensor starts at a multiple of this many bytes in its shard, so typed views of a
@@ -26,6 +31,11 @@ public struct Manifest: Sendable, Equatable {
     public var architecture: Architecture
     /// Tensors in storage order: by shard, then by offset.
     public var tensors: [TensorEntry]
+    /// The order the tensors had in the source (format 1.1, spec §3.6): `sourceOrder[k]` is the
+    /// index in ``tensors`` of the k-th tensor of the source. `nil` when the source order is the
+    /// storage order. Exporters write tensors in this order (``tensorsInSourceOrder``), so that a
+    /// file imported and exported again is byte-identical although its shards are packed by name.
+    public var sourceOrder: [Int]?
     public var shards: [FileEntry]
     public var assets: [FileEntry]
     /// Free-form typed metadata. Converters use namespaced keys such as `safetensors.metadata`.
@@ -38,7 +48,7 @@ public struct Manifest: Sendable, Equatable {
         name: String, architecture: Architecture, tensors: [TensorEntry] = [], shards: [FileEntry] = [],
         assets: [FileEntry] = [], metadata: [String: JSONValue] = [:], lineage: Lineage? = nil
     ) {
-        self.formatVersion = Self.currentVersion
+        self.formatVersion = Self.baseVersion
         self.name = name
         self.architecture = architecture
         self.tensors = tensors
@@ -47,6 +57,12 @@ public struct Manifest: Sendable, Equatable {
         self.metadata = metadata
         self.lineage = lineage
         self.extraMembers = [:]
+    }
+
+    /// The tensors in the order the source had them (``sourceOrder``), else in storage order.
+    public var tensorsInSourceOrder: [TensorEntry] {
+        guard let sourceOrder, sourceOrder.count == tensors.count else { return tensors }
+        return sourceOrder.map { tensors[$0] }
     }
 
     /// The canonical (RFC 8785) bytes that are stored as `manifest.json` and hashed for ``digest``.

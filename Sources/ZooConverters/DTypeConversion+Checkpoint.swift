@@ -82,10 +82,12 @@ public struct DTypeConverter: Sendable {
     }
 
     /// Writes the converted `checkpoint` as a new folder at `destination` (which must not exist).
+    /// Each tensor is read from the mapped checkpoint and converted while it is written.
     public func convert(
         _ checkpoint: Checkpoint, to destination: String, name: String? = nil, lineage: Lineage?
     ) throws(DTypeConversionError) -> Result {
         let manifest = checkpoint.manifest
+        let report = ConversionReport()
         let writer: CheckpointWriter
         do {
             writer = try CheckpointWriter(destination: destination, name: name ?? manifest.name,
@@ -93,33 +95,9 @@ public struct DTypeConverter: Sendable {
         } catch {
             throw DTypeConversionError(file: destination, reason: .checkpoint(error))
         }
-        var result = Result(manifest: manifest, converted: [], unchanged: [], overflows: [])
+        let written: Manifest
         do throws(FormatError) {
-            for entry in manifest.tensors {
-                let view = try checkpoint.tensor(named: entry.name)
-                guard entry.dtype != target, DTypeConversion.canConvert(from: entry.dtype, to: target) else {
-                    try view.withUnsafeBytes { raw in
-                        Swift.Result { () throws(FormatError) in
-                            try writer.addTensor(name: entry.name, dtype: entry.dtype, shape: entry.shape, bytes: raw)
-                        }
-                    }.get()
-                    result.unchanged.append(entry.name)
-                    continue
-                }
-                var statistics = DTypeConversion.Statistics()
-                try writer.addTensor(name: entry.name, dtype: target, shape: entry.shape) { (sink) throws(FormatError) in
-                    try view.withUnsafeBytes { raw in
-                        Swift.Result { () throws(FormatError) in
-                            statistics = try Self.stream(raw, from: entry.dtype, to: target, into: &sink)
-                        }
-                    }.get()
-                }
-                result.converted.append(entry.name)
-                if statistics.overflowCount > 0 {
-                    result.overflows.append(Overflow(tensor: entry.name, target: target, count: statistics.overflowCount,
-                                                     maxMagnitude: statistics.maxOverflowMagnitude))
-                }
-            }
+            try writer.addTensors(from: ConvertingTensors(base: checkpoint, target: target, report: report))
             for (index, asset) in manifest.assets.enumerated() {
                 let (bytes, owner) = try checkpoint.assetBytes(index)
                 try withExtendedLifetime(owner) { () throws(FormatError) in
@@ -128,12 +106,17 @@ public struct DTypeConverter: Sendable {
             }
             writer.metadata = manifest.metadata
             writer.lineage = lineage
-            result.manifest = try writer.finish()
+            written = try writer.finish()
         } catch {
             writer.abort()
             throw DTypeConversionError(file: destination, reason: .checkpoint(error))
         }
-        return result
+        // In the source's order, as the conversion report is read.
+        let order = manifest.tensorsInSourceOrder.map(\.name)
+        let converted = Set(report.converted)
+        let overflows = Dictionary(report.overflows.map { ($0.tensor, $0) }, uniquingKeysWith: { a, _ in a })
+        return Result(manifest: written, converted: order.filter { converted.contains($0) },
+                      unchanged: order.filter { !converted.contains($0) }, overflows: order.compactMap { overflows[$0] })
     }
 
     /// Output elements per piece handed to the sink (4 MiB of F32).

@@ -53,14 +53,14 @@ public struct GGUFExporter: Sendable {
         let manifest = checkpoint.manifest
         let pairs = try keyValues(for: manifest, file: path)
         let alignment = try Self.alignment(of: pairs, file: path)
-        let (header, dataSize) = try Self.header(tensors: manifest.tensors, pairs: pairs, alignment: alignment, file: path)
+        let (header, dataSize) = try Self.header(tensors: manifest.tensorsInSourceOrder, pairs: pairs, alignment: alignment, file: path)
         guard FileSystem.kind(of: path) == .missing else {
             throw GGUFError(file: path, reason: .io(IOError(call: "create", path: path, errno: EEXIST)))
         }
         var views: [TensorView] = []
         views.reserveCapacity(manifest.tensors.count)
         do {
-            for tensor in manifest.tensors { views.append(try checkpoint.tensor(named: tensor.name)) }
+            for tensor in manifest.tensorsInSourceOrder { views.append(try checkpoint.tensor(named: tensor.name)) }
         } catch {
             throw GGUFError(file: path, reason: .checkpoint(error))
         }

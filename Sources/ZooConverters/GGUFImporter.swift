@@ -50,31 +50,26 @@ public struct GGUFImporter: Sendable {
     /// Imports an opened GGUF file into a new checkpoint folder at `destination`.
     @discardableResult
     public func importFile(_ file: GGUFFile, to destination: String) throws(GGUFError) -> Manifest {
+        do { return try model(of: file).write(to: destination, options: writerOptions) } catch {
+            throw GGUFError(file: destination, reason: .checkpoint(error))
+        }
+    }
+
+    /// The model an opened GGUF file holds, ready to be written.
+    public func model(of file: GGUFFile) -> ForeignModel {
         var base = FileSystem.lastComponent(of: file.path)
         if base.hasSuffix(".gguf"), base.count > ".gguf".count { base.removeLast(".gguf".count) }
         let storedName = file.value(forKey: GGUF.Key.name)?.stringValue ?? ""
-        let writer: CheckpointWriter
-        do {
-            writer = try CheckpointWriter(
-                destination: destination, name: name ?? (storedName.isEmpty ? base : storedName),
-                architecture: GGUFArchitecture.architecture(of: file), options: writerOptions)
-        } catch {
-            throw GGUFError(file: destination, reason: .checkpoint(error))
+        var tensors = ForeignTensors()
+        tensors.retain(file)
+        for tensor in file.tensors {
+            tensors.append(TensorDescriptor(name: tensor.name, dtype: tensor.dtype, shape: tensor.shape),
+                           .mapped(tensor.bytes, willNeed: { file.willNeed(tensor) }))
         }
-        do throws(FormatError) {
-            for tensor in file.tensors {
-                file.willNeed(tensor)
-                try writer.addTensor(name: tensor.name, dtype: tensor.dtype, shape: tensor.shape, bytes: tensor.bytes)
-            }
-            writer.metadata = [
-                MetadataKey.sourceFormat: "gguf",
-                MetadataKey.metadata: .array(file.metadata.map(\.typedJSON)),
-            ]
-            writer.lineage = GGUFArchitecture.lineage(of: file)
-            return try writer.finish()
-        } catch {
-            writer.abort()
-            throw GGUFError(file: destination, reason: .checkpoint(error))
-        }
+        return ForeignModel(
+            format: .gguf, name: name ?? (storedName.isEmpty ? base : storedName),
+            architecture: GGUFArchitecture.architecture(of: file),
+            metadata: [MetadataKey.sourceFormat: "gguf", MetadataKey.metadata: .array(file.metadata.map(\.typedJSON))],
+            lineage: GGUFArchitecture.lineage(of: file), tensors: tensors)
     }
 }

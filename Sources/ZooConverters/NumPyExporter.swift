@@ -38,7 +38,8 @@ public struct NumPyExporter: Sendable {
     public func exportNPZ(_ checkpoint: Checkpoint, to path: String) throws(NumPyError) -> Report {
         let manifest = checkpoint.manifest
         var headers: [[UInt8]] = []
-        for tensor in manifest.tensors {
+        let tensors = manifest.tensorsInSourceOrder
+        for tensor in tensors {
             guard let header = NumPyHeader.encode(dtype: tensor.dtype, shape: tensor.shape) else {
                 throw NumPyError(file: path, reason: .noNumPyDType(tensor: tensor.name, dtype: tensor.dtype))
             }
@@ -54,7 +55,7 @@ public struct NumPyExporter: Sendable {
         let temp = directory + "/" + FileSystem.uniqueName("." + FileSystem.lastComponent(of: path) + ".partial")
         do throws(NumPyError) {
             let archive = try NumPyZipWriter(path: temp, compressed: compressed)
-            for (tensor, header) in zip(manifest.tensors, headers) {
+            for (tensor, header) in zip(tensors, headers) {
                 let view: TensorView
                 do throws(FormatError) { view = try checkpoint.tensor(named: tensor.name) } catch {
                     throw NumPyError(file: path, reason: .checkpoint(error))

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ZooFormat
 
 /// Imports NumPy arrays into a zoo checkpoint folder: a `.npy` file (one tensor, named after
@@ -39,15 +42,25 @@ public struct NumPyImporter: Sendable {
     /// Imports the `.npy` or `.npz` file at `path` into a new checkpoint folder at `destination`.
     @discardableResult
     public func importFile(_ path: String, to destination: String) throws(NumPyError) -> Manifest {
+        let model = try model(from: path, scratchDirectory: FileSystem.parentDirectory(of: destination))
+        do { return try model.write(to: destination, options: writerOptions) } catch {
+            throw NumPyError(file: destination, reason: .checkpoint(error))
+        }
+    }
+
+    /// Reads and validates the `.npy` or `.npz` file at `path`. An `.npz` is a stream (members
+    /// may be compressed): its arrays are decoded once, in archive order, into a scratch file in
+    /// `scratchDirectory` (unlinked at once, kept mapped), so the writer can take them in any order.
+    public func model(from path: String, scratchDirectory: String) throws(NumPyError) -> ForeignModel {
         let mapping: MappedFile
         do { mapping = try MappedFile(path: path) } catch { throw NumPyError(file: path, reason: .io(error)) }
-        if mapping.bytes.starts(with: NumPy.magic) { return try importNpy(mapping, to: destination) }
-        return try importNpz(path, to: destination)
+        if mapping.bytes.starts(with: NumPy.magic) { return try npyModel(mapping) }
+        return try npzModel(path, scratchDirectory: scratchDirectory)
     }
 
     // MARK: .npy
 
-    private func importNpy(_ mapping: MappedFile, to destination: String) throws(NumPyError) -> Manifest {
+    private func npyModel(_ mapping: MappedFile) throws(NumPyError) -> ForeignModel {
         let path = mapping.path
         let header = try NumPyHeader.parse(mapping.bytes, file: path)
         let actual = mapping.bytes.count - header.dataOffset
@@ -56,42 +69,58 @@ public struct NumPyImporter: Sendable {
         }
         let base = Self.baseName(path, suffix: ".npy")
         let data = UnsafeRawBufferPointer(rebasing: mapping.bytes[header.dataOffset...])
-        let writer = try makeWriter(destination: destination, name: name ?? base)
+        var tensors = ForeignTensors()
+        tensors.retain(mapping)
+        tensors.append(TensorDescriptor(name: base, dtype: header.dtype, shape: header.shape), .produced { sink in
+            try NumPyLayout.write(data, header: header, to: &sink)
+        })
         var conversions: [String: JSONValue] = [:]
         if let note = Self.conversionNote(header) { conversions[base] = .string(note) }
-        do throws(FormatError) {
-            try writer.addTensor(name: base, dtype: header.dtype, shape: header.shape) { (sink) throws(FormatError) in
-                try withExtendedLifetime(mapping) { () throws(FormatError) in
-                    try NumPyLayout.write(data, header: header, to: &sink)
-                }
-            }
-        } catch {
-            throw NumPyError(file: destination, reason: .checkpoint(error))
-        }
-        return try finish(writer, format: "npy", conversions: conversions, destination: destination)
+        return makeModel(format: .npy, name: name ?? base, conversions: conversions, tensors: tensors)
     }
 
     // MARK: .npz
 
-    private func importNpz(_ path: String, to destination: String) throws(NumPyError) -> Manifest {
+    private func npzModel(_ path: String, scratchDirectory: String) throws(NumPyError) -> ForeignModel {
         let zip = try NumPyZipReader(path: path)
-        let writer = try makeWriter(destination: destination, name: name ?? Self.baseName(path, suffix: ".npz"))
-        var conversions: [String: JSONValue] = [:]
-        do throws(NumPyError) {
-            while let member = try zip.next() {
-                guard member.name.hasSuffix(".npy"), member.name.count > 4 else {
-                    throw NumPyError(file: path, reason: .notNpyMember(member.name))
-                }
-                let tensor = String(member.name.dropLast(4))
-                let header = try readMemberHeader(zip, member: member.name)
-                if let note = Self.conversionNote(header) { conversions[tensor] = .string(note) }
-                try addMember(zip, member: member.name, tensor: tensor, header: header, to: writer)
-            }
-        } catch {
-            writer.abort()
-            throw error
+        let scratch = scratchDirectory + "/" + FileSystem.uniqueName(".npz-members")
+        let fd: Int32
+        do { fd = try FileSystem.createExclusive(scratch) } catch { throw NumPyError(file: scratch, reason: .io(error)) }
+        defer {
+            close(fd)
+            try? FileSystem.removeTree(scratch)
         }
-        return try finish(writer, format: "npz", conversions: conversions, destination: destination)
+        var conversions: [String: JSONValue] = [:]
+        var members: [(descriptor: TensorDescriptor, range: Range<Int>)] = []
+        var end = 0
+        while let member = try zip.next() {
+            guard member.name.hasSuffix(".npy"), member.name.count > 4 else {
+                throw NumPyError(file: path, reason: .notNpyMember(member.name))
+            }
+            let tensor = String(member.name.dropLast(4))
+            let header = try readMemberHeader(zip, member: member.name)
+            if let note = Self.conversionNote(header) { conversions[tensor] = .string(note) }
+            let offset = Manifest.alignUp(end)
+            var sink = TensorSink(scratchFile: fd, path: scratch, fileOffset: offset, expected: header.dataByteCount, tensor: tensor)
+            try readMember(zip, member: member.name, header: header, into: &sink)
+            members.append((TensorDescriptor(name: tensor, dtype: header.dtype, shape: header.shape),
+                            offset..<(offset + header.dataByteCount)))
+            end = offset + header.dataByteCount
+        }
+        var tensors = ForeignTensors()
+        var bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+        if end > 0 {
+            let mapping: MappedFile
+            do { mapping = try MappedFile(path: scratch) } catch { throw NumPyError(file: scratch, reason: .io(error)) }
+            tensors.retain(mapping)
+            bytes = mapping.bytes
+        }
+        for member in members {
+            tensors.append(member.descriptor, .mapped(
+                member.range.isEmpty ? UnsafeRawBufferPointer(start: nil, count: 0) : UnsafeRawBufferPointer(rebasing: bytes[member.range]),
+                willNeed: nil))
+        }
+        return makeModel(format: .npz, name: name ?? Self.baseName(path, suffix: ".npz"), conversions: conversions, tensors: tensors)
     }
 
     /// Reads a member's `.npy` header: the 10-byte preamble (12 for versions 2 and 3), then
@@ -124,88 +153,74 @@ public struct NumPyImporter: Sendable {
         }.get()
     }
 
-    /// Streams a member's data (after its header) into the writer.
-    private func addMember(
-        _ zip: NumPyZipReader, member: String, tensor: String, header: NumPyHeader, to writer: CheckpointWriter
+    /// Reads a member's data (after its header) into `sink`, byte-swapped and transposed to
+    /// little-endian C order.
+    private func readMember(
+        _ zip: NumPyZipReader, member: String, header: NumPyHeader, into sink: inout TensorSink
     ) throws(NumPyError) {
         let expected = header.dataByteCount
         let width = header.dtype.bitWidth / 8
-        var failure: NumPyError?
-        func fail(_ error: NumPyError) -> FormatError {
-            failure = error
-            return FormatError(file: zip.path, reason: .invalidMember(member, expected: error.description))
+        func written(_ body: () throws(FormatError) -> Void) throws(NumPyError) {
+            do { try body() } catch { throw NumPyError(file: zip.path, member: member, reason: .checkpoint(error)) }
         }
-        do throws(FormatError) {
-            try writer.addTensor(name: tensor, dtype: header.dtype, shape: header.shape) { (sink) throws(FormatError) in
-                if header.fortranOrder && header.shape.count > 1 {
-                    guard expected <= NumPy.maxFortranBytesInMemory else {
-                        throw fail(NumPyError(file: zip.path, member: member, reason: .fortranTooLarge(bytes: expected)))
-                    }
-                    var data = [UInt8](repeating: 0, count: expected + 1)
-                    let got: Int
-                    do throws(NumPyError) { got = try zip.read(into: &data, member: member) } catch { throw fail(error) }
-                    guard got == expected else {
-                        throw fail(NumPyError(file: zip.path, member: member, reason: .dataLength(expected: expected, actual: got)))
-                    }
-                    try data.withUnsafeBytes { (raw) in
-                        Result { () throws(FormatError) in
-                            try NumPyLayout.writeTransposed(UnsafeRawBufferPointer(rebasing: raw[0..<expected]), shape: header.shape,
-                                                            width: width, swap: header.isBigEndian, to: &sink)
-                        }
-                    }.get()
-                    return
-                }
-                // C order: stream in whole elements, one chunk past the expected end to catch extra data.
-                let chunk = max(width, NumPyLayout.chunkBytes / width * width)
-                var buffer = [UInt8](repeating: 0, count: chunk)
-                var total = 0
-                while true {
-                    let got: Int
-                    do throws(NumPyError) { got = try zip.read(into: &buffer, member: member) } catch { throw fail(error) }
-                    if got == 0 { break }
-                    total += got
-                    guard total <= expected else {
-                        throw fail(NumPyError(file: zip.path, member: member, reason: .dataLength(expected: expected, actual: total)))
-                    }
-                    try buffer.withUnsafeBytes { (raw) in
-                        Result { () throws(FormatError) in
-                            let piece = UnsafeRawBufferPointer(rebasing: raw[0..<got])
-                            if header.isBigEndian {
-                                try NumPyLayout.writeSwapped(piece, width: width, to: &sink)
-                            } else {
-                                try sink.write(piece)
-                            }
-                        }
-                    }.get()
-                    if got < chunk { break }
-                }
-                guard total == expected else {
-                    throw fail(NumPyError(file: zip.path, member: member, reason: .dataLength(expected: expected, actual: total)))
-                }
+        if header.fortranOrder && header.shape.count > 1 {
+            guard expected <= NumPy.maxFortranBytesInMemory else {
+                throw NumPyError(file: zip.path, member: member, reason: .fortranTooLarge(bytes: expected))
             }
-        } catch {
-            throw failure ?? NumPyError(file: zip.path, member: member, reason: .checkpoint(error))
+            var data = [UInt8](repeating: 0, count: expected + 1)
+            let got = try zip.read(into: &data, member: member)
+            guard got == expected else {
+                throw NumPyError(file: zip.path, member: member, reason: .dataLength(expected: expected, actual: got))
+            }
+            try written { () throws(FormatError) in
+                try data.withUnsafeBytes { (raw) in
+                    Result { () throws(FormatError) in
+                        try NumPyLayout.writeTransposed(UnsafeRawBufferPointer(rebasing: raw[0..<expected]), shape: header.shape,
+                                                        width: width, swap: header.isBigEndian, to: &sink)
+                    }
+                }.get()
+            }
+            return
         }
+        // C order: stream in whole elements, one chunk past the expected end to catch extra data.
+        let chunk = max(width, NumPyLayout.chunkBytes / width * width)
+        var buffer = [UInt8](repeating: 0, count: chunk)
+        var total = 0
+        while true {
+            let got = try zip.read(into: &buffer, member: member)
+            if got == 0 { break }
+            total += got
+            guard total <= expected else {
+                throw NumPyError(file: zip.path, member: member, reason: .dataLength(expected: expected, actual: total))
+            }
+            try written { () throws(FormatError) in
+                try buffer.withUnsafeBytes { (raw) in
+                    Result { () throws(FormatError) in
+                        let piece = UnsafeRawBufferPointer(rebasing: raw[0..<got])
+                        if header.isBigEndian {
+                            try NumPyLayout.writeSwapped(piece, width: width, to: &sink)
+                        } else {
+                            try sink.write(piece)
+                        }
+                    }
+                }.get()
+            }
+            if got < chunk { break }
+        }
+        guard total == expected else {
+            throw NumPyError(file: zip.path, member: member, reason: .dataLength(expected: expected, actual: total))
+        }
+        try written { () throws(FormatError) in _ = try sink.finish() }
     }
 
-    // MARK: Writing
+    // MARK: Model
 
-    private func makeWriter(destination: String, name: String) throws(NumPyError) -> CheckpointWriter {
-        do {
-            return try CheckpointWriter(destination: destination, name: name,
-                                        architecture: Architecture(family: .other, type: "unknown"), options: writerOptions)
-        } catch {
-            throw NumPyError(file: destination, reason: .checkpoint(error))
-        }
-    }
-
-    private func finish(
-        _ writer: CheckpointWriter, format: String, conversions: [String: JSONValue], destination: String
-    ) throws(NumPyError) -> Manifest {
-        var metadata: [String: JSONValue] = [MetadataKey.sourceFormat: .string(format)]
+    private func makeModel(format: ModelFormat, name: String, conversions: [String: JSONValue],
+                           tensors: ForeignTensors) -> ForeignModel {
+        var metadata: [String: JSONValue] = [MetadataKey.sourceFormat: .string(format.rawValue)]
         if !conversions.isEmpty { metadata[MetadataKey.converted] = .object(conversions) }
-        writer.metadata = metadata
-        do { return try writer.finish() } catch { throw NumPyError(file: destination, reason: .checkpoint(error)) }
+        return ForeignModel(format: format, name: name, architecture: Architecture(family: .other, type: "unknown"),
+                            metadata: metadata, tensors: tensors)
     }
 
     /// What import did to an array to bring it to zoo's layout, or nil when nothing.

@@ -65,32 +65,30 @@ public struct PyTorchImporter: Sendable {
     /// Writes an opened checkpoint's selected tensors into a new checkpoint folder at `destination`.
     @discardableResult
     public func write(_ checkpoint: PyTorchCheckpoint, to destination: String) throws(PyTorchError) -> Manifest {
-        let writer: CheckpointWriter
-        do {
-            writer = try CheckpointWriter(
-                destination: destination, name: name ?? Self.defaultName(checkpoint.path),
-                architecture: architecture ?? Architecture(family: .other, type: "unknown"), options: writerOptions)
-        } catch {
+        do { return try model(of: checkpoint).write(to: destination, options: writerOptions) } catch {
             throw PyTorchError(file: destination, reason: .checkpoint(error))
         }
-        do throws(FormatError) {
-            for tensor in checkpoint.tensors {
-                if let bytes = tensor.contiguousBytes {
-                    checkpoint.willNeed(tensor)
-                    try writer.addTensor(name: tensor.name, dtype: tensor.dtype, shape: tensor.shape, bytes: bytes)
-                } else {
-                    try writer.addTensor(name: tensor.name, dtype: tensor.dtype, shape: tensor.shape) {
-                        (sink: inout TensorSink) throws(FormatError) in
-                        try tensor.forEachChunk { (chunk) throws(FormatError) in try sink.write(chunk) }
-                    }
-                }
+    }
+
+    /// The model an opened checkpoint holds: contiguous tensors as views of the mapped zip,
+    /// strided views gathered while they are written.
+    public func model(of checkpoint: PyTorchCheckpoint) -> ForeignModel {
+        var tensors = ForeignTensors()
+        tensors.retain(checkpoint)
+        for tensor in checkpoint.tensors {
+            let descriptor = TensorDescriptor(name: tensor.name, dtype: tensor.dtype, shape: tensor.shape)
+            if let bytes = tensor.contiguousBytes {
+                tensors.append(descriptor, .mapped(bytes, willNeed: { checkpoint.willNeed(tensor) }))
+            } else {
+                tensors.append(descriptor, .produced { sink in
+                    try tensor.forEachChunk { (chunk) throws(FormatError) in try sink.write(chunk) }
+                })
             }
-            writer.metadata = Self.metadata(checkpoint)
-            return try writer.finish()
-        } catch {
-            writer.abort()
-            throw PyTorchError(file: destination, reason: .checkpoint(error))
         }
+        return ForeignModel(
+            format: .pytorch, name: name ?? Self.defaultName(checkpoint.path),
+            architecture: architecture ?? Architecture(family: .other, type: "unknown"),
+            metadata: Self.metadata(checkpoint), tensors: tensors)
     }
 
     /// The manifest metadata describing where the tensors came from.

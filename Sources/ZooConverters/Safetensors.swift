@@ -19,6 +19,13 @@ public enum Safetensors {
     public static let maxHeaderBytes = 100_000_000
     /// Size of the little-endian header length that opens every file.
     static let lengthFieldBytes = 8
+    /// Whether the file at `path` starts like a safetensors file: 8 bytes of header length,
+    /// then `{` (the header is a JSON object). A sniff, not a validation.
+    public static func looksLikeSafetensors(fileAt path: String) -> Bool {
+        let head = GGUF.leadingBytes(ofFileAt: path, count: 9)
+        return head.count == 9 && head[8] == UInt8(ascii: "{")
+    }
+
     /// The header key holding the file's string metadata.
     static let metadataKey = "__metadata__"
     /// The members of a tensor entry, in the order the official writer emits them.

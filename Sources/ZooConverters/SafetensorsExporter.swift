@@ -36,11 +36,11 @@ public struct SafetensorsExporter: Sendable {
         self.maxShardByteCount = maxShardByteCount
     }
 
-    /// Writes every tensor of `checkpoint`, in manifest order, to a new `.safetensors` file at
+    /// Writes every tensor of `checkpoint`, in the source's order (``ZooFormat/Manifest/tensorsInSourceOrder``), to a new `.safetensors` file at
     /// `path` (which must not exist).
     public func exportFile(_ checkpoint: Checkpoint, to path: String) throws(SafetensorsError) {
         let metadata = try Self.storedMetadata(checkpoint, file: path)
-        let tensors = checkpoint.manifest.tensors
+        let tensors = checkpoint.manifest.tensorsInSourceOrder
         let header = try Self.header(for: tensors, metadata: metadata, file: path)
         guard FileSystem.kind(of: path) == .missing else {
             throw SafetensorsError(file: path, reason: .io(IOError(call: "create", path: path, errno: EEXIST)))
@@ -72,7 +72,8 @@ public struct SafetensorsExporter: Sendable {
         }
         let manifest = checkpoint.manifest
         let metadata = try Self.storedMetadata(checkpoint, file: folder)
-        let groups = Self.shardGroups(manifest.tensors, maxByteCount: maxShardByteCount)
+        let ordered = manifest.tensorsInSourceOrder
+        let groups = Self.shardGroups(ordered, maxByteCount: maxShardByteCount)
         let shardNames = groups.count == 1
             ? [SafetensorsImporter.singleFileName]
             : (1...groups.count).map { "model-\(Self.fiveDigits($0))-of-\(Self.fiveDigits(groups.count)).safetensors" }
@@ -96,7 +97,7 @@ public struct SafetensorsExporter: Sendable {
         do throws(SafetensorsError) {
             do { try FileSystem.makeDirectories(staging) } catch { throw SafetensorsError(file: staging, reason: .io(error)) }
             for (group, name) in zip(groups, shardNames) {
-                let tensors = Array(manifest.tensors[group])
+                let tensors = Array(ordered[group])
                 let header = try Self.header(for: tensors, metadata: metadata, file: folder + "/" + name)
                 try Self.writeSafetensors(tensors, header: header, from: checkpoint, to: staging + "/" + name)
             }
@@ -220,8 +221,9 @@ public struct SafetensorsExporter: Sendable {
         }
         var total = 0
         var weightMap: [String: JSONValue] = [:]
+        let ordered = manifest.tensorsInSourceOrder
         for (group, name) in zip(groups, shardNames) {
-            for tensor in manifest.tensors[group] {
+            for tensor in ordered[group] {
                 total += tensor.length  // the manifest was validated: no overflow
                 weightMap[tensor.name] = .string(name)
             }

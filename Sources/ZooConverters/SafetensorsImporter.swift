@@ -53,24 +53,22 @@ public struct SafetensorsImporter: Sendable {
     /// checkpoint folder at `destination` (which must not exist). Returns its manifest.
     @discardableResult
     public func importModel(from source: String, to destination: String) throws(SafetensorsError) -> Manifest {
+        try write(try model(from: source), to: destination)
+    }
+
+    /// Reads and validates `source`, a `.safetensors` file or a Hugging Face model folder.
+    public func model(from source: String) throws(SafetensorsError) -> ForeignModel {
         switch FileSystem.kind(of: source) {
-        case .directory: return try importFolder(source, to: destination)
+        case .directory: return try folderModel(source)
         case .missing: throw SafetensorsError(file: source, reason: .missingFile(source))
-        default: return try importFile(source, to: destination)
+        default: return try fileModel(source)
         }
     }
 
     /// Imports one `.safetensors` file into a new checkpoint folder at `destination`.
     @discardableResult
     public func importFile(_ path: String, to destination: String) throws(SafetensorsError) -> Manifest {
-        let file = try SafetensorsFile(path: path)
-        var base = Self.baseName(path)
-        if base.hasSuffix(".safetensors"), base.count > ".safetensors".count { base.removeLast(".safetensors".count) }
-        var metadata: [String: JSONValue] = [MetadataKey.sourceFormat: "safetensors"]
-        if let fileMetadata = file.metadata { metadata[MetadataKey.fileMetadata] = Self.json(fileMetadata) }
-        return try write(
-            files: [file], assets: [], metadata: metadata, name: name ?? base,
-            architecture: architecture ?? Architecture(family: .other, type: "unknown"), destination: destination)
+        try write(try fileModel(path), to: destination)
     }
 
     /// Imports a Hugging Face model folder into a new checkpoint folder at `destination`.
@@ -83,6 +81,22 @@ public struct SafetensorsImporter: Sendable {
     /// byte for byte. Symbolic links are refused.
     @discardableResult
     public func importFolder(_ folder: String, to destination: String) throws(SafetensorsError) -> Manifest {
+        try write(try folderModel(folder), to: destination)
+    }
+
+    private func fileModel(_ path: String) throws(SafetensorsError) -> ForeignModel {
+        let file = try SafetensorsFile(path: path)
+        var base = Self.baseName(path)
+        if base.hasSuffix(".safetensors"), base.count > ".safetensors".count { base.removeLast(".safetensors".count) }
+        var metadata: [String: JSONValue] = [MetadataKey.sourceFormat: "safetensors"]
+        if let fileMetadata = file.metadata { metadata[MetadataKey.fileMetadata] = Self.json(fileMetadata) }
+        return ForeignModel(
+            format: .safetensors, name: name ?? base,
+            architecture: architecture ?? Architecture(family: .other, type: "unknown"), metadata: metadata,
+            tensors: Self.tensors(of: [file]))
+    }
+
+    private func folderModel(_ folder: String) throws(SafetensorsError) -> ForeignModel {
         let names: [String]
         do { names = try FileSystem.listDirectory(folder) } catch { throw SafetensorsError(file: folder, reason: .io(error)) }
         var metadata: [String: JSONValue] = [MetadataKey.sourceFormat: "safetensors"]
@@ -109,36 +123,29 @@ public struct SafetensorsImporter: Sendable {
         if architecture == nil, names.contains("config.json") {
             architecture = HuggingFace.architecture(config: try Self.readConfig(folder + "/config.json"))
         }
-        return try write(
-            files: files, assets: assets, metadata: metadata, name: name ?? Self.baseName(folder),
-            architecture: architecture ?? Architecture(family: .other, type: "unknown"), destination: destination)
+        return ForeignModel(
+            format: .huggingFaceFolder, name: name ?? Self.baseName(folder),
+            architecture: architecture ?? Architecture(family: .other, type: "unknown"), metadata: metadata,
+            assets: assets, tensors: Self.tensors(of: files))
+    }
+
+    /// The tensors of `files`, file after file, each in data-offset order.
+    static func tensors(of files: [SafetensorsFile]) -> ForeignTensors {
+        var tensors = ForeignTensors()
+        for file in files {
+            tensors.retain(file)
+            for tensor in file.tensors {
+                tensors.append(TensorDescriptor(name: tensor.name, dtype: tensor.dtype, shape: tensor.shape),
+                               .mapped(tensor.bytes, willNeed: { file.willNeed(tensor) }))
+            }
+        }
+        return tensors
     }
 
     // MARK: Writing
 
-    private func write(
-        files: [SafetensorsFile], assets: [(name: String, path: String)], metadata: [String: JSONValue],
-        name: String, architecture: Architecture, destination: String
-    ) throws(SafetensorsError) -> Manifest {
-        let writer: CheckpointWriter
-        do {
-            writer = try CheckpointWriter(
-                destination: destination, name: name, architecture: architecture, options: writerOptions)
-        } catch {
-            throw SafetensorsError(file: destination, reason: .checkpoint(error))
-        }
-        do throws(FormatError) {
-            for file in files {
-                for tensor in file.tensors {
-                    file.willNeed(tensor)
-                    try writer.addTensor(name: tensor.name, dtype: tensor.dtype, shape: tensor.shape, bytes: tensor.bytes)
-                }
-            }
-            for asset in assets { try writer.addAsset(path: asset.name, copying: asset.path) }
-            writer.metadata = metadata
-            return try writer.finish()
-        } catch {
-            writer.abort()
+    private func write(_ model: ForeignModel, to destination: String) throws(SafetensorsError) -> Manifest {
+        do { return try model.write(to: destination, options: writerOptions) } catch {
             throw SafetensorsError(file: destination, reason: .checkpoint(error))
         }
     }

@@ -63,11 +63,11 @@ public struct CheckpointDiff: Sendable, Equatable {
         let before = Dictionary(first.manifest.tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let afterNames = Set(second.manifest.tensors.map(\.name))
         added = []
-        removed = first.manifest.tensors.filter { !afterNames.contains($0.name) }
+        removed = first.manifest.tensorsInSourceOrder.filter { !afterNames.contains($0.name) }
         changed = []
         unchanged = []
         unchangedByteCount = 0
-        for entry in second.manifest.tensors {
+        for entry in second.manifest.tensorsInSourceOrder {
             guard let old = before[entry.name] else {
                 added.append(entry)
                 continue

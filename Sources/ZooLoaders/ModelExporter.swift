@@ -44,20 +44,16 @@ public enum ModelExporter {
                     // unchanged, so its shard stays byte-identical and is shared with the parent.
                     if let parent, buffers.contains(name) {
                         let view = try parent.tensor(named: name)
-                        try view.withUnsafeBytes { raw in
-                            Result { () throws(FormatError) in
-                                try writer.addTensor(name: name, dtype: view.dtype, shape: view.shape, bytes: raw)
-                            }
-                        }.get()
+                        try writer.addTensor(name: name, dtype: view.dtype, shape: view.shape) { sink in
+                            try view.withUnsafeBytes { try sink.write($0) }
+                        }
                     }
                     continue
                 }
-                let written: Result<Void, FormatError> = tensor.withUnsafeBufferPointer { floats in
-                    Result { () throws(FormatError) in
-                        try writer.addTensor(name: name, dtype: .f32, shape: tensor.shape, bytes: UnsafeRawBufferPointer(floats))
-                    }
+                // Written from the model's own storage during finish(): no second copy of the model.
+                try writer.addTensor(name: name, dtype: .f32, shape: tensor.shape) { sink in
+                    try tensor.withUnsafeBufferPointer { try sink.write(UnsafeRawBufferPointer($0)) }
                 }
-                try written.get()
             }
             if let parent, options.copyAssets { try copyAssets(of: parent, into: writer, configUpdates: updates) }
             writer.metadata = options.metadata
@@ -76,7 +72,7 @@ public enum ModelExporter {
         let keys = modelKeys.filter { seen.insert($0).inserted }
         guard let parent else { return keys }
         let known = Set(keys).union(buffers)
-        let inherited = parent.tensors.map(\.name).filter { known.contains($0) }
+        let inherited = parent.tensorsInSourceOrder.map(\.name).filter { known.contains($0) }
         let inheritedSet = Set(inherited)
         return inherited + keys.filter { !inheritedSet.contains($0) }
     }

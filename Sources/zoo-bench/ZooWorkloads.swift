@@ -12,11 +12,10 @@ enum ZooWorkloads {
             let writer = try CheckpointWriter(
                 destination: destination, name: "bench-bert", architecture: Architecture(family: .autoencoding, type: "bert"))
             for tensor in tensors {
-                try tensor.bytes.withUnsafeBytes { raw in
-                    Result { () throws(FormatError) in
-                        try writer.addTensor(name: tensor.spec.name, dtype: tensor.spec.dtype, shape: tensor.spec.shape, bytes: raw)
-                    }
-                }.get()
+                // Written from the generated arrays during finish(): the model is held once.
+                try writer.addTensor(name: tensor.spec.name, dtype: tensor.spec.dtype, shape: tensor.spec.shape) { sink in
+                    try tensor.bytes.withUnsafeBytes { try sink.write($0) }
+                }
             }
             return try writer.finish()
         } catch {

@@ -31,7 +31,8 @@ final class CheckpointWriterTests: XCTestCase {
         let manifest = try makeCheckpoint(at: temp("ckpt"), tensors: specs)
         let checkpoint = try Checkpoint(directory: temp("ckpt"))
         XCTAssertEqual(checkpoint.digest, manifest.digest)
-        XCTAssertEqual(checkpoint.tensorNames, specs.map(\.name))
+        XCTAssertEqual(checkpoint.manifest.tensorsInSourceOrder.map(\.name), specs.map(\.name), "the source order is kept")
+        XCTAssertEqual(checkpoint.tensorNames, specs.map(\.name).sorted(), "storage order is by name")
         for spec in specs {
             let view = try checkpoint.tensor(named: spec.name)
             XCTAssertEqual(Array(view.bytes), spec.bytes, spec.name)
@@ -85,8 +86,10 @@ final class CheckpointWriterTests: XCTestCase {
         let specs = [TensorSpec("a", .u8, [3]), TensorSpec("e1", .f32, [0]), TensorSpec("b", .u8, [5]),
                      TensorSpec("e2", .i32, [2, 0]), TensorSpec("e3", .f64, [0, 1_000_000_000])]
         let manifest = try makeCheckpoint(at: temp("ckpt"), tensors: specs)
-        XCTAssertEqual(manifest.tensors.map(\.offset), [0, 64, 64, 128, 128])
-        XCTAssertEqual(manifest.tensors.map(\.length), [3, 0, 5, 0, 0])
+        // Storage order is by name (a, b, e1, e2, e3); the source order is kept beside it.
+        XCTAssertEqual(manifest.tensors.map(\.offset), [0, 64, 128, 128, 128])
+        XCTAssertEqual(manifest.tensorsInSourceOrder.map(\.offset), [0, 128, 64, 128, 128])
+        XCTAssertEqual(manifest.tensorsInSourceOrder.map(\.length), [3, 0, 5, 0, 0])
         XCTAssertEqual(manifest.shards.map(\.length), [128])
         let empty = SHA256.digest([])
         XCTAssertEqual(manifest.tensors.filter { $0.length == 0 }.map(\.digest), [empty, empty, empty])
@@ -175,9 +178,10 @@ final class CheckpointWriterTests: XCTestCase {
     func testWrite_TensorLargerThanShardLimit_GetsItsOwnShard() throws {
         let specs = [TensorSpec("small1", .u8, [10]), TensorSpec("big", .f32, [300]), TensorSpec("small2", .u8, [10])]
         let manifest = try makeCheckpoint(at: temp("ckpt"), tensors: specs, maxShardByteCount: 256)
-        XCTAssertEqual(manifest.tensors.map(\.shard), [0, 1, 2])
-        XCTAssertEqual(manifest.tensors.map(\.offset), [0, 0, 0])
-        XCTAssertEqual(manifest.shards.map(\.length), [10, 1200, 10])
+        // By name: big alone (over the limit), then small1 and small2 together.
+        XCTAssertEqual(manifest.tensorsInSourceOrder.map(\.shard), [1, 0, 1])
+        XCTAssertEqual(manifest.tensorsInSourceOrder.map(\.offset), [0, 0, 64])
+        XCTAssertEqual(manifest.shards.map(\.length), [1200, 74])
         let checkpoint = try Checkpoint(directory: temp("ckpt"))
         for spec in specs { XCTAssertEqual(Array(try checkpoint.tensor(named: spec.name).bytes), spec.bytes) }
         XCTAssertTrue(checkpoint.verify(.deep).isClean)
@@ -239,18 +243,20 @@ final class CheckpointWriterTests: XCTestCase {
         let writer = try writer()
         try [UInt8](repeating: 1, count: 8).withUnsafeBytes { try writer.addTensor(name: "first", dtype: .u8, shape: [8], bytes: $0) }
         try writer.addAsset(path: "a.txt", bytes: [1, 2, 3])
-        XCTAssertThrowsFormatReason(try writer.addTensor(name: "w", dtype: .f32, shape: [4]) { (sink) throws(FormatError) in
+        try writer.addTensor(name: "w", dtype: .f32, shape: [4]) { (sink) throws(FormatError) in
             try sink.write([UInt8](repeating: 0, count: 12))
             try sink.write([UInt8](repeating: 0, count: 8))
-        }, .lengthMismatch(tensor: "w", expected: 16, declared: 20))
+        }
+        XCTAssertThrowsFormatReason(try writer.finish(), .lengthMismatch(tensor: "w", expected: 16, declared: 20))
         assertFolderHolds([])
     }
 
     func testStream_TooFewBytes_ThrowsLengthMismatchAndLeavesNothing() throws {
         let writer = try writer()
-        XCTAssertThrowsFormatReason(try writer.addTensor(name: "w", dtype: .f32, shape: [4]) { (sink) throws(FormatError) in
+        try writer.addTensor(name: "w", dtype: .f32, shape: [4]) { (sink) throws(FormatError) in
             try sink.write([UInt8](repeating: 0, count: 12))
-        }, .lengthMismatch(tensor: "w", expected: 16, declared: 12))
+        }
+        XCTAssertThrowsFormatReason(try writer.finish(), .lengthMismatch(tensor: "w", expected: 16, declared: 12))
         assertFolderHolds([])
     }
 
@@ -259,15 +265,20 @@ final class CheckpointWriterTests: XCTestCase {
         XCTAssertThrowsFormatReason(try [UInt8](repeating: 0, count: 17).withUnsafeBytes {
             try writer.addTensor(name: "w", dtype: .f32, shape: [4], bytes: $0)
         }, .lengthMismatch(tensor: "w", expected: 16, declared: 17))
+        XCTAssertEqual(writer.tensors, [], "refused before it was listed")
+        writer.abort()
         assertFolderHolds([])
     }
 
     func testStream_ProducerError_IsWrappedAndLeavesNothing() throws {
         struct Unreadable: Error, CustomStringConvertible { var description: String { "disk on fire" } }
         let writer = try writer()
-        XCTAssertThrowsFormatError(try writer.addTensor(name: "w", dtype: .u8, shape: [4]) { (sink) throws(Unreadable) in
+        try writer.addTensor(name: "w", dtype: .u8, shape: [4]) { (sink) throws(Unreadable) in
             throw Unreadable()
-        }, FormatError(file: temp("ckpt"), reason: .invalidMember("tensor 'w'", expected: "readable: disk on fire")))
+        }
+        XCTAssertThrowsFormatError(
+            try writer.finish(),
+            FormatError(file: temp("ckpt"), reason: .invalidMember("tensor 'w'", expected: "readable: disk on fire")))
         assertFolderHolds([])
     }
 

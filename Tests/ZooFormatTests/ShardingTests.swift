@@ -22,45 +22,137 @@ final class ShardingTests: XCTestCase {
         XCTAssertEqual(WriterOptions.layerGroup(of: "layers.0x.weight"), "", "only all-digit components count")
     }
 
-    /// Writes a small 4-layer model; `changed` layers and the head get different bytes.
-    private func writeModel(_ name: String, changedLayers: Set<Int>, headClasses: Int) throws -> Manifest {
+    /// Writes `tensors` (name, F32 element count, fill value) in the given order.
+    private func write(_ name: String, _ tensors: [(String, Int, Float)], options: WriterOptions = .init()) throws -> Manifest {
         let writer = try CheckpointWriter(
-            destination: root + "/" + name, name: name, architecture: Architecture(family: .autoencoding, type: "bert"))
-        func add(_ tensor: String, _ count: Int, seed: Float) throws {
-            let values = (0..<count).map { Float($0) * 0.001 + seed }
+            destination: root + "/" + name, name: "m", architecture: Architecture(family: .autoencoding, type: "bert"),
+            options: options)
+        for (tensor, count, value) in tensors {
+            let values = (0..<count).map { Float($0) * 0.001 + value }
             try values.withUnsafeBytes { try writer.addTensor(name: tensor, dtype: .f32, shape: [count], bytes: $0) }
         }
-        try add("bert.embeddings.word_embeddings.weight", 4096, seed: 0)
-        for layer in 0..<4 {
-            let seed: Float = changedLayers.contains(layer) ? 100 : Float(layer)
-            try add("bert.encoder.layer.\(layer).attention.self.query.weight", 1024, seed: seed)
-            try add("bert.encoder.layer.\(layer).output.dense.weight", 1024, seed: seed)
-        }
-        try add("bert.pooler.dense.weight", 256, seed: 7)
-        try add("classifier.weight", 64 * headClasses, seed: Float(headClasses))
         return try writer.finish()
     }
 
-    func testByLayer_FineTuneSharesEveryUnchangedLayerShardWithItsParent() throws {
-        let parent = try writeModel("parent", changedLayers: [], headClasses: 2)
-        let child = try writeModel("child", changedLayers: [3], headClasses: 5)
-        // embeddings, 4 layers, then pooler + head (a new shard: the group changes back to "").
-        XCTAssertEqual(parent.shards.count, 6)
-        XCTAssertEqual(Set(parent.tensors.filter { $0.name.contains("layer.2.") }.map(\.shard)).count, 1)
-        let shared = Set(parent.shards.map(\.digest)).intersection(child.shards.map(\.digest))
-        XCTAssertEqual(shared.count, 4, "embeddings and layers 0-2 are byte-identical shards")
-        XCTAssertFalse(shared.contains(child.shards[4].digest), "layer 3 changed")
-        XCTAssertFalse(shared.contains(child.shards[5].digest), "the new head changed")
+    /// A small BERT-like model: `changed` layers and the head get other values.
+    private func bert(changedLayers: Set<Int> = [], headClasses: Int = 2) -> [(String, Int, Float)] {
+        var tensors: [(String, Int, Float)] = [("bert.embeddings.word_embeddings.weight", 4096, 0),
+                                               ("bert.embeddings.LayerNorm.weight", 16, 0)]
+        for layer in 0..<12 {
+            let value: Float = changedLayers.contains(layer) ? 100 : Float(layer)
+            tensors.append(("bert.encoder.layer.\(layer).attention.self.query.weight", 1024, value))
+            tensors.append(("bert.encoder.layer.\(layer).output.dense.weight", 1024, value))
+        }
+        tensors.append(("bert.pooler.dense.weight", 256, 7))
+        tensors.append(("classifier.weight", 64 * headClasses, Float(headClasses)))
+        return tensors
     }
 
-    func testBySize_IgnoresLayers() throws {
-        let writer = try CheckpointWriter(
-            destination: root + "/m", name: "m", architecture: Architecture(family: .other, type: "x"),
-            options: WriterOptions(sharding: .bySize))
-        let values = [Float](repeating: 1, count: 16)
-        for name in ["a.0.w", "a.1.w", "head.w"] {
-            try values.withUnsafeBytes { try writer.addTensor(name: name, dtype: .f32, shape: [16], bytes: $0) }
+    /// One layer's bytes (two 4 KiB tensors) as the target: every layer gets a shard of its own.
+    private let layerSized = WriterOptions(targetShardByteCount: 8192, maxShardByteCount: 1 << 20)
+
+    func testPacking_SameTensorsInAnotherOrder_GiveTheSameShards() throws {
+        let tensors = bert()
+        let forward = try write("forward", tensors, options: layerSized)
+        let shuffled = try write("shuffled", tensors.reversed(), options: layerSized)
+        var generator = SystemRandomNumberGenerator()
+        let random = try write("random", tensors.shuffled(using: &generator), options: layerSized)
+        XCTAssertEqual(forward.shards, shuffled.shards)
+        XCTAssertEqual(forward.shards, random.shards)
+        XCTAssertEqual(forward.tensors, shuffled.tensors, "storage order is canonical")
+        XCTAssertEqual(shuffled.tensorsInSourceOrder.map(\.name), tensors.reversed().map(\.0), "the source order is kept")
+        XCTAssertEqual(random.formatVersion, Manifest.sourceOrderVersion)
+        // Reopened from disk, the source order survives.
+        let reopened = try Checkpoint(directory: root + "/shuffled")
+        XCTAssertEqual(reopened.manifest.tensorsInSourceOrder.map(\.name), tensors.reversed().map(\.0))
+    }
+
+    func testPacking_StorageOrderInput_WritesFormat10WithoutSourceOrder() throws {
+        let first = try write("first", bert(), options: layerSized)
+        let storageOrder = first.tensors.map { tensor in bert().first { $0.0 == tensor.name }! }
+        let again = try write("again", storageOrder, options: layerSized)
+        XCTAssertNil(again.sourceOrder)
+        XCTAssertEqual(again.formatVersion, Manifest.baseVersion)
+        XCTAssertFalse(String(decoding: again.canonicalBytes, as: UTF8.self).contains("sourceOrder"))
+        XCTAssertEqual(again.shards, first.shards)
+    }
+
+    func testPacking_EmbeddingsLayersAndHeadAreKeptApart() throws {
+        let manifest = try write("m", bert(), options: layerSized)
+        func shard(_ name: String) -> Int { manifest.tensors.first { $0.name == name }!.shard }
+        XCTAssertEqual(shard("bert.embeddings.LayerNorm.weight"), shard("bert.embeddings.word_embeddings.weight"))
+        XCTAssertEqual(shard("bert.pooler.dense.weight"), shard("classifier.weight"), "pooler and classifier form the head")
+        XCTAssertEqual(Set(manifest.tensors.map(\.shard)).count, 14, "embeddings, 12 layers, head")
+        XCTAssertEqual(shard("bert.embeddings.word_embeddings.weight"), 0)
+        XCTAssertEqual(shard("classifier.weight"), 13, "the head comes last")
+        // Layer numbers compare as numbers: layer 10 after layer 9.
+        XCTAssertLessThan(shard("bert.encoder.layer.9.output.dense.weight"), shard("bert.encoder.layer.10.output.dense.weight"))
+        // Inside a shard: by name.
+        let layer0 = manifest.tensors.filter { $0.name.hasPrefix("bert.encoder.layer.0.") }.map(\.name)
+        XCTAssertEqual(layer0, ["bert.encoder.layer.0.attention.self.query.weight", "bert.encoder.layer.0.output.dense.weight"])
+    }
+
+    func testPacking_FineTuneSharesEveryUnchangedShardWithItsParent() throws {
+        let parent = try write("parent", bert(), options: layerSized)
+        let headOnly = try write("head", bert(headClasses: 5), options: layerSized)
+        let topTwo = try write("top", bert(changedLayers: [10, 11], headClasses: 5), options: layerSized)
+        func newShards(_ child: Manifest) -> [FileEntry] {
+            let have = Set(parent.shards.map(\.digest))
+            return child.shards.filter { !have.contains($0.digest) }
         }
-        XCTAssertEqual(try writer.finish().shards.count, 1)
+        XCTAssertEqual(newShards(headOnly).count, 1, "only the head shard is new")
+        XCTAssertEqual(newShards(topTwo).count, 3, "layers 10, 11 and the head")
+    }
+
+    func testPacking_SmallGroupsShareShardsUpToTheTarget() throws {
+        // 2,000 tiny tensors in 500 layers: a few shards, not one per layer.
+        var tensors: [(String, Int, Float)] = []
+        for layer in 0..<500 {
+            for part in ["q", "k", "v", "o"] { tensors.append(("model.layers.\(layer).attn.\(part).weight", 16, 1)) }
+        }
+        let manifest = try write("tiny", tensors)
+        XCTAssertEqual(manifest.shards.count, 1)
+        let small = try write("small", tensors, options: WriterOptions(targetShardByteCount: 64 * 400, maxShardByteCount: 1 << 20))
+        XCTAssertEqual(small.shards.count, 5, "400 tensors of 64 bytes per 25.6 KB shard")
+        XCTAssertTrue(small.shards.allSatisfy { $0.length <= 64 * 400 })
+    }
+
+    func testPacking_LargeGroupsAreCutAtTheMaximum_AndHugeTensorsStandAlone() throws {
+        let options = WriterOptions(targetShardByteCount: 1024, maxShardByteCount: 4096)
+        let manifest = try write("big", [
+            ("layers.0.a", 512, 0), ("layers.0.b", 512, 0), ("layers.0.c", 512, 0),  // 3 x 2 KiB: cut in two
+            ("layers.1.huge", 2048, 0),  // 8 KiB: alone
+            ("layers.2.x", 16, 0),
+        ], options: options)
+        XCTAssertEqual(manifest.shards.map(\.length), [2048 + 2048, 2048, 8192, 64])
+        XCTAssertTrue(manifest.shards.dropLast().allSatisfy { $0.length <= 4096 || $0.length == 8192 })
+    }
+
+    func testRoles_CommonNames() {
+        func role(_ name: String) -> TensorRole { TensorKey(name: name).role }
+        XCTAssertEqual(role("bert.embeddings.word_embeddings.weight"), .embedding)
+        XCTAssertEqual(role("transformer.wte.weight"), .embedding)
+        XCTAssertEqual(role("model.embed_tokens.weight"), .embedding)
+        XCTAssertEqual(role("token_embd.weight"), .embedding)
+        XCTAssertEqual(role("shared.weight"), .embedding)
+        XCTAssertEqual(role("model.layers.3.self_attn.q_proj.weight"), .layer)
+        XCTAssertEqual(role("blk.11.ffn_up.weight"), .layer)
+        XCTAssertEqual(role("encoder.layer.3.output.dense.weight"), .layer, "output inside a layer is not the head")
+        XCTAssertEqual(role("lm_head.weight"), .head)
+        XCTAssertEqual(role("score.weight"), .head)
+        XCTAssertEqual(role("output.weight"), .head)
+        XCTAssertEqual(role("output_norm.weight"), .head)
+        XCTAssertEqual(role("model.norm.weight"), .head, "the final norm comes after the last layer")
+        XCTAssertEqual(role("transformer.ln_f.weight"), .head)
+        XCTAssertEqual(role("cls.predictions.transform.dense.weight"), .head)
+        XCTAssertEqual(role("classifier.6.weight"), .head, "a numbered head is still the head")
+        XCTAssertEqual(role("fc.weight"), .head)
+        XCTAssertEqual(role("conv1.weight"), .other)
+    }
+
+    func testNaturalOrder_ComparesNumbersAsNumbers() {
+        let names = ["a.10.w", "a.9.w", "a.1.w", "a.01.w", "b", "a.2.x", "a.2.w"]
+        let sorted = names.sorted(by: TensorKey.naturalPrecedes)
+        XCTAssertEqual(sorted, ["a.01.w", "a.1.w", "a.2.w", "a.2.x", "a.9.w", "a.10.w", "b"])
     }
 }

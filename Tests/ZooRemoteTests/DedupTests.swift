@@ -41,9 +41,9 @@ final class DedupTests: XCTestCase {
     func testFineTune_ShardingRules_FractionOfBytesNotSharedWithTheParent() throws {
         var fractions: [String: Double] = [:]
         let variants: [(String, WriterOptions)] = [
-            ("by size, 256 MiB shards", WriterOptions(maxShardByteCount: 256 << 20, sharding: .bySize)),
-            ("by size, 16 MiB shards", WriterOptions(maxShardByteCount: 16 << 20, sharding: .bySize)),
-            ("by layer (the default)", WriterOptions()),
+            ("packed up to 256 MiB", WriterOptions(maxShardByteCount: 256 << 20)),
+            ("packed up to 16 MiB", WriterOptions(maxShardByteCount: 16 << 20)),
+            ("canonical (the default)", WriterOptions()),
         ]
         for (index, (label, options)) in variants.enumerated() {
             let parent = try Self.parent.write(to: scratch + "/parent\(index)", name: "bert", options: options)
@@ -53,9 +53,9 @@ final class DedupTests: XCTestCase {
             print(String(format: "dedup: %@: %d shards, fine-tune moves %d of %d bytes (%.1f%%)",
                          label, tuned.shards.count, moved, total, 100 * Double(moved) / Double(total)))
         }
-        XCTAssertLessThanOrEqual(try XCTUnwrap(fractions["by layer (the default)"]), Self.limit)
-        XCTAssertGreaterThan(try XCTUnwrap(fractions["by size, 256 MiB shards"]), Self.limit,
-                             "size-only sharding puts the whole model in one shard: nothing is shared")
+        XCTAssertLessThanOrEqual(try XCTUnwrap(fractions["canonical (the default)"]), Self.limit)
+        XCTAssertGreaterThan(try XCTUnwrap(fractions["packed up to 256 MiB"]), Self.limit,
+                             "a 256 MiB target puts every layer in one shard: only embeddings and assets are shared")
     }
 
     func testPushAndPull_FineTuneAfterItsParent_MoveAtMostTwentyPercent() throws {

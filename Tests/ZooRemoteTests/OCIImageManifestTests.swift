@@ -31,7 +31,7 @@ final class OCIImageManifestTests: XCTestCase {
         XCTAssertEqual(oci.annotations, [
             "dev.zoo.model.digest": manifest.digest.description, "dev.zoo.model.name": "tiny",
             "dev.zoo.model.family": "autoencoding", "dev.zoo.model.type": "bert", "dev.zoo.model.parameters": "72",
-            "dev.zoo.format.version": "1.0",
+            "dev.zoo.format.version": manifest.formatVersion.description,
         ])
         XCTAssertEqual(oci.totalByteCount, manifest.canonicalBytes.count + manifest.totalByteCount)
     }

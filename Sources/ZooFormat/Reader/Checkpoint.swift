@@ -111,8 +111,8 @@ public final class Checkpoint: @unchecked Sendable {
         try self.init(validated: manifest, location: directory, shards: shards, assets: assets)
     }
 
-    /// The names of all tensors, in storage order.
-    public var tensorNames: [String] { manifest.tensors.map(\.name) }
+    /// The names of all tensors, in the source's order (``Manifest/tensorsInSourceOrder``).
+    public var tensorNames: [String] { manifest.tensorsInSourceOrder.map(\.name) }
 
     /// A zero-copy view of the tensor `name`.
     public func tensor(named name: String) throws(FormatError) -> TensorView {

@@ -5,9 +5,10 @@ import Darwin
 #endif
 import Dispatch
 
-/// Writes a checkpoint folder as tensors arrive: each tensor goes straight to the current shard,
-/// hashed while it is written (its own SHA-256 and the shard's, on two cores), so the model is
-/// never held twice in memory.
+/// Writes a checkpoint folder: tensors are listed first (``addTensors(from:)``, ``addTensor(name:dtype:shape:bytes:)``),
+/// then ``finish()`` packs them into shards by name and size alone (``ShardPlan``, spec §7.1) and
+/// pulls each tensor's bytes once, in storage order, straight into its shard, hashed while it is
+/// written (its own SHA-256 and the shard's, on two cores), so the model is never held twice in memory.
 ///
 /// Everything is written to a hidden staging folder beside `destination` and renamed into place by
 /// ``finish()``, so a crash never leaves a half-written checkpoint under the final name.
@@ -15,7 +16,7 @@ import Dispatch
 /// ```swift
 /// let writer = try CheckpointWriter(destination: "out/bert", name: "bert",
 ///                                   architecture: Architecture(family: .autoencoding, type: "bert"))
-/// try weights.withUnsafeBytes { try writer.addTensor(name: "w", dtype: .f32, shape: [2, 3], bytes: $0) }
+/// try writer.addTensors(from: safetensorsModel)      // any TensorSource
 /// let manifest = try writer.finish()
 /// ```
 public final class CheckpointWriter {
@@ -30,12 +31,26 @@ public final class CheckpointWriter {
     private let options: WriterOptions
     private var manifest: Manifest
     private var names = Set<String>()
+    /// The tensors listed so far, in source order; written by ``finish()``.
+    private var pending: [PendingTensor] = []
     private var shard: OpenShard?
-    /// The layer group of the last tensor written (``WriterOptions/layerGroup(of:)``).
-    private var currentGroup: Substring = ""
     private var state = State.open
 
     private enum State { case open, finished, aborted }
+
+    /// A listed tensor and where its bytes come from.
+    private struct PendingTensor {
+        let descriptor: TensorDescriptor
+        let length: Int
+        let elementCount: Int
+        let producer: Producer
+    }
+
+    private enum Producer {
+        case source(any TensorSource, index: Int)
+        case bytes([UInt8])
+        case closure((inout TensorSink) throws -> Void)
+    }
 
     /// The shard being written.
     private final class OpenShard {
@@ -78,20 +93,39 @@ public final class CheckpointWriter {
         if state == .open { abort() }
     }
 
-    /// The tensors written so far.
-    public var tensors: [TensorEntry] { manifest.tensors }
+    /// The tensors listed so far, in the order they were added.
+    public var tensors: [TensorDescriptor] { pending.map(\.descriptor) }
 
-    /// Adds a tensor whose bytes are in memory (or memory-mapped).
-    public func addTensor(name: String, dtype: DType, shape: [Int], bytes: UnsafeRawBufferPointer) throws(FormatError) {
-        try addTensor(name: name, dtype: dtype, shape: shape) { (sink) throws(FormatError) in try sink.write(bytes) }
+    /// Lists every tensor of `source`; their bytes are read by ``finish()``, so the source must
+    /// stay readable until then.
+    public func addTensors(from source: some TensorSource) throws(FormatError) {
+        for (index, descriptor) in source.tensorDescriptors.enumerated() {
+            try add(descriptor, .source(source, index: index))
+        }
     }
 
-    /// Adds a tensor whose bytes are produced in pieces by `produce`, e.g. while converting a
-    /// dtype or reading a foreign file; the pieces must add up to dtype x shape bytes exactly.
-    public func addTensor<E: Error>(
-        name: String, dtype: DType, shape: [Int], _ produce: (inout TensorSink) throws(E) -> Void
+    /// Adds a tensor whose bytes are in memory; they are copied, so prefer ``addTensors(from:)``
+    /// for large models.
+    public func addTensor(name: String, dtype: DType, shape: [Int], bytes: UnsafeRawBufferPointer) throws(FormatError) {
+        try add(TensorDescriptor(name: name, dtype: dtype, shape: shape), .bytes(Array(bytes)))
+    }
+
+    /// Adds a tensor whose bytes are in memory.
+    public func addTensor(name: String, dtype: DType, shape: [Int], bytes: [UInt8]) throws(FormatError) {
+        try add(TensorDescriptor(name: name, dtype: dtype, shape: shape), .bytes(bytes))
+    }
+
+    /// Adds a tensor whose bytes `produce` writes later, during ``finish()``, in pieces that must
+    /// add up to dtype x shape bytes exactly (e.g. while converting a dtype or gathering a view).
+    public func addTensor(
+        name: String, dtype: DType, shape: [Int], _ produce: @escaping (inout TensorSink) throws -> Void
     ) throws(FormatError) {
+        try add(TensorDescriptor(name: name, dtype: dtype, shape: shape), .closure(produce))
+    }
+
+    private func add(_ descriptor: TensorDescriptor, _ producer: Producer) throws(FormatError) {
         guard state == .open else { preconditionFailure("CheckpointWriter used after finish() or abort()") }
+        let (name, dtype, shape) = (descriptor.name, descriptor.dtype, descriptor.shape)
         guard !name.isEmpty, name.utf8.count <= Manifest.maxNameByteCount else {
             throw FormatError(file: destination, reason: .invalidTensorName(name))
         }
@@ -105,34 +139,60 @@ public final class CheckpointWriter {
         guard let count = Shape.elementCount(shape), let length = dtype.byteCount(elementCount: count) else {
             throw FormatError(file: destination, reason: .sizeOverflow(tensor: name))
         }
-        let group = options.sharding == .byLayer ? WriterOptions.layerGroup(of: name) : ""
-        // An open shard always holds at least one tensor: it is opened for the tensor that follows.
-        if group != currentGroup, shard != nil { try closeShard() }
-        currentGroup = group
-        let shard = try shardFor(length: length)
-        let offset = Manifest.alignUp(shard.length)
-        do throws(FormatError) {
-            try writePadding(to: shard, upTo: offset)
+        if case let .bytes(bytes) = producer, bytes.count != length {
+            throw FormatError(file: destination, reason: .lengthMismatch(tensor: name, expected: length, declared: bytes.count))
+        }
+        names.insert(name)
+        pending.append(PendingTensor(descriptor: descriptor, length: length, elementCount: count, producer: producer))
+    }
+
+    /// Writes every listed tensor into the shards of the canonical plan, in storage order.
+    private func writeTensors() throws(FormatError) {
+        let plan = ShardPlan(tensors: pending.map { ($0.descriptor.name, $0.length) }, options: options)
+        var storageIndex = [Int](repeating: 0, count: pending.count)
+        var entries: [TensorEntry] = []
+        entries.reserveCapacity(pending.count)
+        let order = plan.shards.joined().map { $0 }
+        for (position, index) in order.enumerated() {
+            let placement = plan.placements[index]
+            let tensor = pending[index]
+            if shard?.index != placement.shard { try closeShard(); try openShard(placement.shard) }
+            guard let shard else { preconditionFailure("no open shard") }
+            if position + 1 < order.count, case let .source(source, next) = pending[order[position + 1]].producer {
+                source.willWriteTensor(at: next)
+            }
+            try writePadding(to: shard, upTo: placement.offset)
             var sink = TensorSink(
-                shard: shard.hasher, fd: shard.fd, path: shard.path, fileOffset: offset, expected: length, tensor: name)
+                shard: shard.hasher, fd: shard.fd, path: shard.path, fileOffset: placement.offset,
+                expected: tensor.length, tensor: tensor.descriptor.name)
             do {
-                try produce(&sink)
+                switch tensor.producer {
+                case let .source(source, sourceIndex): try source.writeTensor(at: sourceIndex, into: &sink)
+                case let .bytes(bytes): try sink.write(bytes)
+                case let .closure(produce): try produce(&sink)
+                }
             } catch let error as FormatError {
                 throw error
             } catch {
-                throw FormatError(file: destination, reason: .invalidMember("tensor '\(name)'", expected: "readable: \(error)"))
+                throw FormatError(file: destination, reason: .invalidMember(
+                    "tensor '\(tensor.descriptor.name)'", expected: "readable: \(error)"))
             }
             let digest = try sink.finish()
-            shard.length = offset + length
-            names.insert(name)
-            manifest.tensors.append(TensorEntry(
-                name: name, dtype: dtype, shape: shape, shard: shard.index, offset: offset, length: length, digest: digest))
-            manifest.architecture.parameterCount += count
-        } catch {
-            // The shard may now hold a partial tensor: this writer cannot continue.
-            abort()
-            throw error
+            shard.length = placement.offset + tensor.length
+            storageIndex[index] = entries.count
+            entries.append(TensorEntry(
+                name: tensor.descriptor.name, dtype: tensor.descriptor.dtype, shape: tensor.descriptor.shape,
+                shard: placement.shard, offset: placement.offset, length: tensor.length, digest: digest))
+            manifest.architecture.parameterCount += tensor.elementCount
         }
+        try closeShard()
+        manifest.tensors = entries
+        // The source's order is kept only where it differs from storage order (format 1.1).
+        if storageIndex.enumerated().contains(where: { $0.offset != $0.element }) {
+            manifest.sourceOrder = storageIndex
+            manifest.formatVersion = Manifest.sourceOrderVersion
+        }
+        pending = []
     }
 
     /// Adds an asset file (e.g. `config.json`, `vocab.txt`) from bytes in memory.
@@ -173,7 +233,7 @@ public final class CheckpointWriter {
     public func finish() throws(FormatError) -> Manifest {
         guard state == .open else { preconditionFailure("CheckpointWriter.finish() called twice") }
         do {
-            try closeShard()
+            try writeTensors()
             manifest.metadata = metadata
             manifest.lineage = lineage
             try manifest.validate(file: destination + "/manifest.json")
@@ -229,23 +289,16 @@ public final class CheckpointWriter {
         try FileSystem.syncDirectory(directory)
     }
 
-    /// The shard the next tensor of `length` bytes goes to, opening a new one when needed.
-    private func shardFor(length: Int) throws(FormatError) -> OpenShard {
-        if let shard {
-            let (end, overflow) = Manifest.alignUp(shard.length).addingReportingOverflow(length)
-            if overflow || (end > options.maxShardByteCount && shard.length > 0) { try closeShard() }
-        }
-        if let shard { return shard }
-        let index = manifest.shards.count
+    /// Opens shard `index`, the next one in the plan.
+    private func openShard(_ index: Int) throws(FormatError) {
+        precondition(index == manifest.shards.count, "shards are written in order")
         let relative = Manifest.shardPath(index)
         let path = staging + "/" + relative
         do {
             let fd = try FileSystem.createExclusive(path)
-            let opened = OpenShard(index: index, path: path, fd: fd)
             // Reserve the entry now; length and digest are filled in when the shard closes.
             manifest.shards.append(FileEntry(path: relative, length: 0, digest: SHA256.digest([])))
-            shard = opened
-            return opened
+            shard = OpenShard(index: index, path: path, fd: fd)
         } catch {
             throw FormatError(file: path, reason: .io(error))
         }

@@ -7,7 +7,11 @@ import Dispatch
 /// both the tensor's and the shard's SHA-256, hashing the two on separate cores for large pieces.
 public struct TensorSink {
     private let shardHasher: SHA256
-    private let tensorHasher = SHA256()
+    private let tensorHasher: SHA256
+    /// False for a scratch sink that only lays bytes into a file (``init(scratchFile:path:fileOffset:expected:tensor:)``).
+    private let hashes: Bool
+    /// Set for a sink that hands its pieces on instead of writing them (``init(expected:tensor:forwardingTo:)``).
+    private let forward: ((UnsafeRawBufferPointer) throws(FormatError) -> Void)?
     private let fd: Int32
     private let path: String
     private let expected: Int
@@ -23,9 +27,42 @@ public struct TensorSink {
 
     init(shard: SHA256, fd: Int32, path: String, fileOffset: Int, expected: Int, tensor: String) {
         self.shardHasher = shard
+        self.tensorHasher = SHA256()
+        self.hashes = true
+        self.forward = nil
         self.fileOffset = fileOffset
         self.fd = fd
         self.path = path
+        self.expected = expected
+        self.tensor = tensor
+    }
+
+    /// A sink that writes `expected` bytes at `fileOffset` of the open file `fd` without hashing
+    /// them: converters use it to lay out tensors they can only read in one order (an `.npz`
+    /// stream) in a scratch file that the writer then reads in storage order.
+    package init(scratchFile fd: Int32, path: String, fileOffset: Int, expected: Int, tensor: String) {
+        self.shardHasher = SHA256()
+        self.tensorHasher = SHA256()
+        self.hashes = false
+        self.forward = nil
+        self.fileOffset = fileOffset
+        self.fd = fd
+        self.path = path
+        self.expected = expected
+        self.tensor = tensor
+    }
+
+    /// A sink that checks the length as usual but hands every piece to `forward` instead of a
+    /// file: a converting source reads its base source's bytes through one, converts them and
+    /// writes the result to the writer's sink.
+    package init(expected: Int, tensor: String, forwardingTo forward: @escaping (UnsafeRawBufferPointer) throws(FormatError) -> Void) {
+        self.shardHasher = SHA256()
+        self.tensorHasher = SHA256()
+        self.hashes = false
+        self.forward = forward
+        self.fileOffset = 0
+        self.fd = -1
+        self.path = tensor
         self.expected = expected
         self.tensor = tensor
     }
@@ -38,6 +75,11 @@ public struct TensorSink {
         guard bytes.count <= remaining else {
             throw FormatError(file: path, offset: nil,
                               reason: .lengthMismatch(tensor: tensor, expected: expected, declared: written + bytes.count))
+        }
+        if let forward {
+            try forward(bytes)
+            written += bytes.count
+            return
         }
         var start = 0
         while start < bytes.count {
@@ -59,9 +101,11 @@ public struct TensorSink {
     }
 
     private func process(_ chunk: UnsafeRawBufferPointer, at offset: Int) throws(FormatError) {
-        if chunk.count < Self.parallelThreshold {
-            tensorHasher.update(chunk)
-            shardHasher.update(chunk)
+        if !hashes || chunk.count < Self.parallelThreshold {
+            if hashes {
+                tensorHasher.update(chunk)
+                shardHasher.update(chunk)
+            }
             do { try FileSystem.writeAll(fd, chunk, at: offset, path: path) } catch {
                 throw FormatError(file: path, reason: .io(error))
             }
@@ -97,7 +141,8 @@ public struct TensorSink {
         #endif
     }
 
-    func finish() throws(FormatError) -> SHA256Digest {
+    /// Checks that every byte arrived; returns the tensor's digest (meaningless for a sink that does not hash).
+    package func finish() throws(FormatError) -> SHA256Digest {
         guard written == expected else {
             throw FormatError(file: path, reason: .lengthMismatch(tensor: tensor, expected: expected, declared: written))
         }

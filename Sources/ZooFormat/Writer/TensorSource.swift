@@ -21,7 +21,7 @@ public struct TensorDescriptor: Sendable, Equatable {
 ///
 /// ```swift
 /// struct Weights: TensorSource {
-///     let tensors = [TensorDescriptor(name: "w", dtype: .f32, shape: [2])]
+///     let tensorDescriptors = [TensorDescriptor(name: "w", dtype: .f32, shape: [2])]
 ///     func writeTensor(at index: Int, into sink: inout TensorSink) throws {
 ///         try sink.write([UInt8](repeating: 0, count: 8))
 ///     }
@@ -30,9 +30,9 @@ public struct TensorDescriptor: Sendable, Equatable {
 public protocol TensorSource {
     /// The tensors in the source's own order; the manifest keeps this order as
     /// ``Manifest/sourceOrder``.
-    var tensors: [TensorDescriptor] { get }
+    var tensorDescriptors: [TensorDescriptor] { get }
 
-    /// Writes the bytes of `tensors[index]` into `sink`, in one piece or several that add up to
+    /// Writes the bytes of `tensorDescriptors[index]` into `sink`, in one piece or several that add up to
     /// dtype x shape bytes exactly. Called once per tensor.
     func writeTensor(at index: Int, into sink: inout TensorSink) throws
 

@@ -1,25 +1,35 @@
-/// How a ``CheckpointWriter`` lays tensors into shards.
-public struct WriterOptions: Sendable {
-    /// When a new shard starts, besides the size limit.
-    public enum Sharding: Sendable, Equatable {
-        /// Only ``maxShardByteCount`` closes a shard.
-        case bySize
-        /// A shard also closes where the tensor's layer changes (see ``WriterOptions/layerGroup(of:)``),
-        /// so every transformer block has shards of its own. A fine-tune that changes only its top
-        /// layers and head then shares every lower shard, byte for byte, with its parent: the
-        /// store, the archive and registries keep those blobs once.
-        case byLayer
+/// How a ``CheckpointWriter`` packs tensors into shards (spec §7.1, ``ShardPlan``).
+///
+/// The defaults are part of the format's canonical packing: two writers with the same options
+/// write the same shard files for the same tensors, so stores and registries keep them once.
+/// Change them only for tests or special needs; a checkpoint written with other values is just
+/// as valid, but shares fewer blobs with the rest of the zoo.
+public struct WriterOptions: Sendable, Equatable {
+    /// The canonical target: adjacent small groups (layers) share a shard up to this size.
+    public static let canonicalTargetShardByteCount = 32 << 20
+    /// The canonical maximum: a larger group (a big layer, the embedding matrix with its
+    /// neighbours) is cut into pieces of at most this size; one larger tensor gets a shard alone.
+    public static let canonicalMaxShardByteCount = 128 << 20
+
+    /// Adjacent groups share a shard while it stays within this many bytes. 32 MiB keeps a
+    /// BERT-base layer (27 MiB) in a shard of its own, so a fine-tune of the top layers re-sends
+    /// only those, while thousands of tiny tensors still fill only a few shards.
+    public var targetShardByteCount: Int
+    /// No shard holding several tensors grows past this. Smaller shards hash in parallel and
+    /// resume cheaply; 128 MiB keeps a 70B model at about a thousand of them.
+    public var maxShardByteCount: Int
+
+    public init(targetShardByteCount: Int = canonicalTargetShardByteCount,
+                maxShardByteCount: Int = canonicalMaxShardByteCount)
+    {
+        self.targetShardByteCount = targetShardByteCount
+        self.maxShardByteCount = maxShardByteCount
     }
 
-    /// A shard is closed before a tensor that would take it past this size; a tensor larger than
-    /// this gets a shard of its own. Smaller shards hash in parallel and deduplicate better;
-    /// 256 MiB keeps a 1 GiB model on several shards without making thousands of files.
-    public var maxShardByteCount: Int
-    public var sharding: Sharding
-
-    public init(maxShardByteCount: Int = 256 << 20, sharding: Sharding = .byLayer) {
-        self.maxShardByteCount = maxShardByteCount
-        self.sharding = sharding
+    /// Options whose target and maximum are both `maxShardByteCount` (tests use tiny values to
+    /// make many shards).
+    public init(maxShardByteCount: Int) {
+        self.init(targetShardByteCount: maxShardByteCount, maxShardByteCount: maxShardByteCount)
     }
 
     /// The layer a tensor belongs to: its name up to and including the first all-digit

@@ -12,7 +12,8 @@ extension Zoo {
                 (model.safetensors or model.safetensors.index.json), a PyTorch checkpoint (torch.save zip: \
                 pytorch_model.bin, .pt, .pth), a GGUF file, a NumPy .npy or .npz file, a .zoo archive (plain or \
                 zstd) or a checkpoint folder (manifest.json). With --dtype, floating-point tensors are converted \
-                (see zoo convert) and the lineage records it, with the unconverted model's digest as parent. \
+                while they are written (see zoo convert) and the lineage records it: for a zoo checkpoint \
+                with the unconverted model's digest as parent, for another format with that format. \
                 The default name is the model's name from its manifest, \
                 else the file name, lowercased with other characters folded into "-".
                 """)
@@ -38,39 +39,31 @@ extension Zoo {
         func run() throws {
             let store = global.openStore
             let digest: SHA256Digest
-            switch try InputKind.detect(path) {
+            switch try InputError.format(of: path) {
             case .checkpointFolder:
                 digest = try importOpened(try Checkpoint(directory: path), into: store)
-            case .archive(.none):
+            case .archive:
                 digest = try importOpened(try CheckpointArchive.open(path), into: store)
-            case .archive(.zstd):
+            case .compressedArchive:
                 let staging = try store.makeStagingDirectory(prefix: "extract")
                 defer { try? FileSystem.removeTree(staging) }
                 let manifest = try watching(staging, label: "extracting", total: nil) {
                     try CheckpointArchive.extract(path, to: staging + "/checkpoint")
                 }
                 digest = try importStaged(staging + "/checkpoint", manifest: manifest, into: store)
-            case .safetensorsFile, .huggingFaceFolder:
+            case let format:
+                // A foreign format: validated whole, then written once (converted on the way with --dtype).
                 let staging = try store.makeStagingDirectory(prefix: "convert")
                 defer { try? FileSystem.removeTree(staging) }
-                let manifest = try watching(staging, label: "converting", total: Self.safetensorsByteCount(path)) {
-                    try Converters.importSafetensors(from: path, to: staging + "/checkpoint")
+                var model = try ForeignModel.open(path, format: format, scratchDirectory: staging)
+                let conversion = ConversionReport()
+                if let dtype { model = model.converted(to: dtype.dtype, report: conversion) }
+                let manifest = try watching(staging, label: "converting", total: model.tensorByteCount) {
+                    try model.write(to: staging + "/checkpoint")
                 }
-                digest = try importStaged(staging + "/checkpoint", manifest: manifest, into: store)
-            case .ggufFile, .numpyFile:
-                let staging = try store.makeStagingDirectory(prefix: "convert")
-                defer { try? FileSystem.removeTree(staging) }
-                let manifest = try watching(staging, label: "converting", total: try? FileSystem.fileSize(path)) {
-                    try Converters.importForeign(path, to: staging + "/checkpoint")
-                }
-                digest = try importStaged(staging + "/checkpoint", manifest: manifest, into: store)
-            case .pytorchFile:
-                let staging = try store.makeStagingDirectory(prefix: "convert")
-                defer { try? FileSystem.removeTree(staging) }
-                let manifest = try watching(staging, label: "converting", total: try? FileSystem.fileSize(path)) {
-                    try Converters.importPyTorch(from: path, to: staging + "/checkpoint")
-                }
-                digest = try importStaged(staging + "/checkpoint", manifest: manifest, into: store)
+                Zoo.Convert.warn(conversion.overflows)
+                digest = try store.importStaged(
+                    directory: staging + "/checkpoint", name: try target(for: manifest), options: .trustDigests)
             }
             print(digest)
         }
@@ -112,13 +105,6 @@ extension Zoo {
                 bar.finish()
             }
             return try body()
-        }
-
-        /// The bytes of the `.safetensors` file, or of every `.safetensors` file in the folder.
-        static func safetensorsByteCount(_ path: String) -> Int? {
-            guard FileSystem.kind(of: path) == .directory else { return try? FileSystem.fileSize(path) }
-            let names = (try? FileSystem.listDirectory(path)) ?? []
-            return names.filter { $0.hasSuffix(".safetensors") }.reduce(0) { $0 + ((try? FileSystem.fileSize(path + "/" + $1)) ?? 0) }
         }
 
         /// `--name`, else the manifest's name sanitised, else the file's base name sanitised.

@@ -67,7 +67,7 @@ extension Zoo {
             var text = Formatting.table(rows.map { [$0[0], $0[1]] })
             if tensors {
                 var table = [["NAME", "DTYPE", "SHAPE"]]
-                for tensor in manifest.tensors {
+                for tensor in manifest.tensorsInSourceOrder {
                     table.append([tensor.name, tensor.dtype.rawValue,
                                   "[" + tensor.shape.map(String.init).joined(separator: ", ") + "]"])
                 }
@@ -96,7 +96,7 @@ extension Zoo {
                 "shards": .array(manifest.shards.map(file)),
                 "assets": .array(manifest.assets.map(file)),
                 "metadata": .object(manifest.metadata),
-                "tensors": .array(manifest.tensors.map { tensor in
+                "tensors": .array(manifest.tensorsInSourceOrder.map { tensor in
                     .object([
                         "name": .string(tensor.name), "dtype": .string(tensor.dtype.rawValue),
                         "shape": .array(tensor.shape.map { .int($0) }), "shard": .int(tensor.shard),

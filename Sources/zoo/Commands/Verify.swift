@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import ArgumentParser
+import ZooConverters
 import ZooFormat
 import ZooStore
 
@@ -39,32 +40,22 @@ extension Zoo {
             if let reference = try storeReference(store) {
                 checkpoint = try store.checkpoint(for: reference)
             } else {
-                switch try InputKind.detect(target) {
+                switch try InputError.format(of: target) {
                 case .checkpointFolder:
                     checkpoint = try Checkpoint(directory: target)
-                case .archive(.none):
+                case .archive:
                     checkpoint = try CheckpointArchive.open(target)
-                case .archive(.zstd):
+                case .compressedArchive:
                     // Extraction checks every member's digest; the extracted folder is then verified as asked.
                     let scratch = try Self.makeScratchDirectory()
                     cleanup = scratch
                     try CheckpointArchive.extract(target, to: scratch + "/checkpoint")
                     checkpoint = try Checkpoint(directory: scratch + "/checkpoint")
-                case .safetensorsFile, .huggingFaceFolder:
+                case let format:
                     // Converting checks every header and layout rule; the copy is then hashed as asked.
                     let scratch = try Self.makeScratchDirectory()
                     cleanup = scratch
-                    try Converters.importSafetensors(from: target, to: scratch + "/checkpoint")
-                    checkpoint = try Checkpoint(directory: scratch + "/checkpoint")
-                case .pytorchFile:
-                    let scratch = try Self.makeScratchDirectory()
-                    cleanup = scratch
-                    try Converters.importPyTorch(from: target, to: scratch + "/checkpoint")
-                    checkpoint = try Checkpoint(directory: scratch + "/checkpoint")
-                case .ggufFile, .numpyFile:
-                    let scratch = try Self.makeScratchDirectory()
-                    cleanup = scratch
-                    try Converters.importForeign(target, to: scratch + "/checkpoint")
+                    try ForeignModel.open(target, format: format, scratchDirectory: scratch).write(to: scratch + "/checkpoint")
                     checkpoint = try Checkpoint(directory: scratch + "/checkpoint")
                 }
             }

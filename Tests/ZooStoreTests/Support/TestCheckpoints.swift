@@ -38,9 +38,8 @@ enum TestCheckpoints {
     static func writeLarge(at path: String, megabytes: Int, tensorMegabytes: Int = 8, shardMegabytes: Int = 32)
         throws -> Manifest
     {
-        var options = WriterOptions()
-        options.maxShardByteCount = shardMegabytes << 20
-        options.sharding = .bySize  // several tensors per shard, whatever their layer
+        // Target = maximum: several layers per shard, up to the maximum.
+        let options = WriterOptions(maxShardByteCount: shardMegabytes << 20)
         let writer = try CheckpointWriter(destination: path, name: "big",
                                           architecture: Architecture(family: .autoregressive, type: "gpt2"),
                                           options: options)

@@ -17,7 +17,7 @@ struct TensorSelection {
             throw CheckpointLoadError(location: checkpoint.location, reason: error.reason)
         }
         var sources: [String: [String]] = [:]
-        for entry in checkpoint.manifest.tensors {
+        for entry in checkpoint.manifest.tensorsInSourceOrder {
             if let prefix = options.prefix, !entry.name.hasPrefix(prefix) {
                 skipped.append(entry.name)
                 continue

@@ -14,13 +14,13 @@ final class CheckpointTests: XCTestCase {
     private let floats: [Float] = (0..<12).map { Float($0) * 0.25 - 1 }
     private let ints: [Int32] = [-7, 0, 7, .max, .min]
 
-    /// "enc.w" F32 [3,4], "enc.b" I32 [5] in shard 0; "head.w" U8 [100] in shard 1; one asset.
+    /// "enc.w" F32 [3,4], "enc.y" I32 [5] in shard 0; "head.w" U8 [100] in shard 1; one asset.
     @discardableResult
     private func makeStandard(_ name: String = "ckpt") throws -> Manifest {
         let writer = try CheckpointWriter(destination: temp(name), name: "std", architecture: Architecture(family: .other, type: "t"),
                                           options: WriterOptions(maxShardByteCount: 128))
         try floats.withUnsafeBytes { try writer.addTensor(name: "enc.w", dtype: .f32, shape: [3, 4], bytes: $0) }
-        try ints.withUnsafeBytes { try writer.addTensor(name: "enc.b", dtype: .i32, shape: [5], bytes: $0) }
+        try ints.withUnsafeBytes { try writer.addTensor(name: "enc.y", dtype: .i32, shape: [5], bytes: $0) }
         try [UInt8](repeating: 9, count: 100).withUnsafeBytes { try writer.addTensor(name: "head.w", dtype: .u8, shape: [100], bytes: $0) }
         try writer.addAsset(path: "config.json", bytes: Array(#"{"x":1}"#.utf8))
         let manifest = try writer.finish()
@@ -36,7 +36,7 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(checkpoint.manifest, manifest)
         XCTAssertEqual(checkpoint.digest, manifest.digest)
         XCTAssertEqual(checkpoint.location, temp("ckpt"))
-        XCTAssertEqual(checkpoint.tensorNames, ["enc.w", "enc.b", "head.w"])
+        XCTAssertEqual(checkpoint.tensorNames, ["enc.w", "enc.y", "head.w"])
         XCTAssertEqual(checkpoint.shardRegions, [FileRegion(path: temp("ckpt/shards/00000.bin"), offset: 0, length: 84),
                                                  FileRegion(path: temp("ckpt/shards/00001.bin"), offset: 0, length: 100)])
         XCTAssertEqual(checkpoint.assetRegions, [FileRegion(path: temp("ckpt/assets/config.json"), offset: 0, length: 7)])
@@ -63,7 +63,7 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(try tensorBytes(checkpoint, "head.w"), [UInt8](repeating: 0x42, count: 100))
 
         // Control: once mapped, the view keeps the old inode, so the check above can tell the difference.
-        let mapped = try checkpoint.tensor(named: "enc.b")
+        let mapped = try checkpoint.tensor(named: "enc.y")
         let shard0 = temp("ckpt/shards/00000.bin")
         try writeBytes([UInt8](repeating: 0x11, count: 84), to: shard0 + ".new")
         XCTAssertEqual(rename(shard0 + ".new", shard0), 0)
@@ -176,7 +176,7 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(try w.scalars(as: Float.self), floats)
         let sum = try w.withScalars(as: Float.self) { $0.reduce(0, +) }
         XCTAssertEqual(sum, floats.reduce(0, +))
-        XCTAssertEqual(try checkpoint.tensor(named: "enc.b").scalars(as: Int32.self), ints)
+        XCTAssertEqual(try checkpoint.tensor(named: "enc.y").scalars(as: Int32.self), ints)
         XCTAssertEqual(try checkpoint.tensor(named: "head.w").scalars(as: UInt8.self), [UInt8](repeating: 9, count: 100))
     }
 
@@ -204,9 +204,9 @@ final class CheckpointTests: XCTestCase {
     func testTensorsWithPrefix_ReturnsMatchesInStorageOrder() throws {
         try makeStandard()
         let checkpoint = try Checkpoint(directory: temp("ckpt"))
-        XCTAssertEqual(try checkpoint.tensors(withPrefix: "enc.").map(\.name), ["enc.w", "enc.b"])
+        XCTAssertEqual(try checkpoint.tensors(withPrefix: "enc.").map(\.name), ["enc.w", "enc.y"])
         XCTAssertEqual(try checkpoint.tensors(withPrefix: "head").map(\.name), ["head.w"])
-        XCTAssertEqual(try checkpoint.tensors(withPrefix: "").map(\.name), ["enc.w", "enc.b", "head.w"])
+        XCTAssertEqual(try checkpoint.tensors(withPrefix: "").map(\.name), ["enc.w", "enc.y", "head.w"])
         XCTAssertEqual(try checkpoint.tensors(withPrefix: "decoder.").map(\.name), [])
         XCTAssertEqual(try checkpoint.tensors(withPrefix: "enc.").map { $0.bytes.count }, [48, 20])
     }
@@ -226,7 +226,7 @@ final class CheckpointTests: XCTestCase {
         let checkpoint = try Checkpoint(directory: temp("ckpt"))
         let addresses = AddressBox()
         DispatchQueue.concurrentPerform(iterations: 16) { i in
-            let view = try? checkpoint.tensor(named: i % 2 == 0 ? "enc.w" : "enc.b")
+            let view = try? checkpoint.tensor(named: i % 2 == 0 ? "enc.w" : "enc.y")
             addresses.add(view.map { Int(bitPattern: $0.bytes.baseAddress) - $0.entry.offset } ?? -1)
         }
         XCTAssertEqual(addresses.values.count, 1, "every view points into the same mapping of shard 0")
@@ -272,7 +272,7 @@ final class CheckpointTests: XCTestCase {
         let w = try checkpoint.tensor(named: "enc.w")
         XCTAssertEqual(try w.scalars(as: Float.self), floats)
         XCTAssertEqual(Int(bitPattern: w.bytes.baseAddress) % 64, 0)
-        XCTAssertEqual(try checkpoint.tensor(named: "enc.b").scalars(as: Int32.self), ints)
+        XCTAssertEqual(try checkpoint.tensor(named: "enc.y").scalars(as: Int32.self), ints)
         XCTAssertTrue(checkpoint.verify(.deep).isClean)
     }
 
@@ -281,7 +281,7 @@ final class CheckpointTests: XCTestCase {
         let checkpoint = try Checkpoint(manifest: manifest, location: "container",
                                         shards: [FileRegion(path: container, offset: 3, length: 84)], assets: [])
         XCTAssertEqual(try checkpoint.tensor(named: "enc.w").scalars(as: Float.self), floats)
-        XCTAssertEqual(try checkpoint.tensor(named: "enc.b").scalars(as: Int32.self), ints)
+        XCTAssertEqual(try checkpoint.tensor(named: "enc.y").scalars(as: Int32.self), ints)
     }
 
     func testRegions_WrongLengthOrPastEndOrMissing_Throw() throws {

@@ -169,7 +169,7 @@ final class VerificationTests: XCTestCase {
     func testVerify_ByteFlippedBeyondFirst16MiBSlice_IsFound() throws {
         var generator = SplitMix64(seed: 3)
         let big = TensorSpec("big", .u8, [17 << 20], bytes: randomBytes(17 << 20, &generator))
-        try makeCheckpoint(at: temp("ckpt"), tensors: [TensorSpec("s", .u8, [3]), big])
+        try makeCheckpoint(at: temp("ckpt"), tensors: [TensorSpec("a", .u8, [3]), big])
         try flipByte(at: 64 + (17 << 20) - 1, of: shard0)
         let total = Total()
         let report = try Checkpoint(directory: temp("ckpt")).verify(.deep) { total.add($0) }

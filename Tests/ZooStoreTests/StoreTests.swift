@@ -308,12 +308,12 @@ final class StoreTests: XCTestCase {
         let checkpoint = try makeCheckpoint()
         try store.importCheckpoint(checkpoint, name: try ModelReference(parsing: "tiny"))
         let shardBlob = store.blobPath(checkpoint.manifest.shards[0].digest)
-        try TestCheckpoints.flipByte(in: shardBlob, at: 130)  // inside encoder.bias (offset 128)
+        try TestCheckpoints.flipByte(in: shardBlob, at: 66)  // inside encoder.weight (offset 64, after encoder.bias)
         let report = try store.verify(try ModelReference(parsing: "tiny"), options: .deep)
         XCTAssertEqual(report.failures.map(\.kind), [.shard, .tensor])
-        XCTAssertEqual(report.failures.map(\.name), ["shards/00000.bin", "encoder.bias"])
+        XCTAssertEqual(report.failures.map(\.name), ["shards/00000.bin", "encoder.weight"])
         XCTAssertEqual(report.failures.map(\.file), [shardBlob, shardBlob])
-        XCTAssertEqual(report.failures.map(\.offset), [0, 128])
+        XCTAssertEqual(report.failures.map(\.offset), [0, 64])
     }
 
     // MARK: Remove

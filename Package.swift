@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "ZooStore", dependencies: ["ZooFormat"]),
         .target(name: "ZooRemote", dependencies: ["ZooStore", "ZooFormat", "CCurl"]),
         // The bridge from checkpoints to the training core.
-        .target(name: "ZooLoaders", dependencies: ["ZooFormat", "ZooConverters", "TrainingCore"]),
+        .target(name: "ZooLoaders", dependencies: ["ZooFormat", "TrainingCore"]),
         .executableTarget(
             name: "zoo",
             dependencies: [

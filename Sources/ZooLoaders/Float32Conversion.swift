@@ -1,13 +1,12 @@
 import Dispatch
-import ZooConverters
 import ZooFormat
 
 /// Any manifest dtype decoded into `Float` (Float32), as PyTorch's `tensor.float()`.
 ///
-/// Floating-point dtypes go through ZooConverters' ``ZooConverters/DTypeConversion`` (F16,
-/// BF16 and F8 exactly, F64 rounded to nearest even with overflow to ±infinity, NaN kept NaN)
-/// and Q8_0 through ``ZooConverters/Quantization`` (`scale x q`, exact); integers become the
-/// nearest Float and BOOL 0 or 1.
+/// Floating-point dtypes go through the format's ``ZooFormat/DTypeConversion`` (F16, BF16
+/// and F8 exactly, F64 rounded to nearest even with overflow to ±infinity, NaN kept NaN) and
+/// Q8_0 through ``ZooFormat/Q8_0Codec`` (`scale x q`, exact); integers become the nearest
+/// Float and BOOL 0 or 1.
 ///
 /// ```swift
 /// let floats = view.withUnsafeBytes { Float32Conversion.floats(from: $0, dtype: .f16, count: 4) }
@@ -60,7 +59,7 @@ public enum Float32Conversion {
         }
     }
 
-    /// Q8_0 blocks through ``ZooConverters/Quantization``, split over the cores when large.
+    /// Q8_0 blocks through ``ZooFormat/Q8_0Codec``, split over the cores when large.
     private static func dequantizeQ8_0(_ source: UnsafeRawPointer, into target: UnsafeMutablePointer<Float>, count: Int) {
         guard count > parallelThreshold else { return dequantizeQ8_0(source, target, start: 0, length: count) }
         let pieces = (count + chunkElements - 1) / chunkElements
@@ -78,7 +77,7 @@ public enum Float32Conversion {
         let blockSize = DType.q8_0.blockSize, blockBytes = DType.q8_0.blockByteCount
         let blocks = UnsafeRawBufferPointer(
             start: source + start / blockSize * blockBytes, count: length / blockSize * blockBytes)
-        Quantization.dequantizeQ8_0(blocks: blocks, into: UnsafeMutableBufferPointer(start: target + start, count: length))
+        Q8_0Codec.decode(blocks: blocks, into: UnsafeMutableBufferPointer(start: target + start, count: length))
     }
 
     /// `target[i] = Float(source[i])` for little-endian integers (unaligned loads allowed).

@@ -125,7 +125,7 @@ final class GGUFInteropTests: XCTestCase {
         try GGUFImporter().importFile(fixtures + "/all_types.gguf", to: scratch + "/m")
         let checkpoint = try Checkpoint(directory: scratch + "/m")
         let view = try checkpoint.tensor(named: "blk.0.attn_v.weight")
-        let values = try Quantization.dequantizeQ8_0(view)
+        let values = try Q8_0Codec.decode(view)
         XCTAssertEqual(values.count, 32 * 64)
         let expected = try XCTUnwrap(descriptions["all_types.gguf"]?["tensors"]?.arrayValue?
             .first { $0["name"] == "blk.0.attn_v.weight" }?["dequantized_sha256"]?.stringValue)
@@ -162,9 +162,9 @@ final class GGUFInteropTests: XCTestCase {
                      "id2label": ["0": "NEG", "1": "POS"]]))
         let weight = (0..<24).map { Float($0) - 12 }
         try weight.withUnsafeBytes { try writer.addTensor(name: "encoder.layer.0.weight", dtype: .f32, shape: [3, 8], bytes: $0) }
-        let half = weight.map { DTypeConversion.float16Bits(from: $0) }
+        let half = weight.map { Float16Codec.bits(from: $0) }
         try half.withUnsafeBytes { try writer.addTensor(name: "encoder.layer.0.half", dtype: .f16, shape: [2, 3, 4], bytes: $0) }
-        let brain = weight.map { DTypeConversion.bfloat16Bits(from: $0) }
+        let brain = weight.map { BFloat16Codec.bits(from: $0) }
         try brain.withUnsafeBytes { try writer.addTensor(name: "encoder.layer.0.brain", dtype: .bf16, shape: [24], bytes: $0) }
         let ids = [Int32](0..<5)
         try ids.withUnsafeBytes { try writer.addTensor(name: "position_ids", dtype: .i32, shape: [1, 5], bytes: $0) }

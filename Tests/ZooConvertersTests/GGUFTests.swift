@@ -366,7 +366,7 @@ func ggufFile(pairs: [[UInt8]], tensors: [[UInt8]], data: [UInt8], alignment: In
 /// Two pairs and two tensors: `w` F32 [2, 3] at 0, `b` F16 [2] at 32, which ends the file (so
 /// every shorter prefix is invalid).
 func tinyGGUF() -> [UInt8] {
-    let half: [UInt8] = leBytes(DTypeConversion.float16Bits(from: 1)) + leBytes(DTypeConversion.float16Bits(from: -2))
+    let half: [UInt8] = leBytes(Float16Codec.bits(from: 1)) + leBytes(Float16Codec.bits(from: -2))
     return ggufFile(
         pairs: [ggufPair("general.architecture", .text("llama")), ggufPair("llama.block_count", .u32(2))],
         tensors: [ggufInfo("w", [3, 2], type: 0, offset: 0), ggufInfo("b", [2], type: 1, offset: 32)],

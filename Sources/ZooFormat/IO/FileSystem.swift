@@ -6,11 +6,12 @@ import Darwin
 import Foundation
 
 /// Every system call the format library makes, with the EINTR retry and an error that names
-/// the call and the path. Public because the store and the converters share it.
-public enum FileSystem {
+/// the call and the path. `package`: the store, converters, remote and tools share it; it is
+/// no API for users of the libraries.
+package enum FileSystem {
     /// Runs `body` until it stops failing with EINTR; throws an ``IOError`` for any other failure.
     @discardableResult
-    static func retrying<T: BinaryInteger>(_ call: String, path: String, _ body: () -> T) throws(IOError) -> T {
+    package static func retrying<T: BinaryInteger>(_ call: String, path: String, _ body: () -> T) throws(IOError) -> T {
         while true {
             let result = body()
             if result != -1 { return result }
@@ -20,17 +21,17 @@ public enum FileSystem {
     }
 
     /// Opens `path` for reading.
-    public static func openForReading(_ path: String) throws(IOError) -> Int32 {
+    package static func openForReading(_ path: String) throws(IOError) -> Int32 {
         try retrying("open", path: path) { open(path, O_RDONLY | O_CLOEXEC) }
     }
 
     /// Creates `path`, which must not exist, for writing.
-    public static func createExclusive(_ path: String, mode: mode_t = 0o644) throws(IOError) -> Int32 {
+    package static func createExclusive(_ path: String, mode: mode_t = 0o644) throws(IOError) -> Int32 {
         try retrying("open", path: path) { open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode) }
     }
 
     /// Writes every byte of `bytes`, looping over short writes.
-    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(IOError) {
+    package static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(IOError) {
         guard var base = bytes.baseAddress else { return }
         var remaining = bytes.count
         while remaining > 0 {
@@ -45,7 +46,7 @@ public enum FileSystem {
 
     /// Writes every byte of `bytes` at file offset `offset` (pwrite: the file position is untouched,
     /// so two threads may write different ranges of one file at once).
-    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int, path: String) throws(IOError) {
+    package static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int, path: String) throws(IOError) {
         guard var base = bytes.baseAddress else { return }
         var remaining = bytes.count
         var position = offset
@@ -60,7 +61,7 @@ public enum FileSystem {
     }
 
     /// Writes every byte of `bytes`.
-    public static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(IOError) {
+    package static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(IOError) {
         let result: Result<Void, IOError> = bytes.withUnsafeBytes { raw in
             Result { () throws(IOError) in try writeAll(fd, raw, path: path) }
         }
@@ -68,18 +69,18 @@ public enum FileSystem {
     }
 
     /// Reads up to `buffer.count` bytes; returns how many were read (0 at end of file).
-    public static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String) throws(IOError) -> Int {
+    package static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String) throws(IOError) -> Int {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
         return try retrying("read", path: path) { Glibc.read(fd, base, buffer.count) }
     }
 
     /// Flushes `fd` to stable storage.
-    public static func sync(_ fd: Int32, path: String) throws(IOError) {
+    package static func sync(_ fd: Int32, path: String) throws(IOError) {
         try retrying("fsync", path: path) { fsync(fd) }
     }
 
     /// Closes `fd`.
-    public static func close(_ fd: Int32, path: String) throws(IOError) {
+    package static func close(_ fd: Int32, path: String) throws(IOError) {
         // EINTR on close must not be retried on Linux: the descriptor is already gone.
         if Glibc.close(fd) == -1, Glibc_errno() != EINTR {
             throw IOError(call: "close", path: path, errno: Glibc_errno())
@@ -87,14 +88,14 @@ public enum FileSystem {
     }
 
     /// Flushes a directory's entries (after creating or renaming files in it).
-    public static func syncDirectory(_ path: String) throws(IOError) {
+    package static func syncDirectory(_ path: String) throws(IOError) {
         let fd = try retrying("open", path: path) { open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         defer { Glibc.close(fd) }
         try sync(fd, path: path)
     }
 
     /// Renames `source` to `destination` atomically (same file system), replacing a file there.
-    public static func rename(_ source: String, to destination: String) throws(IOError) {
+    package static func rename(_ source: String, to destination: String) throws(IOError) {
         try retrying("rename", path: "\(source) -> \(destination)") { Glibc.rename(source, destination) }
     }
 
@@ -103,7 +104,7 @@ public enum FileSystem {
     /// A regular file is hard-linked then unlinked, which is atomic and never replaces. A
     /// directory is renamed, which fails on a non-empty destination (the only kind a writer
     /// leaves) and is otherwise checked just before.
-    public static func renameNoReplace(_ source: String, to destination: String) throws(IOError) {
+    package static func renameNoReplace(_ source: String, to destination: String) throws(IOError) {
         if kind(of: source) == .regular {
             try retrying("link", path: "\(source) -> \(destination)") { link(source, destination) }
             try retrying("unlink", path: source) { unlink(source) }
@@ -116,7 +117,7 @@ public enum FileSystem {
     }
 
     /// Creates a directory and any missing parents.
-    public static func makeDirectories(_ path: String) throws(IOError) {
+    package static func makeDirectories(_ path: String) throws(IOError) {
         // Split on the "/" byte: a Character split misses "/" followed by a combining mark.
         var built = path.utf8.first == UInt8(ascii: "/") ? "" : "."
         for component in Array(path.utf8).split(separator: UInt8(ascii: "/")) {
@@ -129,7 +130,7 @@ public enum FileSystem {
     }
 
     /// Removes a file or a whole directory tree; a missing path is not an error.
-    public static func removeTree(_ path: String) throws(IOError) {
+    package static func removeTree(_ path: String) throws(IOError) {
         var info = stat()
         if lstat(path, &info) == -1 {
             if Glibc_errno() == ENOENT { return }
@@ -144,7 +145,7 @@ public enum FileSystem {
     }
 
     /// The names in a directory, without `.` and `..`, sorted.
-    public static func listDirectory(_ path: String) throws(IOError) -> [String] {
+    package static func listDirectory(_ path: String) throws(IOError) -> [String] {
         guard let dir = opendir(path) else { throw IOError(call: "opendir", path: path, errno: Glibc_errno()) }
         defer { closedir(dir) }
         var names: [String] = []
@@ -158,10 +159,10 @@ public enum FileSystem {
     }
 
     /// What kind of file is at a path (links are not followed).
-    public enum FileKind: Sendable, Equatable { case missing, regular, directory, symbolicLink, other }
+    package enum FileKind: Sendable, Equatable { case missing, regular, directory, symbolicLink, other }
 
     /// The kind of the file at `path`, without following a final symbolic link.
-    public static func kind(of path: String) -> FileKind {
+    package static func kind(of path: String) -> FileKind {
         var info = stat()
         guard lstat(path, &info) == 0 else { return .missing }
         switch info.st_mode & S_IFMT {
@@ -173,14 +174,14 @@ public enum FileSystem {
     }
 
     /// The size of the regular file at `path`.
-    public static func fileSize(_ path: String) throws(IOError) -> Int {
+    package static func fileSize(_ path: String) throws(IOError) -> Int {
         var info = stat()
         try retrying("stat", path: path) { stat(path, &info) }
         return Int(info.st_size)
     }
 
     /// A fresh, unique name: `<prefix>.<pid>.<random>`.
-    public static func uniqueName(_ prefix: String) -> String {
+    package static func uniqueName(_ prefix: String) -> String {
         "\(prefix).\(getpid()).\(UInt64.random(in: 0...UInt64.max) & 0xffff_ffff_ffff)"
     }
 }
@@ -190,7 +191,7 @@ public enum FileSystem {
 extension FileSystem {
     /// Writes `bytes` to `path` through a sibling temp file, fsync and rename, so a reader sees
     /// the old content or the new one, never a torn file.
-    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(IOError) {
+    package static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(IOError) {
         let directory = parentDirectory(of: path)
         let temp = directory + "/" + uniqueName(".tmp")
         let fd = try createExclusive(temp, mode: mode)
@@ -213,7 +214,7 @@ extension FileSystem {
     }
 
     /// The directory part of `path` (`.` when there is none).
-    public static func parentDirectory(of path: String) -> String {
+    package static func parentDirectory(of path: String) -> String {
         var bytes = Array(path.utf8)
         while bytes.count > 1, bytes.last == UInt8(ascii: "/") { bytes.removeLast() }
         guard let slash = bytes.lastIndex(of: UInt8(ascii: "/")) else { return "." }
@@ -221,7 +222,7 @@ extension FileSystem {
     }
 
     /// The last component of `path`, ignoring trailing slashes.
-    public static func lastComponent(of path: String) -> String {
+    package static func lastComponent(of path: String) -> String {
         var bytes = Array(path.utf8)
         while bytes.count > 1, bytes.last == UInt8(ascii: "/") { bytes.removeLast() }
         guard let slash = bytes.lastIndex(of: UInt8(ascii: "/")) else { return String(decoding: bytes, as: UTF8.self) }
@@ -229,14 +230,14 @@ extension FileSystem {
     }
 
     /// `path` without trailing slashes (`/` stays `/`).
-    public static func trimmingTrailingSlashes(_ path: String) -> String {
+    package static func trimmingTrailingSlashes(_ path: String) -> String {
         var bytes = Array(path.utf8)
         while bytes.count > 1, bytes.last == UInt8(ascii: "/") { bytes.removeLast() }
         return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Reads a whole file of at most `limit` bytes.
-    public static func readFile(_ path: String, limit: Int) throws(IOError) -> [UInt8]? {
+    package static func readFile(_ path: String, limit: Int) throws(IOError) -> [UInt8]? {
         let fd = try openForReading(path)
         defer { Glibc.close(fd) }
         var info = stat()

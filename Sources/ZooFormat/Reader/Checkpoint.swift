@@ -46,7 +46,7 @@ public final class Checkpoint: @unchecked Sendable {
     }
 
     /// The designated initialiser, for a manifest already validated (parsing validates).
-    init(validated manifest: Manifest, location: String, shards: [FileRegion], assets: [FileRegion]) throws(FormatError) {
+    package init(validated manifest: Manifest, location: String, shards: [FileRegion], assets: [FileRegion]) throws(FormatError) {
         guard shards.count == manifest.shards.count, assets.count == manifest.assets.count else {
             throw FormatError(file: location, reason: .invalidMember(
                 "regions", expected: "one per shard (\(manifest.shards.count)) and per asset (\(manifest.assets.count))"))

@@ -5,33 +5,22 @@ import Darwin
 #endif
 import ZooFormat
 
-/// The system calls the store makes beyond ``FileSystem``'s, each with the EINTR retry and an
-/// error naming the call and the path.
+/// The system calls the store makes beyond ``FileSystem``'s, each with ``FileSystem``'s EINTR
+/// retry and an error naming the call and the path.
 enum Syscalls {
-    /// Runs `body` until it stops failing with EINTR; throws an ``IOError`` for any other failure.
-    @discardableResult
-    static func retrying(_ call: String, path: String, _ body: () -> Int32) throws(IOError) -> Int32 {
-        while true {
-            let result = body()
-            if result != -1 { return result }
-            let code = errno
-            if code != EINTR { throw IOError(call: call, path: path, errno: code) }
-        }
-    }
-
     /// Opens (creating if needed) a file to hold a lock on.
     static func openLockFile(_ path: String) throws(IOError) -> Int32 {
-        try retrying("open", path: path) { open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644) }
+        try FileSystem.retrying("open", path: path) { open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644) }
     }
 
     /// Takes an exclusive `flock(2)` on `fd`, waiting for other holders.
     static func lockExclusive(_ fd: Int32, path: String) throws(IOError) {
-        try retrying("flock", path: path) { flock(fd, LOCK_EX) }
+        try FileSystem.retrying("flock", path: path) { flock(fd, LOCK_EX) }
     }
 
     /// Creates a hard link `destination` to `source`; fails with EEXIST when `destination` exists.
     static func link(_ source: String, to destination: String) throws(IOError) {
-        try retrying("link", path: "\(source) -> \(destination)") { Glibc.link(source, destination) }
+        try FileSystem.retrying("link", path: "\(source) -> \(destination)") { Glibc.link(source, destination) }
     }
 
     /// Removes a file; a missing file is not an error.
@@ -46,12 +35,12 @@ enum Syscalls {
 
     /// Makes a file read-only for everyone (blobs are immutable).
     static func makeReadOnly(_ fd: Int32, path: String) throws(IOError) {
-        try retrying("fchmod", path: path) { fchmod(fd, 0o444) }
+        try FileSystem.retrying("fchmod", path: path) { fchmod(fd, 0o444) }
     }
 
     /// Opens a file for reading and writing-free metadata changes (used to fsync and chmod a
     /// file someone else wrote).
     static func openForSync(_ path: String) throws(IOError) -> Int32 {
-        try retrying("open", path: path) { open(path, O_RDONLY | O_CLOEXEC) }
+        try FileSystem.openForReading(path)
     }
 }

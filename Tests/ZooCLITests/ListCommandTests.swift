@@ -13,7 +13,7 @@ final class ListCommandTests: CLITestCase {
         let lines = try run(["list"]).stdout.split(separator: "\n")
         XCTAssertEqual(lines.count, 2)
         XCTAssertEqual(lines[0], "NAME        TAG   DIGEST         SIZE       ARCHITECTURE")
-        XCTAssertEqual(lines[1], "bert-tiny   v1    \(digest.dropFirst(7).prefix(12))   823.2 kB   bert (autoencoding)")
+        XCTAssertEqual(lines[1], "bert-tiny   v1    \(digest.dropFirst(7).prefix(12))   823.1 kB   bert (autoencoding)")
     }
 
     func testList_JSON_ParsesWithEveryField() throws {

@@ -6,7 +6,7 @@ final class RemoveCommandTests: CLITestCase {
     func testRm_OnlyModel_RemovesRefAndBlobs() throws {
         let digest = try importBertTiny()
         let result = try run(["rm", "bert-tiny"])
-        XCTAssertEqual(result.stdout, "Untagged: bert-tiny:latest (\(digest))\nDeleted 9 blobs (823.2 kB)\n")
+        XCTAssertEqual(result.stdout, "Untagged: bert-tiny:latest (\(digest))\nDeleted 8 blobs (823.1 kB)\n")
         XCTAssertEqual(try run(["list", "--json"]).stdout, "[]\n")
         XCTAssertEqual(try FileSystem.listDirectory(storeRoot + "/blobs/sha256"), [])
     }

@@ -9,7 +9,7 @@ final class ShowCommandTests: CLITestCase {
         for line in [
             "digest:         \(digest)", "name:           bert-tiny", "refs:           bert-tiny:latest",
             "format:         1.0", "architecture:   bert (autoencoding)", "parameters:     201.3k (201282)",
-            "dtypes:         F32", "size:           823.2 kB (823179 bytes)", "shards:         4", "assets:         4",
+            "dtypes:         F32", "size:           823.1 kB (823074 bytes)", "shards:         3", "assets:         4",
             "assets/config.json  731 B  sha256:", "metadata:       safetensors.metadata, source.format",
         ] {
             XCTAssertTrue(text.contains(line), "\(line) not in:\n\(text)")
@@ -38,7 +38,7 @@ final class ShowCommandTests: CLITestCase {
         XCTAssertEqual(value["parameterCount"]?.integerValue, 201_282)
         XCTAssertEqual(value["dtypes"], ["F32"])
         XCTAssertEqual(value["size"]?.integerValue, 823_179)
-        XCTAssertEqual(value["shards"]?.arrayValue?.count, 4, "by-layer sharding: embeddings, two layers, pooler + head")
+        XCTAssertEqual(value["shards"]?.arrayValue?.count, 3, "canonical packing: embeddings, both layers, pooler + head")
         XCTAssertEqual(value["assets"]?.arrayValue?.count, 4)
         XCTAssertEqual(value["tensors"]?.arrayValue?.count, 41)
         XCTAssertEqual(value["lineage"], .null)

@@ -6,7 +6,7 @@ final class VerifyCommandTests: CLITestCase {
     func testVerify_CleanStoredModel_Exit0() throws {
         let digest = try importBertTiny()
         let result = try run(["verify", "bert-tiny"])
-        XCTAssertEqual(result.stdout, "OK \(digest): 4 shards, 4 assets verified (812.9 kB hashed)\n")
+        XCTAssertEqual(result.stdout, "OK \(digest): 3 shards, 4 assets verified (812.9 kB hashed)\n")
         XCTAssertEqual(result.stderr, "")
         let deep = try run(["verify", "bert-tiny", "--deep"])
         XCTAssertTrue(deep.stdout.contains("41 tensors"), deep.stdout)
@@ -43,13 +43,13 @@ final class VerifyCommandTests: CLITestCase {
     func testVerify_CheckpointFolderPath_FlippedByte_Exit1() throws {
         try Fixtures.writeCheckpoint(at: scratch + "/cp")
         try run(["verify", scratch + "/cp", "--deep"])
-        try Fixtures.flipByte(in: scratch + "/cp/shards/00000.bin", at: 260)  // in h.0.bias (offset 256)
+        try Fixtures.flipByte(in: scratch + "/cp/shards/00000.bin", at: 4)  // in h.0.bias (offset 0: bias sorts before weight)
         let result = try run(["verify", scratch + "/cp", "--deep"], expect: 1)
         XCTAssertEqual(result.stderr.split(separator: "\n").map { String($0.prefix(60)) }, [
             String("Error: shard 'shards/00000.bin' (\(scratch)/cp/shards/00000.bin, byte 0)".prefix(60)),
-            String("Error: tensor 'h.0.bias' (\(scratch)/cp/shards/00000.bin, byte 256)".prefix(60)),
+            String("Error: tensor 'h.0.bias' (\(scratch)/cp/shards/00000.bin, byte 0)".prefix(60)),
         ])
-        XCTAssertTrue(result.stderr.contains("tensor 'h.0.bias' (\(scratch)/cp/shards/00000.bin, byte 256): expected sha256:"),
+        XCTAssertTrue(result.stderr.contains("tensor 'h.0.bias' (\(scratch)/cp/shards/00000.bin, byte 0): expected sha256:"),
                       result.stderr)
     }
 

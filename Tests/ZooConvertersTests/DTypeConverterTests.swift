@@ -28,7 +28,7 @@ final class DTypeConverterTests: XCTestCase {
         XCTAssertEqual(result.overflows.first?.description, "tensor w: 1 value overflow F16 (max |x| 1.0e+05)")
         let converted = try Checkpoint(directory: scratch + "/dst")
         let manifest = converted.manifest
-        XCTAssertEqual(manifest.tensors.map(\.dtype), [.f16, .f16, .i32, .f16])
+        XCTAssertEqual(manifest.tensorsInSourceOrder.map(\.dtype), [.f16, .f16, .i32, .f16])
         XCTAssertEqual(manifest.name, "tiny")
         XCTAssertEqual(manifest.architecture.config, ["n_layer": 1])
         XCTAssertEqual(manifest.metadata, ["source.format": "test"])

@@ -44,10 +44,10 @@ final class GGUFInteropTests: XCTestCase {
     func testImport_AllTypes_TensorsMatchOfficialReader() throws {
         let manifest = try GGUFImporter().importFile(fixtures + "/all_types.gguf", to: scratch + "/m")
         let expected = try XCTUnwrap(descriptions["all_types.gguf"]?["tensors"]?.arrayValue)
-        XCTAssertEqual(manifest.tensors.map(\.name), expected.compactMap { $0["name"]?.stringValue }, "file order kept")
+        XCTAssertEqual(manifest.tensorsInSourceOrder.map(\.name), expected.compactMap { $0["name"]?.stringValue }, "file order kept")
         let dtypes = ["F32": "F32", "F16": "F16", "BF16": "BF16", "Q8_0": "Q8_0", "F64": "F64", "I8": "I8", "I16": "I16",
                       "I32": "I32", "I64": "I64"]
-        for (tensor, description) in zip(manifest.tensors, expected) {
+        for (tensor, description) in zip(manifest.tensorsInSourceOrder, expected) {
             XCTAssertEqual(tensor.dtype.rawValue, dtypes[description["ggml_type"]?.stringValue ?? ""], tensor.name)
             XCTAssertEqual(tensor.shape.map { JSONValue.integer(Int64($0)) }, description["shape"]?.arrayValue, tensor.name)
             XCTAssertEqual(tensor.digest.hex, description["sha256"]?.stringValue, tensor.name)
@@ -178,8 +178,8 @@ final class GGUFInteropTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         let description = try JSONValue(parsing: Array(result.stdout.utf8))
         let tensors = try XCTUnwrap(description["tensors"]?.arrayValue)
-        XCTAssertEqual(tensors.map { $0["name"] }, manifest.tensors.map { .string($0.name) })
-        for (tensor, official) in zip(manifest.tensors, tensors) {
+        XCTAssertEqual(tensors.map { $0["name"] }, manifest.tensorsInSourceOrder.map { .string($0.name) })
+        for (tensor, official) in zip(manifest.tensorsInSourceOrder, tensors) {
             XCTAssertEqual(official["sha256"]?.stringValue, tensor.digest.hex, tensor.name)
             XCTAssertEqual(official["shape"], .array(tensor.shape.map { .integer(Int64($0)) }), tensor.name)
             XCTAssertEqual(official["ne"], .array(tensor.shape.reversed().map { .integer(Int64($0)) }), tensor.name)
@@ -200,8 +200,8 @@ final class GGUFInteropTests: XCTestCase {
 
         // Back into zoo: same tensors, architecture and lineage.
         let back = try GGUFImporter().importFile(scratch + "/zoo.gguf", to: scratch + "/back")
-        XCTAssertEqual(back.tensors.map(\.digest), manifest.tensors.map(\.digest))
-        XCTAssertEqual(back.tensors.map(\.shape), manifest.tensors.map(\.shape))
+        XCTAssertEqual(back.tensorsInSourceOrder.map(\.digest), manifest.tensorsInSourceOrder.map(\.digest))
+        XCTAssertEqual(back.tensorsInSourceOrder.map(\.shape), manifest.tensorsInSourceOrder.map(\.shape))
         XCTAssertEqual(back.architecture.family, .autoencoding)
         XCTAssertEqual(back.architecture.type, "bert")
         XCTAssertEqual(back.architecture.config, manifest.architecture.config)

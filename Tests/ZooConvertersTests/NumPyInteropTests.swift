@@ -35,8 +35,8 @@ final class NumPyInteropTests: XCTestCase {
         let destination = scratch + "/" + fixture + ".zoo"
         let manifest = try NumPyImporter().importFile(fixtures + "/" + fixture, to: destination)
         let arrays = try XCTUnwrap(descriptions[fixture]?["arrays"]?.arrayValue, fixture, file: file, line: line)
-        XCTAssertEqual(manifest.tensors.map { JSONValue.string($0.name) }, arrays.map { $0["name"] ?? .null }, fixture, file: file, line: line)
-        for (tensor, array) in zip(manifest.tensors, arrays) {
+        XCTAssertEqual(manifest.tensorsInSourceOrder.map { JSONValue.string($0.name) }, arrays.map { $0["name"] ?? .null }, fixture, file: file, line: line)
+        for (tensor, array) in zip(manifest.tensorsInSourceOrder, arrays) {
             XCTAssertEqual(JSONValue.string(tensor.dtype.rawValue), array["dtype"], "\(fixture) \(tensor.name)", file: file, line: line)
             XCTAssertEqual(.array(tensor.shape.map { .integer(Int64($0)) }), array["shape"], "\(fixture) \(tensor.name)", file: file, line: line)
             XCTAssertEqual(JSONValue.string(tensor.digest.hex), array["sha256"], "\(fixture) \(tensor.name)", file: file, line: line)
@@ -105,7 +105,7 @@ final class NumPyInteropTests: XCTestCase {
             }
             // And zoo reads its own export back.
             let back = try NumPyImporter().importFile(output, to: scratch + "/back\(compressed)")
-            XCTAssertEqual(back.tensors.map(\.digest), try Checkpoint(directory: scratch + "/m").manifest.tensors.map(\.digest))
+            XCTAssertEqual(back.tensorsInSourceOrder.map(\.digest), try Checkpoint(directory: scratch + "/m").manifest.tensorsInSourceOrder.map(\.digest))
         }
     }
 

@@ -64,9 +64,9 @@ final class PyTorchFixtureTests: XCTestCase {
             let destination = directory + "/" + file
             let manifest = try PyTorchImporter().importFile(pytorchFixtures + "/" + file, to: destination)
             let tensors = expected["tensors"]?.arrayValue ?? []
-            XCTAssertEqual(manifest.tensors.map(\.name), tensors.compactMap { $0["name"]?.stringValue }, file)
-            XCTAssertEqual(manifest.tensors.map(\.digest.hex), tensors.compactMap { $0["sha256"]?.stringValue }, file)
-            XCTAssertEqual(manifest.tensors.map(\.dtype.rawValue), tensors.compactMap { $0["dtype"]?.stringValue }, file)
+            XCTAssertEqual(manifest.tensorsInSourceOrder.map(\.name), tensors.compactMap { $0["name"]?.stringValue }, file)
+            XCTAssertEqual(manifest.tensorsInSourceOrder.map(\.digest.hex), tensors.compactMap { $0["sha256"]?.stringValue }, file)
+            XCTAssertEqual(manifest.tensorsInSourceOrder.map(\.dtype.rawValue), tensors.compactMap { $0["dtype"]?.stringValue }, file)
             XCTAssertEqual(manifest.metadata["source.format"], "pytorch", file)
             let report = try Checkpoint(directory: destination).verify(.deep)
             XCTAssertTrue(report.isClean, "\(file): \(report.failures)")
@@ -91,7 +91,7 @@ final class PyTorchFixtureTests: XCTestCase {
         let manifest = try PyTorchImporter(name: "tiny").importFile(pytorchFixtures + "/module.pt", to: destination)
         XCTAssertEqual(manifest.name, "tiny")
         XCTAssertEqual(manifest.metadata["pytorch.shared_storages"], [["0.weight", "3.weight"]])
-        let tied = manifest.tensors.filter { $0.name == "0.weight" || $0.name == "3.weight" }
+        let tied = manifest.tensorsInSourceOrder.filter { $0.name == "0.weight" || $0.name == "3.weight" }
         XCTAssertEqual(tied.count, 2)
         XCTAssertEqual(tied[0].digest, tied[1].digest)
     }

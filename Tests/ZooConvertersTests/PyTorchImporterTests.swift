@@ -40,8 +40,10 @@ final class PyTorchImporterTests: XCTestCase {
     }
 
     private func floats(_ bytes: [UInt8]) -> [Float] {
-        stride(from: 0, to: bytes.count, by: 4).map { i in
-            Float(bitPattern: (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[i + $1]) << (8 * UInt32($1)) })
+        stride(from: 0, to: bytes.count, by: 4).map { (i: Int) -> Float in
+            var bits: UInt32 = 0
+            for k in 0..<4 { bits |= UInt32(bytes[i + k]) << UInt32(8 * k) }
+            return Float(bitPattern: bits)
         }
     }
 

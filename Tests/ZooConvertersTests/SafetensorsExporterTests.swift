@@ -115,8 +115,8 @@ final class SafetensorsExporterTests: XCTestCase {
         XCTAssertEqual(manifest.architecture.family, .other)
         XCTAssertEqual(manifest.architecture.type, "unknown")
         let original = try Checkpoint(directory: dir + "/ckpt").manifest
-        XCTAssertEqual(manifest.tensors.map(\.name), original.tensors.map(\.name))
-        XCTAssertEqual(manifest.tensors.map(\.digest), original.tensors.map(\.digest))
+        XCTAssertEqual(manifest.tensorsInSourceOrder.map(\.name), original.tensorsInSourceOrder.map(\.name))
+        XCTAssertEqual(manifest.tensorsInSourceOrder.map(\.digest), original.tensorsInSourceOrder.map(\.digest))
         XCTAssertEqual(manifest.architecture.parameterCount, original.architecture.parameterCount)
 
         try SafetensorsExporter().exportFile(try Checkpoint(directory: dir + "/zoo"), to: dir + "/2.safetensors")
@@ -166,7 +166,7 @@ final class SafetensorsExporterTests: XCTestCase {
         let written = try SafetensorsExporter(maxShardByteCount: 60).exportFolder(checkpoint, to: dir + "/hf")
 
         let total = Self.tensors.reduce(0) { $0 + $1.3.count }
-        let groups = SafetensorsExporter.shardGroups(checkpoint.manifest.tensors, maxByteCount: 60)
+        let groups = SafetensorsExporter.shardGroups(checkpoint.manifest.tensorsInSourceOrder, maxByteCount: 60)
         XCTAssertGreaterThan(groups.count, 2)
         let shardNames = (1...groups.count).map { String(format: "model-%05d-of-%05d.safetensors", $0, groups.count) }
         XCTAssertEqual(written, shardNames + ["model.safetensors.index.json", "config.json", "vocab.txt", "tokenizer/extra.json"])
@@ -178,13 +178,13 @@ final class SafetensorsExporterTests: XCTestCase {
         // The index, exactly as json.dumps(index, indent=2, sort_keys=True) + "\n".
         var weightMap: [String: JSONValue] = [:]
         for (group, shard) in zip(groups, shardNames) {
-            for tensor in checkpoint.manifest.tensors[group] {
+            for tensor in checkpoint.manifest.tensorsInSourceOrder[group] {
                 weightMap[tensor.name] = .string(shard)
                 let data = try XCTUnwrap(SafetensorsFile(path: dir + "/hf/" + shard).tensor(named: tensor.name))
-                XCTAssertLessThanOrEqual(groups.count, checkpoint.manifest.tensors.count)
+                XCTAssertLessThanOrEqual(groups.count, checkpoint.manifest.tensorsInSourceOrder.count)
                 XCTAssertEqual(Array(data.bytes), Array(try checkpoint.tensor(named: tensor.name).bytes))
             }
-            XCTAssertTrue(group.count == 1 || checkpoint.manifest.tensors[group].reduce(0) { $0 + $1.length } <= 60)
+            XCTAssertTrue(group.count == 1 || checkpoint.manifest.tensorsInSourceOrder[group].reduce(0) { $0 + $1.length } <= 60)
         }
         let index: JSONValue = ["metadata": ["total_size": .integer(Int64(total)), "total_parameters": 7], "weight_map": .object(weightMap)]
         XCTAssertEqual(try readBytes(dir + "/hf/model.safetensors.index.json"), PythonJSON.dumps(index) + [0x0a])
@@ -196,9 +196,9 @@ final class SafetensorsExporterTests: XCTestCase {
         XCTAssertEqual(manifest.architecture.type, "bert")
         XCTAssertEqual(manifest.architecture.family, .autoencoding)
         XCTAssertEqual(manifest.architecture.config["hidden_size"], 4)
-        XCTAssertEqual(Set(manifest.tensors.map(\.name)), Set(checkpoint.manifest.tensors.map(\.name)))
-        let digests = Dictionary(uniqueKeysWithValues: checkpoint.manifest.tensors.map { ($0.name, $0.digest) })
-        for tensor in manifest.tensors { XCTAssertEqual(tensor.digest, digests[tensor.name], tensor.name) }
+        XCTAssertEqual(Set(manifest.tensorsInSourceOrder.map(\.name)), Set(checkpoint.manifest.tensorsInSourceOrder.map(\.name)))
+        let digests = Dictionary(uniqueKeysWithValues: checkpoint.manifest.tensorsInSourceOrder.map { ($0.name, $0.digest) })
+        for tensor in manifest.tensorsInSourceOrder { XCTAssertEqual(tensor.digest, digests[tensor.name], tensor.name) }
         XCTAssertEqual(manifest.metadata["safetensors.metadata"], Self.metadata["safetensors.metadata"])
         XCTAssertEqual(manifest.metadata["safetensors.index.metadata"], ["total_size": .integer(Int64(total)), "total_parameters": 7])
         XCTAssertEqual(manifest.assets.map(\.path), ["assets/config.json", "assets/vocab.txt"])  // only Hugging Face asset names
@@ -243,6 +243,6 @@ final class SafetensorsExporterTests: XCTestCase {
         XCTAssertEqual(try readBytes(dir + "/e.safetensors"), littleEndian(8) + Array("{}      ".utf8))
         let manifest = try SafetensorsImporter(name: "empty").importFile(dir + "/e.safetensors", to: dir + "/zoo")
         XCTAssertEqual(manifest.name, "empty")
-        XCTAssertTrue(manifest.tensors.isEmpty)
+        XCTAssertTrue(manifest.tensorsInSourceOrder.isEmpty)
     }
 }

@@ -56,8 +56,8 @@ final class SafetensorsInteropTests: XCTestCase {
     /// Checks every tensor of an imported checkpoint against the fixture's manifest.
     func assertMatchesFixture(_ manifest: Manifest, _ fixture: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let expected = try expectedTensors(fixture)
-        XCTAssertEqual(manifest.tensors.count, expected.count, fixture, file: file, line: line)
-        for tensor in manifest.tensors {
+        XCTAssertEqual(manifest.tensorsInSourceOrder.count, expected.count, fixture, file: file, line: line)
+        for tensor in manifest.tensorsInSourceOrder {
             guard let (dtype, shape, sha) = expected[tensor.name] else {
                 XCTFail("\(fixture): unexpected tensor \(tensor.name)", file: file, line: line)
                 continue
@@ -126,7 +126,7 @@ final class SafetensorsInteropTests: XCTestCase {
             XCTAssertEqual(manifest.name, stem)
             try assertMatchesFixture(manifest, name)
             // What the reader lists must be the original file's data-offset order.
-            XCTAssertEqual(manifest.tensors.map(\.name), try SafetensorsFile(path: fixtures + "/" + name).tensors.map(\.name))
+            XCTAssertEqual(manifest.tensorsInSourceOrder.map(\.name), try SafetensorsFile(path: fixtures + "/" + name).tensors.map(\.name))
 
             let checkpoint = try Checkpoint(directory: dir + "/" + stem)
             XCTAssertTrue(checkpoint.verify(.deep).isClean, name)

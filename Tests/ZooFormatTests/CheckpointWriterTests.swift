@@ -32,7 +32,7 @@ final class CheckpointWriterTests: XCTestCase {
         let checkpoint = try Checkpoint(directory: temp("ckpt"))
         XCTAssertEqual(checkpoint.digest, manifest.digest)
         XCTAssertEqual(checkpoint.manifest.tensorsInSourceOrder.map(\.name), specs.map(\.name), "the source order is kept")
-        XCTAssertEqual(checkpoint.tensorNames, specs.map(\.name).sorted(), "storage order is by name")
+        XCTAssertEqual(checkpoint.manifest.tensors.map(\.name), specs.map(\.name).sorted(), "storage order is by name")
         for spec in specs {
             let view = try checkpoint.tensor(named: spec.name)
             XCTAssertEqual(Array(view.bytes), spec.bytes, spec.name)

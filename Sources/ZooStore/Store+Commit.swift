@@ -8,10 +8,10 @@ import ZooFormat
 extension Store {
     /// The end of every import, under the store lock: links each prepared blob into `blobs/`
     /// (keeping one already there), prepares any blob that vanished since ``prepare(_:staging:progress:)``
-    /// saw it (a concurrent removal), fsyncs, then writes the ref. On failure, the blobs this
-    /// call linked are removed again, so the store is as before.
-    func commit(_ blobs: inout [PlannedBlob], digest: SHA256Digest, target: StoreRefTarget?, staging: String)
-        throws(StoreError)
+    /// saw it (a concurrent removal), fsyncs, then writes the model's summary and the ref. On
+    /// failure, the blobs this call linked are removed again, so the store is as before.
+    func commit(_ blobs: inout [PlannedBlob], manifest: Manifest, digest: SHA256Digest, target: StoreRefTarget?,
+                staging: String) throws(StoreError)
     {
         try withLock { () throws(StoreError) in
             var linked: [String] = []
@@ -35,7 +35,7 @@ extension Store {
                 if !linked.isEmpty {
                     do throws(IOError) { try FileSystem.syncDirectory(blobDirectory) } catch { throw StoreError(.io(error)) }
                 }
-                if let target { try writeRef(target, digest: digest, staging: staging) }
+                if let target { try writeRef(target, summary: makeSummary(manifest, digest: digest), staging: staging) }
             } catch {
                 for path in linked { try? Syscalls.unlinkIfPresent(path) }
                 throw error
@@ -44,9 +44,32 @@ extension Store {
     }
 
     /// Writes `refs/<name>/<tag>` atomically (temp file in `tmp/`, fsync, rename, fsync of the
-    /// directory), replacing an older ref of the same name and tag. Call with the lock held.
-    func writeRef(_ target: StoreRefTarget, digest: SHA256Digest, staging: String) throws(StoreError) {
+    /// directory), replacing an older ref of the same name and tag. Call with the lock held, and
+    /// with every blob of the model in place.
+    ///
+    /// The model's summary is written first (unless an identical one is there), so a ref never
+    /// lacks one for long; `index/refs` is removed before the ref changes and rewritten after
+    /// (``changingRefs(base:_:update:)``).
+    func writeRef(_ target: StoreRefTarget, summary: ModelSummary, staging: String) throws(StoreError) {
         try checkRefPathIsFree(target)
+        let base = try refIndexLocked()
+        let wroteSummary = try installSummary(summary)
+        let ref = StoreRef(name: target.name, tag: target.tag, digest: summary.digest)
+        do {
+            try changingRefs(base: base) { () throws(StoreError) in
+                try writeRefFile(target, digest: summary.digest, staging: staging)
+            } update: { index in
+                index.set(ref, listing: summary.listing)
+            }
+        } catch {
+            if wroteSummary, !base.refs.contains(where: { $0.digest == summary.digest }) {
+                try? removeSummary(summary.digest)  // it would describe a model no ref names
+            }
+            throw error
+        }
+    }
+
+    private func writeRefFile(_ target: StoreRefTarget, digest: SHA256Digest, staging: String) throws(StoreError) {
         let path = refPath(name: target.name, tag: target.tag)
         let directory = FileSystem.parentDirectory(of: path)
         let temp = staging + "/" + FileSystem.uniqueName("ref")

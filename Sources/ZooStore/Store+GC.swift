@@ -16,6 +16,11 @@ public struct GarbageReport: Sendable, Equatable {
     /// Staging folders and files left in `tmp/` by processes that are gone (paths under `tmp/`).
     public var deletedStaging: [String] = []
     public var stagingByteCount = 0
+    /// Summary files (`index/models/`) of models no ref names, and files there that are no
+    /// summary's name. Derived data: not counted in ``freedByteCount``.
+    public var deletedSummaries: [String] = []
+    /// Whether `index/refs` was missing or disagreed with `refs/` and was (or would be) rewritten.
+    public var rewroteRefIndex = false
     /// Running transfers (pull sessions) whose blobs were kept.
     public var liveTransferCount = 0
     /// Partial files held by running transfers, kept.
@@ -35,6 +40,8 @@ extension Store {
     /// Deletes what nothing needs, under the store lock:
     ///
     /// - blobs that no ref reaches and no running pull (``TransferSession``) needs;
+    /// - summaries (`index/models/`) of models no ref names; and `index/refs` is rewritten
+    ///   when it does not match the ref files (say, after a ref was edited by hand);
     /// - partial downloads (`tmp/partial/`) and upload states (`tmp/uploads/`) that no running
     ///   transfer holds locked — a transfer holds its file's lock while it works on it;
     /// - session folders whose lock is free, and staging folders named `<prefix>.<pid>.<random>`
@@ -50,7 +57,9 @@ extension Store {
     public func collectGarbage(dryRun: Bool = false) throws(StoreError) -> GarbageReport {
         try withLock { () throws(StoreError) -> GarbageReport in
             var report = GarbageReport()
-            var reachable = try reachableBlobs()
+            let refs = try refs()
+            var reachable = try reachableBlobs(from: refs)
+            try collectIndex(refs: refs, dryRun: dryRun, into: &report)
             let entries: [String]
             do throws(IOError) { entries = try FileSystem.listDirectory(tmpDirectory) } catch { throw StoreError(.io(error)) }
 
@@ -94,6 +103,38 @@ extension Store {
                 try collectPartials(in: directory, dryRun: dryRun, into: &report)
             }
             return report
+        }
+    }
+
+    /// Makes `index/` match `refs` (the ref files, read under the lock): rewrites `index/refs`
+    /// if it differs and deletes the summaries of models no ref names.
+    private func collectIndex(refs: [StoreRef], dryRun: Bool, into report: inout GarbageReport) throws(StoreError) {
+        let loaded = loadRefIndex()
+        let matching: RefIndex
+        if let loaded, loaded.refs == refs {
+            matching = loaded
+        } else {
+            matching = try buildRefIndex(from: refs, reusing: loaded, cacheSummaries: !dryRun)
+        }
+        if loaded != matching, loaded != nil || !refs.isEmpty {
+            report.rewroteRefIndex = true
+            if !dryRun { try writeRefIndex(matching) }
+        }
+        guard FileSystem.kind(of: summaryDirectory) == .directory else { return }
+        let models = Set(refs.map(\.digest))
+        let files: [String]
+        do { files = try FileSystem.listDirectory(summaryDirectory) } catch { throw StoreError(.io(error)) }
+        var deleted = false
+        for file in files.sorted() {
+            if let digest = SHA256Digest(hex: file), models.contains(digest) { continue }
+            report.deletedSummaries.append(file)
+            if !dryRun {
+                do throws(IOError) { try FileSystem.removeTree(summaryDirectory + "/" + file) } catch { throw StoreError(.io(error)) }
+                deleted = true
+            }
+        }
+        if deleted {
+            do throws(IOError) { try FileSystem.syncDirectory(summaryDirectory) } catch { throw StoreError(.io(error)) }
         }
     }
 

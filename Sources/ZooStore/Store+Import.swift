@@ -26,7 +26,7 @@ extension Store {
             isShard, index in isShard ? .shard(checkpoint, index: index) : .asset(checkpoint, index: index)
         }
         try prepare(&blobs, staging: staging, progress: progress)
-        try commit(&blobs, digest: checkpoint.digest, target: target, staging: staging)
+        try commit(&blobs, manifest: checkpoint.manifest, digest: checkpoint.digest, target: target, staging: staging)
         return checkpoint.digest
     }
 

@@ -43,7 +43,7 @@ extension Store {
             return .stagedFile(path: directory + "/" + entry.path, verified: verified)
         }
         try prepare(&blobs, staging: staging, progress: progress)
-        try commit(&blobs, digest: checkpoint.digest, target: target, staging: staging)
+        try commit(&blobs, manifest: manifest, digest: checkpoint.digest, target: target, staging: staging)
         return checkpoint.digest
     }
 }

@@ -31,24 +31,50 @@ public struct StoreEntry: Sendable, Equatable {
 extension Store {
     /// Every stored model tag with a summary of its manifest, sorted by name then tag. A
     /// model whose manifest blob is unreadable is still listed, with ``StoreEntry/problem`` set.
+    ///
+    /// Reads the ref index (`index/refs`, which caches what is listed) and checks each model's
+    /// manifest blob size; only a model whose cached listing is missing or whose blob changed
+    /// is read through ``summary(for:)``. No ref file and no manifest is read otherwise.
     public func list() throws(StoreError) -> [StoreEntry] {
-        var manifests: [SHA256Digest: Result<Manifest, StoreError>] = [:]
+        let index = try refIndex()
+        var checked: [SHA256Digest: Result<ModelListing, StoreError>] = [:]
+        var repaired: [SHA256Digest: ModelListing] = [:]
         var entries: [StoreEntry] = []
-        for ref in try refs() {
-            let result = manifests[ref.digest] ?? Result { () throws(StoreError) in try manifest(for: ref.digest) }
-            manifests[ref.digest] = result
+        entries.reserveCapacity(index.entries.count)
+        for entry in index.entries {
+            let digest = entry.ref.digest
+            let result: Result<ModelListing, StoreError>
+            if let known = checked[digest] {
+                result = known
+            } else if let listing = entry.listing,
+                Self.fileStatus(blobPath(digest))?.size == listing.manifestByteCount
+            {
+                result = .success(listing)
+            } else {
+                result = Result { () throws(StoreError) in try summary(for: digest).listing }
+                if case let .success(listing) = result, listing != entry.listing { repaired[digest] = listing }
+            }
+            checked[digest] = result
             switch result {
-            case let .success(manifest):
+            case let .success(listing):
                 entries.append(StoreEntry(
-                    name: ref.name, tag: ref.tag, digest: ref.digest,
-                    byteCount: manifest.totalByteCount + manifest.canonicalBytes.count,
-                    family: manifest.architecture.family, type: manifest.architecture.type,
-                    parameterCount: manifest.architecture.parameterCount, problem: nil))
+                    name: entry.ref.name, tag: entry.ref.tag, digest: digest, byteCount: listing.byteCount,
+                    family: listing.family, type: listing.type, parameterCount: listing.parameterCount, problem: nil))
             case let .failure(error):
-                entries.append(StoreEntry(name: ref.name, tag: ref.tag, digest: ref.digest, byteCount: 0, family: nil,
-                                          type: nil, parameterCount: nil, problem: error.description))
+                entries.append(StoreEntry(name: entry.ref.name, tag: entry.ref.tag, digest: digest, byteCount: 0,
+                                          family: nil, type: nil, parameterCount: nil, problem: error.description))
             }
         }
+        if !repaired.isEmpty { cacheListings(repaired) }
         return entries
+    }
+
+    /// Writes fresh listings into `index/refs`, when it can be locked and is still there.
+    private func cacheListings(_ listings: [SHA256Digest: ModelListing]) {
+        withCacheLock { () throws(StoreError) in
+            guard var index = loadRefIndex() else { return }
+            for (digest, listing) in listings { index.setListing(listing, of: digest) }
+            try writeRefIndex(index)
+        }
     }
 }

@@ -31,7 +31,8 @@ extension Store {
         var assets: [FileRegion] = []
         for entry in manifest.assets { assets.append(try region(entry)) }
         do {
-            return try Checkpoint(manifest: manifest, location: blobPath(digest), shards: shards, assets: assets)
+            // manifest(for:) parsed, hence validated, the manifest: not again.
+            return try Checkpoint(validated: manifest, location: blobPath(digest), shards: shards, assets: assets)
         } catch {
             throw StoreError(.format(error))
         }

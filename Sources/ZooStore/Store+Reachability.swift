@@ -17,8 +17,12 @@ extension Store {
     ///   ``StoreError/Reason/missingBlob(name:digest:)`` when a referenced manifest cannot be
     ///   read: then what it references is unknown, and nothing may be deleted.
     public func reachableBlobs(excluding excluded: Set<StoreRef> = []) throws(StoreError) -> Set<SHA256Digest> {
-        var models = Set<SHA256Digest>()
-        for ref in try refs() where !excluded.contains(ref) { models.insert(ref.digest) }
+        try reachableBlobs(from: try refs().filter { !excluded.contains($0) })
+    }
+
+    /// The blobs the models of `refs` need.
+    func reachableBlobs(from refs: [StoreRef]) throws(StoreError) -> Set<SHA256Digest> {
+        let models = Set(refs.map(\.digest))
         var reachable = Set<SHA256Digest>()
         for model in models { reachable.formUnion(try blobs(ofModel: model)) }
         return reachable

@@ -17,7 +17,8 @@ public struct StoreRef: Hashable, Sendable, CustomStringConvertible {
 }
 
 extension Store {
-    /// Every ref in the store, sorted by name then tag.
+    /// Every ref in the store, sorted by name then tag, read from the ref files (what removal
+    /// and garbage collection trust; ``indexedRefs(confirming:)`` reads one file instead).
     ///
     /// Files whose names start with `.` are skipped (none are written there, but an editor or
     /// a foreign tool may leave some).
@@ -45,9 +46,45 @@ extension Store {
         }
     }
 
-    /// The refs that point at `digest`.
-    public func refs(pointingTo digest: SHA256Digest) throws(StoreError) -> [StoreRef] {
-        try refs().filter { $0.digest == digest }
+    /// The refs that point at `digest`, from the ref index (`index/refs`): no ref file is read.
+    ///
+    /// - Parameter reference: the reference `digest` was resolved from, if any. When it is a
+    ///   `NAME:TAG` the index does not list as pointing at `digest`, the index is stale (a ref
+    ///   was changed by something other than zoo) and is rebuilt from `refs/` first.
+    public func refs(pointingTo digest: SHA256Digest, confirming reference: ModelReference? = nil)
+        throws(StoreError) -> [StoreRef]
+    {
+        try indexedRefs(confirming: reference.map { ($0, digest) }).filter { $0.digest == digest }
+    }
+
+    /// Every ref, sorted by name then tag, from the ref index (see ``refs(pointingTo:confirming:)``);
+    /// ``refs()`` walks `refs/` instead.
+    ///
+    /// - Parameter confirming: a reference and the digest its ref file holds: when the index
+    ///   disagrees, it is rebuilt from `refs/` first.
+    public func indexedRefs(confirming: (reference: ModelReference, digest: SHA256Digest)? = nil)
+        throws(StoreError) -> [StoreRef]
+    {
+        let index = try refIndex()
+        if let (reference, digest) = confirming, let (name, tag) = reference.nameAndTag,
+            !index.contains(StoreRef(name: name, tag: tag, digest: digest)),
+            (try? readRef(at: refPath(name: name, tag: tag))) == digest
+        {
+            return try rebuildRefIndex().refs
+        }
+        return index.refs
+    }
+
+    /// Rebuilds `index/refs` from `refs/`, under the lock when the store is writable.
+    func rebuildRefIndex() throws(StoreError) -> RefIndex {
+        guard let lock = try? StoreLock(path: lockPath) else {
+            return try buildRefIndex(from: try refs(), reusing: loadRefIndex(), cacheSummaries: false)
+        }
+        return try withExtendedLifetime(lock) { () throws(StoreError) -> RefIndex in
+            let index = try buildRefIndex(from: try refs(), reusing: loadRefIndex(), cacheSummaries: true)
+            try? writeRefIndex(index)
+            return index
+        }
     }
 
     /// The model digest a reference names.
@@ -55,9 +92,19 @@ extension Store {
     /// A bare hex word that is also a valid name is first tried as `NAME:latest`, then as a
     /// digest prefix. Digests and prefixes only match models some ref points at.
     ///
+    /// `NAME:TAG` reads that one ref file; a digest or a prefix reads the ref index.
+    ///
     /// - Throws: ``StoreError/Reason/noSuchModel(_:)``, or
     ///   ``StoreError/Reason/ambiguousDigest(prefix:candidates:)`` listing every match.
     public func resolve(_ reference: ModelReference) throws(StoreError) -> SHA256Digest {
+        try resolve(reference, index: refIndex())
+    }
+
+    /// ``resolve(_:)`` with the ref index given (``refIndexLocked()`` when the lock is held);
+    /// it is only evaluated for a digest or a prefix.
+    func resolve(_ reference: ModelReference, index: @autoclosure () throws(StoreError) -> RefIndex)
+        throws(StoreError) -> SHA256Digest
+    {
         switch reference {
         case let .tagged(name, tag):
             guard let digest = try readRef(at: refPath(name: name, tag: tag)) else {
@@ -65,7 +112,7 @@ extension Store {
             }
             return digest
         case let .digest(digest):
-            guard try refs().contains(where: { $0.digest == digest }) else {
+            guard try index().entries.contains(where: { $0.ref.digest == digest }) else {
                 throw StoreError(.noSuchModel(reference.description))
             }
             return digest
@@ -73,7 +120,7 @@ extension Store {
             if mayBeName, let digest = try readRef(at: refPath(name: prefix, tag: ModelReference.defaultTag)) {
                 return digest
             }
-            let candidates = Set(try refs().map(\.digest)).filter { $0.hex.hasPrefix(prefix) }.sorted()
+            let candidates = Set(try index().entries.map(\.ref.digest)).filter { $0.hex.hasPrefix(prefix) }.sorted()
             guard let first = candidates.first else { throw StoreError(.noSuchModel(reference.description)) }
             guard candidates.count == 1 else {
                 throw StoreError(.ambiguousDigest(prefix: prefix, candidates: candidates))

@@ -30,7 +30,10 @@ extension Store {
             throw StoreError(.noSuchModel(reference.description))
         }
         return try withLock { () throws(StoreError) -> RemovalReport in
-            let digest = try resolve(reference)
+            // Removal deletes data, so it trusts the ref files, not the index (and repairs the index).
+            let all = try refs()
+            let base = try refIndexMatching(all)
+            let digest = try resolve(reference, index: base)
             let doomed: [StoreRef]
             if case let .tagged(name, tag) = reference {
                 doomed = [StoreRef(name: name, tag: tag, digest: digest)]
@@ -39,13 +42,20 @@ extension Store {
             {
                 doomed = [StoreRef(name: prefix, tag: ModelReference.defaultTag, digest: digest)]
             } else {
-                doomed = try refs(pointingTo: digest)
+                doomed = all.filter { $0.digest == digest }
             }
-            let stillNeeded = try reachableBlobs(excluding: Set(doomed))
+            let doomedSet = Set(doomed)
+            let remaining = all.filter { !doomedSet.contains($0) }
+            let stillNeeded = try reachableBlobs(from: remaining)
             // The removed model's blobs; if its manifest is unreadable, only the manifest blob is known.
             let candidates = (try? blobs(ofModel: digest)) ?? [digest]
 
-            for ref in doomed { try removeRefFile(ref) }
+            try changingRefs(base: base) { () throws(StoreError) in
+                for ref in doomed { try removeRefFile(ref) }
+            } update: { index in
+                index.remove(doomed)
+            }
+            if !remaining.contains(where: { $0.digest == digest }) { try removeSummary(digest) }
 
             var report = RemovalReport(removedRefs: doomed, deletedBlobs: [], freedByteCount: 0)
             for blob in candidates.sorted() where !stillNeeded.contains(blob) {

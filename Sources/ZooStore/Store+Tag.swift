@@ -21,11 +21,12 @@ extension Store {
             throw StoreError(.noSuchModel(source.description))
         }
         return try withLock { () throws(StoreError) -> SHA256Digest in
-            let digest = try resolve(source)
-            _ = try manifest(for: digest)  // the model is readable: never tag a broken one
+            let digest = try resolve(source, index: refIndexLocked())
+            let manifest = try manifest(for: digest)  // the model is readable: never tag a broken one
             let staging = try makeStagingDirectory(prefix: "tag")
             defer { try? FileSystem.removeTree(staging) }
-            try writeRef(StoreRefTarget(name: name, tag: tag), digest: digest, staging: staging)
+            try writeRef(StoreRefTarget(name: name, tag: tag), summary: makeSummary(manifest, digest: digest),
+                         staging: staging)
             return digest
         }
     }

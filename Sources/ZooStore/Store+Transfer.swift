@@ -139,7 +139,7 @@ public final class TransferSession: @unchecked Sendable {
             }
             try writeManifestBlob()
             _ = try store.checkpoint(digest: digest)
-            try store.writeRef(target, digest: digest, staging: directory)
+            try store.writeRef(target, summary: store.makeSummary(manifest, digest: digest), staging: directory)
             return digest
         }
     }

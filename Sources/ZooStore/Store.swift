@@ -12,10 +12,14 @@ import ZooFormat
 /// <root>/refs/<name>/<tag>    "sha256:<model digest>\n"
 /// <root>/tmp/                 staging; anything left here after a crash is garbage
 /// <root>/lock                 flock(2) file
+/// <root>/index/models/<hex>   a ``ModelSummary`` of each model (derived from its manifest blob)
+/// <root>/index/refs           every ref with what `list` prints of its model (derived from refs/)
 /// ```
 ///
-/// Blobs are written to `tmp/`, hashed, fsynced and only then moved into `blobs/`; the ref is
-/// written last. So a ref only ever points at complete blobs whatever moment a process dies.
+/// Blobs are written to `tmp/`, hashed, fsynced and only then moved into `blobs/`; the model's
+/// summary next, the ref last. So a ref only ever points at complete blobs whatever moment a
+/// process dies. `index/` only saves reading manifests and walking `refs/`: any file of it that
+/// is missing or does not match is rebuilt from them.
 ///
 /// ```swift
 /// let store = Store(root: Store.defaultRoot())
@@ -121,6 +125,11 @@ public struct Store: Sendable {
 
     /// Reads the manifest blob of `digest` and checks that it hashes to `digest`.
     public func manifest(for digest: SHA256Digest) throws(StoreError) -> Manifest {
+        try manifestAndByteCount(for: digest).manifest
+    }
+
+    /// ``manifest(for:)`` and the size of the blob it was read from.
+    func manifestAndByteCount(for digest: SHA256Digest) throws(StoreError) -> (manifest: Manifest, byteCount: Int) {
         let path = blobPath(digest)
         let bytes: [UInt8]?
         do {
@@ -137,7 +146,7 @@ public struct Store: Sendable {
             throw StoreError(.corruptManifestBlob(digest: digest, why: "its bytes hash to \(actual)"))
         }
         do {
-            return try Manifest(parsing: bytes, file: path)
+            return (try Manifest(parsing: bytes, file: path), bytes.count)
         } catch {
             throw StoreError(.corruptManifestBlob(digest: digest, why: error.description))
         }

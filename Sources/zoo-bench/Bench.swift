@@ -38,6 +38,13 @@ enum Bench {
             try emit(TransferBenchmark(options: options, scratch: scratch.path).run(), options)
             return
         }
+        if options.store {
+            let scratch = try ScratchDirectory(parent: options.directory)
+            scratch.removeOnSignals()
+            defer { scratch.remove() }
+            try emit(StoreBenchmark(options: options, scratch: scratch.path).run(), options)
+            return
+        }
         if let path = options.writePyTorchZip {
             try PyTorchZipWriter().write(DataGenerator.generate(ModelLayout.fitting(targetBytes: options.targetBytes)), to: path)
             return

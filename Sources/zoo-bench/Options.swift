@@ -31,12 +31,18 @@ struct Options {
     /// `--transfer-worker ARGS...`: one pull or push in a child process of ``TransferBenchmark``.
     var transferWorker: [String]?
 
+    /// Run the store list / show benchmark (``StoreBenchmark``) instead of the main one.
+    var store = false
+    /// The `zoo` executable ``StoreBenchmark`` times (default `.build/release/zoo`).
+    var zooBinary: String?
+
     /// The size of the small model used to show that opening does not depend on model size.
     static let smallModelMiB = 10
 
     static let usage = """
         usage: zoo-bench [--size-mib N] [--runs N] [--dir PATH] [--json] [--skip-python] [--no-drop-caches]
-                 [--pytorch-import | --write-pytorch-zip PATH | --gguf-import | --training [--python PATH] [--minilm DIR]]
+                 [--pytorch-import | --write-pytorch-zip PATH | --gguf-import | --training [--python PATH] [--minilm DIR]
+                  | --store [--zoo PATH]]
           --size-mib N       model size to generate, MiB (default 1024, at least 16)
           --runs N           timed runs per figure; the median is reported (default 3)
           --dir PATH         make the scratch folder inside PATH (default $TMPDIR or /tmp); removed at exit
@@ -51,6 +57,9 @@ struct Options {
                              it is PyTorch, else the numpy reference scripts/minilm_numpy.py
           --minilm DIR       --training's all-MiniLM-L6-v2 folder (default $ZOO_MINILM_DIR; scripts/minilm.sh prints it)
           --transfer         time zoo pull / push against a local registry vs curl, and the dedup figure (instead of the above)
+          --store            time `zoo list` / `zoo show` on stores of 100- to 100,000-tensor models and 1,000 models
+                             vs the budget 2x process start + 15 ms (instead of the above)
+          --zoo PATH         --store's zoo executable (default .build/release/zoo)
         environment: ZOO_PYTHON  python with safetensors + numpy (scripts/setup.sh makes one)
         """
 
@@ -85,6 +94,8 @@ struct Options {
             case "--python": python = try value(for: argument)
             case "--minilm": minilm = try value(for: argument)
             case "--transfer": transfer = true
+            case "--store": store = true
+            case "--zoo": zooBinary = try value(for: argument)
             case "--transfer-worker":
                 transferWorker = Array(rest)
                 rest = []

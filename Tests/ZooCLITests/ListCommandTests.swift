@@ -24,4 +24,17 @@ final class ListCommandTests: CLITestCase {
             "family": "autoencoding", "type": "bert", "parameterCount": 201_282, "problem": nil,
         ]])
     }
+
+    func testList_StoreWithoutIndex_SameOutputAndIndexRebuilt() throws {
+        _ = try importBertTiny(["--name", "bert-tiny:v1"])
+        try Fixtures.writeCheckpoint(at: scratch + "/cp", name: "other")
+        try run(["import", scratch + "/cp"])
+        let table = try run(["list"]).stdout
+        let json = try run(["list", "--json"]).stdout
+        try FileSystem.removeTree(storeRoot + "/index")  // a store an older zoo wrote
+        XCTAssertEqual(try run(["list"]).stdout, table)
+        XCTAssertEqual(FileSystem.kind(of: storeRoot + "/index/refs"), .regular, "written back")
+        XCTAssertEqual(try FileSystem.listDirectory(storeRoot + "/index/models").count, 2)
+        XCTAssertEqual(try run(["list", "--json"]).stdout, json)
+    }
 }

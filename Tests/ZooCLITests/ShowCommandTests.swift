@@ -66,4 +66,30 @@ final class ShowCommandTests: CLITestCase {
         let result = try run(["show", "Nope"], expect: 2)
         XCTAssertTrue(result.stderr.contains("invalid model name \"Nope\": uppercase \"N\" at position 1"), result.stderr)
     }
+
+    func testShow_StoreWithoutIndex_SameOutput() throws {
+        let digest = try importBertTiny()
+        try run(["tag", "bert-tiny", "bert:v1"])
+        let text = try run(["show", "bert-tiny"]).stdout
+        let json = try run(["show", "bert:v1", "--json"]).stdout
+        XCTAssertTrue(text.contains("refs:           bert:v1, bert-tiny:latest\n"), text)
+        try FileSystem.removeTree(storeRoot + "/index")
+        XCTAssertEqual(try run(["show", "bert-tiny"]).stdout, text)
+        XCTAssertEqual(try run(["show", String(digest.dropFirst(7).prefix(10))]).stdout, text)
+        XCTAssertEqual(try run(["show", "bert:v1", "--json"]).stdout, json)
+    }
+
+    func testShow_Text_ReadsSummaryNotManifest() throws {
+        // With the summary intact, a damaged manifest blob of the same size goes unnoticed by the
+        // plain text (it never parses the manifest); --tensors and --json parse it and say so.
+        let digest = try importBertTiny()
+        let text = try run(["show", "bert-tiny"]).stdout
+        try Fixtures.flipByte(in: storeRoot + "/blobs/sha256/" + digest.dropFirst(7), at: 0)
+        XCTAssertEqual(try run(["show", "bert-tiny"]).stdout, text)
+        let tensors = try run(["show", "bert-tiny", "--tensors"], expect: 1)
+        XCTAssertTrue(tensors.stderr.hasPrefix("Error: manifest blob \(digest) is corrupt: its bytes hash to sha256:"),
+                      tensors.stderr)
+        try run(["show", "bert-tiny", "--json"], expect: 1)
+        try run(["verify", "bert-tiny"], expect: 1)
+    }
 }

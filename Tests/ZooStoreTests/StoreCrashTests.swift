@@ -41,6 +41,7 @@ final class StoreCrashTests: XCTestCase {
                 }
             }),
             ("a blob", { _ in Self.containsFile(store.blobDirectory) }),
+            ("a summary", { _ in Self.containsFile(store.summaryDirectory) }),
             ("a ref", { _ in Self.containsFile(store.refDirectory) }),
         ]
         var moments: [String] = []
@@ -104,7 +105,20 @@ final class StoreCrashTests: XCTestCase {
             XCTAssertEqual(SHA256.digest(file.bytes), blob, "\(context): blob \(blob) is incomplete")
         }
         let top = try FileSystem.listDirectory(store.root)
-        XCTAssertTrue(Set(top).isSubset(of: ["blobs", "refs", "tmp", "lock"]), "\(context): \(top)")
+        XCTAssertTrue(Set(top).isSubset(of: ["blobs", "refs", "tmp", "lock", "index"]), "\(context): \(top)")
+        // index/: a ref index that is there lists exactly the refs; every ref has a summary
+        // (written before it) that describes its model; list agrees with the manifests.
+        let refs = try store.refs()
+        if let bytes = try? FileSystem.readFile(store.indexDirectory + "/refs", limit: 1 << 24) {
+            let listed = try XCTUnwrap(try JSONValue(parsing: bytes)["refs"]?.arrayValue, context)
+            XCTAssertEqual(listed.map { "\($0["name"]?.stringValue ?? ""):\($0["tag"]?.stringValue ?? "")" },
+                           refs.map(\.description), "\(context): index/refs")
+        }
+        for ref in refs {
+            XCTAssertEqual(FileSystem.kind(of: store.summaryPath(ref.digest)), .regular, "\(context): summary of \(ref)")
+            XCTAssertEqual(try store.summary(for: ref.digest).tensorCount, try store.manifest(for: ref.digest).tensors.count)
+        }
+        XCTAssertEqual(try store.list().map { "\($0.name):\($0.tag)" }, refs.map(\.description), context)
         for name in try FileSystem.listDirectory(store.blobDirectory) {
             XCTAssertNotNil(SHA256Digest(hex: name), "\(context): stray file \(name) in blobs/")
         }

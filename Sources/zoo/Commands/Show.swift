@@ -22,58 +22,63 @@ extension Zoo {
         func run() throws {
             let store = global.openStore
             let digest = try store.resolve(reference)
-            let manifest = try store.manifest(for: digest)
-            let refs = try store.refs(pointingTo: digest).map(\.description)
-            let chain = LineageChain(digest: digest, manifest: manifest, store: store)
+            // The ref index names every ref of the model (and of its ancestors) from one file.
+            let refs = try store.indexedRefs(confirming: (reference, digest))
+            func refNames(_ model: SHA256Digest) -> [String] { refs.filter { $0.digest == model }.map(\.description) }
             if json {
-                JSONOutput.print(Self.json(manifest, digest: digest, refs: refs, chain: chain))
-            } else {
-                print(Self.text(manifest, digest: digest, refs: refs, tensors: tensors, chain: chain))
+                let manifest = try store.manifest(for: digest)
+                let chain = LineageChain(digest: digest, summary: try store.summary(for: digest), store: store, refs: refNames)
+                JSONOutput.print(Self.json(manifest, digest: digest, refs: refNames(digest), chain: chain))
+                return
             }
+            // The text needs the summary only; the tensor table needs the manifest.
+            let summary = try store.summary(for: digest)
+            let chain = LineageChain(digest: digest, summary: summary, store: store, refs: refNames)
+            var text = Self.text(summary, refs: refNames(digest), chain: chain)
+            if tensors { text += "\n\n" + Self.tensorTable(try store.manifest(for: digest)) }
+            print(text)
         }
 
-        static func text(_ manifest: Manifest, digest: SHA256Digest, refs: [String], tensors: Bool,
-                         chain: LineageChain? = nil) -> String {
-            let architecture = manifest.architecture
-            let size = manifest.totalByteCount + manifest.canonicalBytes.count
+        static func text(_ summary: ModelSummary, refs: [String], chain: LineageChain? = nil) -> String {
             var rows: [[String]] = [
-                ["digest:", digest.description],
-                ["name:", manifest.name],
+                ["digest:", summary.digest.description],
+                ["name:", summary.name],
                 ["refs:", refs.isEmpty ? "(none)" : refs.joined(separator: ", ")],
-                ["format:", manifest.formatVersion.description],
-                ["architecture:", "\(architecture.type) (\(architecture.family.rawValue))"],
-                ["parameters:", "\(Formatting.count(architecture.parameterCount)) (\(architecture.parameterCount))"],
-                ["dtypes:", manifest.dtypes.map(\.rawValue).joined(separator: ", ")],
-                ["tensors:", "\(manifest.tensors.count)"],
-                ["size:", "\(Formatting.bytes(size)) (\(size) bytes)"],
-                ["shards:", "\(manifest.shards.count)"],
+                ["format:", summary.formatVersion.description],
+                ["architecture:", "\(summary.type) (\(summary.family.rawValue))"],
+                ["parameters:", "\(Formatting.count(summary.parameterCount)) (\(summary.parameterCount))"],
+                ["dtypes:", summary.dtypes.map(\.rawValue).joined(separator: ", ")],
+                ["tensors:", "\(summary.tensorCount)"],
+                ["size:", "\(Formatting.bytes(summary.byteCount)) (\(summary.byteCount) bytes)"],
+                ["shards:", "\(summary.shards.count)"],
             ]
-            for shard in manifest.shards {
+            for shard in summary.shards {
                 rows.append(["", "\(shard.path)  \(Formatting.bytes(shard.length))  \(shard.digest)"])
             }
-            rows.append(["assets:", "\(manifest.assets.count)"])
-            for asset in manifest.assets {
+            rows.append(["assets:", "\(summary.assets.count)"])
+            for asset in summary.assets {
                 rows.append(["", "\(asset.path)  \(Formatting.bytes(asset.length))  \(asset.digest)"])
             }
-            let keys = manifest.metadata.keys.sorted()
+            let keys = summary.metadataKeys
             rows.append(["metadata:", keys.isEmpty ? "(none)" : keys.joined(separator: ", ")])
-            if let lineage = manifest.lineage {
+            if let lineage = summary.lineage {
                 rows.append(["lineage:", "parent \(lineage.parent?.description ?? "(none)")"])
                 if let recipe = lineage.recipe {
                     rows.append(["", "recipe " + String(decoding: recipe.canonicalBytes, as: UTF8.self)])
                 }
                 if lineage.parent != nil, let chain { rows += chain.rows }
             }
-            var text = Formatting.table(rows.map { [$0[0], $0[1]] })
-            if tensors {
-                var table = [["NAME", "DTYPE", "SHAPE"]]
-                for tensor in manifest.tensorsInSourceOrder {
-                    table.append([tensor.name, tensor.dtype.rawValue,
-                                  "[" + tensor.shape.map(String.init).joined(separator: ", ") + "]"])
-                }
-                text += "\n\n" + Formatting.table(table)
+            return Formatting.table(rows.map { [$0[0], $0[1]] })
+        }
+
+        /// NAME, DTYPE, SHAPE of every tensor, in the source's order.
+        static func tensorTable(_ manifest: Manifest) -> String {
+            var table = [["NAME", "DTYPE", "SHAPE"]]
+            for tensor in manifest.tensorsInSourceOrder {
+                table.append([tensor.name, tensor.dtype.rawValue,
+                              "[" + tensor.shape.map(String.init).joined(separator: ", ") + "]"])
             }
-            return text
+            return Formatting.table(table)
         }
 
         static func json(_ manifest: Manifest, digest: SHA256Digest, refs: [String], chain: LineageChain? = nil) -> JSONValue {

@@ -26,23 +26,23 @@ struct LineageChain {
 
     var links: [Link]
 
-    /// The chain from the model `digest` (with its `manifest`) up through every parent the store
-    /// has; the first parent it lacks ends the chain, shown by its digest.
-    init(digest: SHA256Digest, manifest: Manifest, store: Store) {
+    /// The chain from the model `digest` (with its `summary`) up through every parent the store
+    /// has; the first parent it lacks ends the chain, shown by its digest. Reads each model's
+    /// summary, never a manifest; `refs` gives the refs pointing at a model.
+    init(digest: SHA256Digest, summary: ModelSummary, store: Store, refs: (SHA256Digest) -> [String]) {
         links = []
         var seen = Set<SHA256Digest>()
-        var current: (SHA256Digest, Manifest?) = (digest, manifest)
+        var current: (SHA256Digest, ModelSummary?) = (digest, summary)
         while links.count < Self.maxDepth, seen.insert(current.0).inserted {
-            let (digest, manifest) = current
-            guard let manifest else {
+            let (digest, summary) = current
+            guard let summary else {
                 links.append(Link(digest: digest, inStore: false, name: nil, refs: [], recipe: nil))
                 break
             }
-            let refs = ((try? store.refs(pointingTo: digest)) ?? []).map(\.description)
-            links.append(Link(digest: digest, inStore: true, name: manifest.name, refs: refs,
-                              recipe: manifest.lineage?.recipe.map { TransferRecipe.summary(of: $0) }))
-            guard let parent = manifest.lineage?.parent else { break }
-            current = (parent, try? store.manifest(for: parent))
+            links.append(Link(digest: digest, inStore: true, name: summary.name, refs: refs(digest),
+                              recipe: summary.lineage?.recipe.map { TransferRecipe.summary(of: $0) }))
+            guard let parent = summary.lineage?.parent else { break }
+            current = (parent, try? store.summary(for: parent))
         }
     }
 

@@ -37,7 +37,7 @@ final class ShowCommandTests: CLITestCase {
         XCTAssertEqual(value["architecture"]?["family"]?.stringValue, "autoencoding")
         XCTAssertEqual(value["parameterCount"]?.integerValue, 201_282)
         XCTAssertEqual(value["dtypes"], ["F32"])
-        XCTAssertEqual(value["size"]?.integerValue, 823_179)
+        XCTAssertEqual(value["size"]?.integerValue, 823_074)
         XCTAssertEqual(value["shards"]?.arrayValue?.count, 3, "canonical packing: embeddings, both layers, pooler + head")
         XCTAssertEqual(value["assets"]?.arrayValue?.count, 4)
         XCTAssertEqual(value["tensors"]?.arrayValue?.count, 41)

@@ -38,6 +38,13 @@ enum Bench {
             try emit(TransferBenchmark(options: options, scratch: scratch.path).run(), options)
             return
         }
+        if options.packing {
+            let scratch = try ScratchDirectory(parent: options.directory)
+            scratch.removeOnSignals()
+            defer { scratch.remove() }
+            try emit(PackingBenchmark(options: options, scratch: scratch.path).run(), options)
+            return
+        }
         if options.store {
             let scratch = try ScratchDirectory(parent: options.directory)
             scratch.removeOnSignals()

@@ -61,7 +61,7 @@ enum DataGenerator {
 }
 
 /// SplitMix64 (Steele, Lea and Flood): tiny, fast, and good enough for benchmark data.
-struct SplitMix64 {
+struct SplitMix64: RandomNumberGenerator {
     private var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {

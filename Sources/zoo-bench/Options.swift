@@ -26,6 +26,9 @@ struct Options {
     /// The all-MiniLM-L6-v2 folder for ``TrainingBenchmark`` (default `$ZOO_MINILM_DIR`).
     var minilm: String?
 
+    /// Run the canonical packing benchmark (``PackingBenchmark``) instead of the main one.
+    var packing = false
+
     /// Run the pull / push benchmark (``TransferBenchmark``) instead of the main one.
     var transfer = false
     /// `--transfer-worker ARGS...`: one pull or push in a child process of ``TransferBenchmark``.
@@ -42,7 +45,7 @@ struct Options {
     static let usage = """
         usage: zoo-bench [--size-mib N] [--runs N] [--dir PATH] [--json] [--skip-python] [--no-drop-caches]
                  [--pytorch-import | --write-pytorch-zip PATH | --gguf-import | --training [--python PATH] [--minilm DIR]
-                  | --store [--zoo PATH]]
+                  | --store [--zoo PATH] | --packing]
           --size-mib N       model size to generate, MiB (default 1024, at least 16)
           --runs N           timed runs per figure; the median is reported (default 3)
           --dir PATH         make the scratch folder inside PATH (default $TMPDIR or /tmp); removed at exit
@@ -57,6 +60,7 @@ struct Options {
                              it is PyTorch, else the numpy reference scripts/minilm_numpy.py
           --minilm DIR       --training's all-MiniLM-L6-v2 folder (default $ZOO_MINILM_DIR; scripts/minilm.sh prints it)
           --transfer         time zoo pull / push against a local registry vs curl, and the dedup figure (instead of the above)
+          --packing          shard counts and fine-tune dedup of canonical packing on real-shaped models (instead of the above)
           --store            time `zoo list` / `zoo show` on stores of 100- to 100,000-tensor models and 1,000 models
                              vs the budget 2x process start + 15 ms (instead of the above)
           --zoo PATH         --store's zoo executable (default .build/release/zoo)
@@ -95,6 +99,7 @@ struct Options {
             case "--minilm": minilm = try value(for: argument)
             case "--transfer": transfer = true
             case "--store": store = true
+            case "--packing": packing = true
             case "--zoo": zooBinary = try value(for: argument)
             case "--transfer-worker":
                 transferWorker = Array(rest)

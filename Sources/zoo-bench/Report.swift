@@ -3,7 +3,7 @@ import ZooFormat
 
 /// A measured quantity: a median of timed runs, or a single value (a throughput, a size).
 struct Figure {
-    enum Unit: String { case seconds, bytesPerSecond = "bytes/s", bytes }
+    enum Unit: String { case seconds, bytesPerSecond = "bytes/s", bytes, count, fraction }
 
     var value: Double
     var unit: Unit
@@ -23,6 +23,12 @@ struct Figure {
 
     static func size(_ bytes: Int) -> Figure { Figure(value: Double(bytes), unit: .bytes) }
 
+    /// A number of things (shards, files).
+    static func count(_ n: Int) -> Figure { Figure(value: Double(n), unit: .count) }
+
+    /// A share between 0 and 1, shown as a percentage.
+    static func fraction(_ x: Double) -> Figure { Figure(value: x, unit: .fraction) }
+
     var text: String {
         switch unit {
         case .seconds:
@@ -31,6 +37,8 @@ struct Figure {
             return "\(time) (\(Self.rate(Double(bytes) / value)))"
         case .bytesPerSecond: return Self.rate(value)
         case .bytes: return Self.byteSize(value)
+        case .count: return String(Int(value))
+        case .fraction: return Self.fixed(value * 100, digits: value >= 0.1 ? 1 : 2) + "%"
         }
     }
 

@@ -64,7 +64,24 @@ final class GoldenVectorTests: XCTestCase {
     func testGolden_ExpectedFile_IsForThisFormatVersion() throws {
         let expected = try loadExpected()
         XCTAssertEqual(expected.formatVersion, Manifest.baseVersion.description)
-        XCTAssertEqual(expected.vectors.map(\.name), ["tiny-f32", "mixed", "lineage", "future-minor"])
+        XCTAssertEqual(expected.vectors.map(\.name), ["tiny-f32", "mixed", "lineage", "future-minor", "source-order"])
+    }
+
+    /// The independent implementation's 1.1 vector is exactly what zoo's canonical writer makes of
+    /// the same tensors given in their source order (c, a, b).
+    func testGolden_SourceOrder_IsWhatTheCanonicalWriterWrites() throws {
+        let destination = NSTemporaryDirectory() + "zoo-golden-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: destination) }
+        let writer = try CheckpointWriter(destination: destination, name: "source-order",
+                                          architecture: Architecture(family: .other, type: "test"))
+        try writer.addTensor(name: "layer.c", dtype: .u8, shape: [5], bytes: [9, 8, 7, 6, 5])
+        try [Float(1), 2].withUnsafeBytes { try writer.addTensor(name: "layer.a", dtype: .f32, shape: [2], bytes: $0) }
+        try [Int32(-1), 0, 1].withUnsafeBytes { try writer.addTensor(name: "layer.b", dtype: .i32, shape: [3], bytes: $0) }
+        let manifest = try writer.finish()
+        XCTAssertEqual(manifest.sourceOrder, [2, 0, 1])
+        XCTAssertEqual(String(decoding: manifest.canonicalBytes, as: UTF8.self),
+                       String(decoding: try readBytes(golden + "/source-order/manifest.json"), as: UTF8.self))
+        XCTAssertEqual(try readBytes(destination + "/shards/00000.bin"), try readBytes(golden + "/source-order/shards/00000.bin"))
     }
 
     func testGolden_GoodVectors_OpenWithExpectedDigestsAndVerifyClean() throws {

@@ -319,6 +319,11 @@ def validate_manifest(m):
             _digest(lin["parent"], "lineage.parent")
         if lin.get("recipe") is not None and not isinstance(lin["recipe"], dict):
             raise Rejected("member", "lineage.recipe is not an object")
+    if minor >= 1 and "sourceOrder" in m:  # §3.6, since 1.1: a permutation of the tensor indices
+        order = m["sourceOrder"]
+        if (not isinstance(order, list) or len(order) != len(tensors)
+                or sorted(_count(k, "sourceOrder") for k in order) != list(range(len(tensors)))):
+            raise Rejected("member", "sourceOrder is not a permutation of the tensor indices")
 
     paths = set()
     for i, s in enumerate(shards):
@@ -607,6 +612,16 @@ def future_minor():
                  version="1.1", extra=extra)
 
 
+def source_order():
+    """Format 1.1: three tensors stored canonically (by name within the shard), listed in storage order,
+    with the order they had in the source in sourceOrder (§3.6): source order c, a, b."""
+    def extra(m):
+        m["sourceOrder"] = [2, 0, 1]
+    return build("source-order", "other", "test", {}, [
+        ("layer.a", "F32", [2], 0, f32(1, 2)), ("layer.b", "I32", [3], 0, struct.pack("<3i", -1, 0, 1)),
+        ("layer.c", "U8", [5], 0, bytes([9, 8, 7, 6, 5]))], version="1.1", extra=extra)
+
+
 # Non-canonical serialisation (for noncanonical/): same values, different bytes.
 
 def loose_number(x):
@@ -847,6 +862,12 @@ def bad_cases():
     yield ("parameter-count-mismatch", "parameter-count",
            "architecture.parameterCount is 12, the tensors hold 11 elements", *case(param_count))
 
+    def source_order_twice(m, f):
+        m["formatVersion"] = "1.1"
+        m["sourceOrder"] = [0, 0]
+    yield ("source-order-not-a-permutation", "member",
+           "formatVersion 1.1 with sourceOrder [0, 0]: tensor 0 twice, tensor 1 never", *case(source_order_twice))
+
 
 # ---------------------------------------------------------------------------------------------
 # Main
@@ -928,6 +949,7 @@ def main():
                  "recipe": {"kind": "finetune", "steps": 10, "optimizer": {"name": "adam", "learningRate": 0.001},
                             "data": "golden"}})))
     good.append(("future-minor", future_minor()))
+    good.append(("source-order", source_order()))
 
     manifests, built = {}, {}
     for name, (m, files) in good:

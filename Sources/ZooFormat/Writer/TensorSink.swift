@@ -25,46 +25,38 @@ public struct TensorSink {
     /// Large pieces are processed in chunks of this size, so both hashers stay in cache-friendly strides.
     private static let chunkSize = 8 << 20
 
-    init(shard: SHA256, fd: Int32, path: String, fileOffset: Int, expected: Int, tensor: String) {
-        self.shardHasher = shard
+    private init(
+        shardHasher: SHA256?, forward: ((UnsafeRawBufferPointer) throws(FormatError) -> Void)?, fd: Int32, path: String,
+        fileOffset: Int, expected: Int, tensor: String
+    ) {
+        self.shardHasher = shardHasher ?? SHA256()
         self.tensorHasher = SHA256()
-        self.hashes = true
-        self.forward = nil
-        self.fileOffset = fileOffset
+        self.hashes = shardHasher != nil
+        self.forward = forward
         self.fd = fd
         self.path = path
+        self.fileOffset = fileOffset
         self.expected = expected
         self.tensor = tensor
+    }
+
+    /// The writer's sink: into the shard file `fd` at `fileOffset`, fed to `shard`'s hash.
+    init(shard: SHA256, fd: Int32, path: String, fileOffset: Int, expected: Int, tensor: String) {
+        self.init(shardHasher: shard, forward: nil, fd: fd, path: path, fileOffset: fileOffset, expected: expected, tensor: tensor)
     }
 
     /// A sink that writes `expected` bytes at `fileOffset` of the open file `fd` without hashing
     /// them: converters use it to lay out tensors they can only read in one order (an `.npz`
     /// stream) in a scratch file that the writer then reads in storage order.
     package init(scratchFile fd: Int32, path: String, fileOffset: Int, expected: Int, tensor: String) {
-        self.shardHasher = SHA256()
-        self.tensorHasher = SHA256()
-        self.hashes = false
-        self.forward = nil
-        self.fileOffset = fileOffset
-        self.fd = fd
-        self.path = path
-        self.expected = expected
-        self.tensor = tensor
+        self.init(shardHasher: nil, forward: nil, fd: fd, path: path, fileOffset: fileOffset, expected: expected, tensor: tensor)
     }
 
     /// A sink that checks the length as usual but hands every piece to `forward` instead of a
     /// file: a converting source reads its base source's bytes through one, converts them and
     /// writes the result to the writer's sink.
     package init(expected: Int, tensor: String, forwardingTo forward: @escaping (UnsafeRawBufferPointer) throws(FormatError) -> Void) {
-        self.shardHasher = SHA256()
-        self.tensorHasher = SHA256()
-        self.hashes = false
-        self.forward = forward
-        self.fileOffset = 0
-        self.fd = -1
-        self.path = tensor
-        self.expected = expected
-        self.tensor = tensor
+        self.init(shardHasher: nil, forward: forward, fd: -1, path: tensor, fileOffset: 0, expected: expected, tensor: tensor)
     }
 
     /// How many bytes the tensor still needs.

@@ -17,6 +17,10 @@ Control endpoints (never forwarded):
     POST /_proxy/corrupt  start corrupting blob downloads;  POST /_proxy/honest  stop
     POST /_proxy/fail-patch/N      answer the Nth PATCH from now 503 (its body is read and dropped)
     POST /_proxy/cut-download/N    close the connection of the next blob download after N body bytes
+    POST /_proxy/declare-length/KIND/N  answer the next manifest GET (KIND manifest) or blob download of
+                                   more than 64 KiB (KIND blob) with "Content-Length: N" (the real body
+                                   follows, then the connection is closed): a lying server
+    POST /_proxy/pad-manifest/N    append N spaces to the next manifest GET's body (still valid JSON)
 
 Binds 127.0.0.1 on a free port and writes the port to --port-file once it listens; with --owner PID it exits
 when that process is gone (so a killed test run leaves no proxy behind).
@@ -33,6 +37,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 CHUNK = 256 << 10
 CORRUPT_ABOVE = 64 << 10
 BLOB_PATH = re.compile(r"^/v2/.+/blobs/sha256:[0-9a-f]{64}$")
+MANIFEST_PATH = re.compile(r"^/v2/.+/manifests/[^/]+$")
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"}
 
 
@@ -43,6 +48,8 @@ class State:
         self.fail_patch_at = 0   # the Nth PATCH from now fails; 0: none
         self.patches = 0
         self.cut_download_after = -1
+        self.declare_length = {"blob": -1, "manifest": -1}
+        self.pad_manifest = 0
         self.reset()
 
     def reset(self):
@@ -82,6 +89,15 @@ def make_handler(upstream, state):
                 with state.lock:
                     state.fail_patch_at = int(self.path.rsplit("/", 1)[1])
                     state.patches = 0
+                body = b"{}"
+            elif self.path.startswith("/_proxy/declare-length/"):
+                kind, count = self.path.split("/")[3:5]
+                with state.lock:
+                    state.declare_length[kind] = int(count)
+                body = b"{}"
+            elif self.path.startswith("/_proxy/pad-manifest/"):
+                with state.lock:
+                    state.pad_manifest = int(self.path.rsplit("/", 1)[1])
                 body = b"{}"
             elif self.path.startswith("/_proxy/cut-download/"):
                 with state.lock:
@@ -139,10 +155,27 @@ def make_handler(upstream, state):
                     state.add(uploaded=len(piece))
                     remaining -= len(piece)
                 response = upstream_connection.getresponse()
+                is_manifest = self.command == "GET" and MANIFEST_PATH.match(self.path) and response.status == 200
+                is_download = self.command == "GET" and BLOB_PATH.match(self.path) and response.status in (200, 206)
+                declare, pad = -1, 0
+                kind = "manifest" if is_manifest else "blob"
+                declared_length = response.getheader("Content-Length")
+                if is_manifest or (is_download and declared_length and int(declared_length) > CORRUPT_ABOVE):
+                    with state.lock:
+                        declare, state.declare_length[kind] = state.declare_length[kind], -1
+                if is_manifest:
+                    with state.lock:
+                        pad, state.pad_manifest = state.pad_manifest, 0
                 self.send_response(response.status, response.reason)
                 for name, value in response.getheaders():
+                    if name.lower() == "content-length" and declare >= 0:
+                        value = str(declare)
+                    elif name.lower() == "content-length" and pad:
+                        value = str(int(value) + pad)
                     if name.lower() not in HOP_BY_HOP:
                         self.send_header(name, value)
+                if declare >= 0:
+                    self.close_connection = True
                 body_length = response.getheader("Content-Length")
                 if body_length is None and self.command != "HEAD" and response.status not in (204, 304):
                     self.send_header("Connection", "close")
@@ -174,6 +207,10 @@ def make_handler(upstream, state):
                     self.wfile.write(piece)
                     sent += len(piece)
                     state.add(downloaded=len(piece), blob_downloaded=len(piece) if is_blob else 0)
+                if pad:
+                    self.wfile.write(b" " * pad)
+                if declare >= 0:
+                    self.connection.shutdown(2)
             except (ConnectionError, BrokenPipeError, OSError):
                 self.close_connection = True
             finally:

@@ -4,7 +4,9 @@ import ZooStore
 /// Why a pull, push or remote operation failed.
 ///
 /// Descriptions name the registry URL or folder, the blob and its digest; they never hold a
-/// password or token (credentials are kept in ``Secret`` values, which print as `<redacted>`).
+/// password or token (credentials are kept in ``Secret`` values, which print as `<redacted>`),
+/// and every URL in them goes through ``URLRedaction``: an upload session's query (its `_state`
+/// token) prints as `?<redacted>`. The reason's values keep the URLs as they were.
 ///
 /// ```swift
 /// do { try puller.pull(source, name: nil) } catch let error as RemoteError {
@@ -26,6 +28,12 @@ public struct RemoteError: Error, Equatable, Sendable, CustomStringConvertible {
         case digestMismatch(blob: String, source: String, expected: SHA256Digest, actual: SHA256Digest)
         /// A blob has a different length than its descriptor declares.
         case sizeMismatch(blob: String, source: String, expected: Int, actual: Int)
+        /// The server's answer breaks the protocol: a malformed `Range`, a `Content-Length` that
+        /// disagrees with the descriptor, a `Docker-Content-Digest` that is not the bytes' digest.
+        case invalidReply(source: String, why: String)
+        /// A document (manifest, config, listing) larger than zoo accepts; `declared` is the
+        /// server's `Content-Length` when it gave one (refused before the body is read).
+        case replyTooLarge(what: String, source: String, declared: Int?, limit: Int)
         /// The remote artifact is not a zoo checkpoint (another media type).
         case notACheckpoint(source: String, why: String)
         /// The OCI manifest or index is malformed or inconsistent with the zoo manifest.
@@ -67,19 +75,24 @@ public struct RemoteError: Error, Equatable, Sendable, CustomStringConvertible {
 
 extension RemoteError.Reason: CustomStringConvertible {
     public var description: String {
-        switch self {
+        let r = URLRedaction.redact
+        return switch self {
         case let .registry(status, code, message, method, url):
-            "registry answered \(status)\(code.map { " \($0)" } ?? "")\(message.map { ": \($0)" } ?? "") for \(method) \(url)"
+            "registry answered \(status)\(code.map { " \($0)" } ?? "")\(message.map { ": \($0)" } ?? "") for \(method) \(r(url))"
         case let .unauthorized(host, detail): "authentication with \(host) failed: \(detail)"
-        case let .transport(url, message): "cannot reach \(url): \(message)"
+        case let .transport(url, message): "cannot reach \(r(url)): \(message)"
         case let .insecureNotAllowed(url):
-            "\(url) uses plain http: pass --insecure (or add the remote with --insecure) to allow it"
+            "\(r(url)) uses plain http: pass --insecure (or add the remote with --insecure) to allow it"
         case let .digestMismatch(blob, source, expected, actual):
-            "\(blob) from \(source) hashes to \(actual), expected \(expected); the data was discarded"
+            "\(blob) from \(r(source)) hashes to \(actual), expected \(expected); the data was discarded"
         case let .sizeMismatch(blob, source, expected, actual):
-            "\(blob) from \(source) is \(actual) bytes, expected \(expected)"
-        case let .notACheckpoint(source, why): "\(source) is not a zoo checkpoint: \(why)"
-        case let .invalidManifest(source, why): "invalid OCI manifest from \(source): \(why)"
+            "\(blob) from \(r(source)) is \(actual) bytes, expected \(expected)"
+        case let .invalidReply(source, why): "invalid answer from \(r(source)): \(why)"
+        case let .replyTooLarge(what, source, declared, limit):
+            "\(what) from \(r(source)) is larger than the \(limit)-byte limit"
+                + (declared.map { " (Content-Length \($0))" } ?? "") + "; nothing was kept"
+        case let .notACheckpoint(source, why): "\(r(source)) is not a zoo checkpoint: \(why)"
+        case let .invalidManifest(source, why): "invalid OCI manifest from \(r(source)): \(why)"
         case let .noSuchModel(reference): "no model \(reference) in the remote"
         case let .invalidLocation(text, why): "invalid location \"\(text)\": \(why)"
         case let .unknownRemote(name): "no remote named \"\(name)\" (zoo remote list shows them)"

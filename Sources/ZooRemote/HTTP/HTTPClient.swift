@@ -58,11 +58,14 @@ final class HTTPClient: @unchecked Sendable {
     ///
     /// - Parameters:
     ///   - sink: receives a 2xx body as it streams; `nil` collects it (up to `collectLimit`).
-    ///   - collectLimit: the largest body collected in memory; a larger 2xx body fails.
+    ///   - collectLimit: the largest body collected in memory; a larger 2xx body fails with
+    ///     ``RemoteError/Reason/replyTooLarge(what:source:declared:limit:)``, before a byte of it
+    ///     is read when its `Content-Length` says so.
+    ///   - document: what the collected body is, for that error ("manifest").
     /// - Throws: ``RemoteError/Reason/transport(url:message:)`` when no answer came, or
     ///   whatever the sink threw. An HTTP error status is returned, not thrown.
     func perform(_ request: HTTPRequest, body: HTTPBody = .none, sink: HTTPResponseSink? = nil,
-                 collectLimit: Int = 1 << 20) throws(RemoteError) -> HTTPResponse
+                 collectLimit: Int = 1 << 20, document: String = "the answer") throws(RemoteError) -> HTTPResponse
     {
         let isHTTP = request.url.hasPrefix("http://")
         guard request.url.hasPrefix("https://") || (isHTTP && options.allowInsecure) else {
@@ -71,7 +74,7 @@ final class HTTPClient: @unchecked Sendable {
         }
         curl_easy_reset(handle)
         errorBuffer[0] = 0
-        let context = TransferContext(sink: sink, collectLimit: collectLimit, body: body)
+        let context = TransferContext(url: request.url, sink: sink, collectLimit: collectLimit, document: document, body: body)
         let unmanaged = Unmanaged.passRetained(context)
         defer { unmanaged.release() }
         var headerList: UnsafeMutablePointer<curl_slist>?
@@ -172,8 +175,10 @@ private enum CurlGlobal {
 
 /// State shared with the C callbacks of one transfer.
 private final class TransferContext {
+    let url: String
     let sink: HTTPResponseSink?
     let collectLimit: Int
+    let document: String
     let body: HTTPBody
     var bodySent = 0
     var headers = HTTPHeaders()
@@ -182,26 +187,40 @@ private final class TransferContext {
     var streaming: Bool?
     var failure: RemoteError?
 
-    init(sink: HTTPResponseSink?, collectLimit: Int, body: HTTPBody) {
+    init(url: String, sink: HTTPResponseSink?, collectLimit: Int, document: String, body: HTTPBody) {
+        self.url = url
         self.sink = sink
         self.collectLimit = collectLimit
+        self.document = document
         self.body = body
     }
 
     /// One header line, with its CRLF. A status line starts a new header block (after a
-    /// 100 Continue or a redirect), so only the final response's headers are kept.
-    func header(_ line: String) {
+    /// 100 Continue or a redirect), so only the final response's headers are kept. Returns false
+    /// to abort: a 2xx body to be collected whose `Content-Length` is over the limit is refused
+    /// at the blank line that ends the headers, before any of it is read.
+    func header(_ line: String) -> Bool {
         let trimmed = line.trimmingCharacters(in: .newlinesAndReturns)
+        if trimmed.isEmpty {
+            if sink == nil, (200..<300).contains(status), let declared = headers["Content-Length"],
+                let length = Int(declared), length > collectLimit
+            {
+                failure = RemoteError(.replyTooLarge(what: document, source: url, declared: length, limit: collectLimit))
+                return false
+            }
+            return true
+        }
         if trimmed.hasPrefix("HTTP/") {
             headers.removeAll()
             let parts = trimmed.split(separator: " ", maxSplits: 2)
             status = parts.count >= 2 ? Int(parts[1]) ?? 0 : 0
-            return
+            return true
         }
-        guard let colon = trimmed.firstIndex(of: ":") else { return }
+        guard let colon = trimmed.firstIndex(of: ":") else { return true }
         let name = String(trimmed[..<colon]).trimmingCharacters(in: .whitespaces)
         let value = String(trimmed[trimmed.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
         headers.append(name: name, value: value)
+        return true
     }
 
     /// Body bytes; returns false to abort the transfer.
@@ -226,7 +245,7 @@ private final class TransferContext {
         let limit = isError ? HTTPClient.errorBodyLimit : collectLimit
         if collected.count + bytes.count > limit {
             if isError { return true }  // keep reading to the end; the start of the error is enough
-            failure = RemoteError(.transport(url: "", message: "response body larger than \(limit) bytes"))
+            failure = RemoteError(.replyTooLarge(what: document, source: url, declared: nil, limit: limit))
             return false
         }
         collected.append(contentsOf: bytes)
@@ -272,8 +291,7 @@ private let curlHeaderCallback: zoo_curl_data_callback = { buffer, size, count, 
     let context = Unmanaged<TransferContext>.fromOpaque(userdata).takeUnretainedValue()
     let length = size * count
     let line = String(decoding: UnsafeRawBufferPointer(start: buffer, count: length), as: UTF8.self)
-    context.header(line)
-    return length
+    return context.header(line) ? length : 0
 }
 
 private let curlWriteCallback: zoo_curl_data_callback = { buffer, size, count, userdata in

@@ -57,7 +57,7 @@ final class RegistryConnection {
     /// Sends `request` (authenticated for `scopes`); a 401 is answered once through
     /// ``RegistryAuth``. Returns the final response whatever its status.
     func send(_ request: HTTPRequest, scopes: [String], body: HTTPBody = .none, sink: HTTPResponseSink? = nil,
-              collectLimit: Int = 1 << 20) throws(RemoteError) -> HTTPResponse
+              collectLimit: Int = 1 << 20, document: String = "the answer") throws(RemoteError) -> HTTPResponse
     {
         var attempt = 0
         while true {
@@ -65,7 +65,8 @@ final class RegistryConnection {
             if let value = registry.auth.authorization(scopes: scopes) {
                 authorized.headers.append(("Authorization", value))
             }
-            let response = try http.perform(authorized, body: body, sink: sink, collectLimit: collectLimit)
+            let response = try http.perform(authorized, body: body, sink: sink, collectLimit: collectLimit,
+                                            document: document)
             guard response.status == 401 else { return response }
             guard attempt == 0 else { throw registry.auth.refused() }
             attempt += 1
@@ -83,7 +84,7 @@ final class RegistryConnection {
         }
         if response.status == 403 {
             return RemoteError(.unauthorized(host: registry.address.host, detail:
-                "access denied to \(request.url)\(message.map { " (\($0))" } ?? "")"))
+                "access denied to \(URLRedaction.redact(request.url))\(message.map { " (\($0))" } ?? "")"))
         }
         return RemoteError(.registry(status: response.status, code: code, message: message,
                                      method: request.method.rawValue, url: request.url))

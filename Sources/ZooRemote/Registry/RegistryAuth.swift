@@ -115,7 +115,7 @@ final class RegistryAuth: @unchecked Sendable {
         var request = HTTPRequest(.get, url)
         let credentials = try credentials()
         if let credentials { request.headers.append(("Authorization", Self.basic(credentials))) }
-        let response = try http.perform(request, collectLimit: 1 << 20)
+        let response = try http.perform(request, collectLimit: 1 << 20, document: "token answer")
         if response.status == 401 || response.status == 403 {
             guard let credentials else { throw missingCredentials() }
             throw RemoteError(.unauthorized(host: host, detail:

@@ -3,7 +3,10 @@ import ZooFormat
 /// Manifests and blobs: reading, probing, and writing manifests.
 extension RegistryConnection {
     /// GETs the manifest `version` of `repository`; `nil` when the registry does not have it.
-    /// The digest is computed from the bytes (and must equal `version` when it is a digest).
+    /// The digest is computed from the bytes and must equal `version` when it is a digest, and
+    /// the registry's `Docker-Content-Digest` when it sends one. At most
+    /// ``OCIImageManifest/maxByteCount`` bytes are read: a larger declared `Content-Length` is
+    /// refused before the body.
     func manifest(repository: String, version: RemoteVersion, scopes: [String]) throws(RemoteError)
         -> (bytes: [UInt8], digest: SHA256Digest)?
     {
@@ -13,12 +16,19 @@ extension RegistryConnection {
         }
         let request = HTTPRequest(.get, registry.url("\(repository)/manifests/\(reference)"),
                                   headers: [("Accept", OCIMediaType.manifestAccept)])
-        let response = try send(request, scopes: scopes, collectLimit: OCIImageManifest.maxByteCount)
+        let response = try send(request, scopes: scopes, collectLimit: OCIImageManifest.maxByteCount, document: "manifest")
         if response.status == 404 { return nil }
         guard response.status == 200 else { throw failure(response, request) }
         let digest = SHA256.digest(response.body)
         if case let .digest(expected) = version, expected != digest {
             throw RemoteError(.digestMismatch(blob: "manifest", source: request.url, expected: expected, actual: digest))
+        }
+        // Another algorithm (sha512) is the registry's business; a sha256 one must be this one.
+        if let header = response.headers["Docker-Content-Digest"], header.hasPrefix(SHA256Digest.prefix) {
+            guard let declared = SHA256Digest(parsing: header), declared == digest else {
+                throw RemoteError(.invalidReply(source: request.url, why:
+                    "Docker-Content-Digest \(header.prefix(80)) is not the digest of the manifest it sent (\(digest))"))
+            }
         }
         return (response.body, digest)
     }
@@ -60,7 +70,7 @@ extension RegistryConnection {
     /// GETs a small blob (a config) into memory, checking its digest.
     func smallBlob(repository: String, digest: SHA256Digest, limit: Int, scopes: [String]) throws(RemoteError) -> [UInt8] {
         let request = HTTPRequest(.get, registry.url("\(repository)/blobs/\(digest)"))
-        let response = try send(request, scopes: scopes, collectLimit: limit)
+        let response = try send(request, scopes: scopes, collectLimit: limit, document: "config \(digest)")
         guard response.status == 200 else { throw failure(response, request) }
         let actual = SHA256.digest(response.body)
         guard actual == digest else {

@@ -27,8 +27,9 @@ extension RegistryConnection {
 
     /// Asks an upload session how much it holds (OCI: `GET <location>` -> 204 with
     /// `Range: 0-<last byte>`). `nil` when the session is gone or unusable, e.g. the CNCF
-    /// registry cancels a session whose last request was cut off.
-    func uploadStatus(location: String, scopes: [String]) throws(RemoteError) -> (received: Int, location: String)? {
+    /// registry cancels a session whose last request was cut off; `range` is `nil` when the
+    /// answer has no `Range` (nothing is known about what the session holds).
+    func uploadStatus(location: String, scopes: [String]) throws(RemoteError) -> (range: UploadRange?, location: String)? {
         let request = HTTPRequest(.get, location)
         let response = try send(request, scopes: scopes)
         guard response.status == 204 || response.status == 202 else {
@@ -36,40 +37,44 @@ extension RegistryConnection {
             throw failure(response, request)
         }
         let next = response.headers["Location"].map { registry.resolve(location: $0) } ?? location
-        return (Self.received(fromRange: response.headers["Range"]), next)
+        return (try UploadRange(header: response.headers["Range"], source: location), next)
     }
 
-    /// Appends `body` to the upload (PATCH) and returns the session's next location and how many
-    /// bytes it now holds.
-    func patch(location: String, body: HTTPBody, offset: Int, scopes: [String]) throws(RemoteError)
-        -> (location: String, received: Int)
-    {
-        let end = offset + body.length - 1
+    /// Appends `body` (the upload's bytes from `offset`) with a PATCH and returns the session's
+    /// next location.
+    ///
+    /// - Throws: ``RemoteError/Reason/registry(status:code:message:method:url:)`` when the answer's
+    ///   `Range` does not confirm `offset + body.length` bytes (`0-0`, which the CNCF registry writes
+    ///   for 0 and for 1 byte, confirms a chunk ending at byte 1); ``RemoteError/Reason/invalidReply(source:why:)``
+    ///   for a malformed `Range`. An answer without `Range` is taken as accepting the chunk: the
+    ///   registry checks the whole blob's digest at the final PUT.
+    func patch(location: String, body: HTTPBody, offset: Int, scopes: [String]) throws(RemoteError) -> String {
+        let (end, overflow) = offset.addingReportingOverflow(body.length)
+        precondition(body.length > 0 && !overflow, "PATCH of an empty or impossible chunk")
         let request = HTTPRequest(.patch, location, headers: [
-            ("Content-Type", "application/octet-stream"), ("Content-Range", "\(offset)-\(end)"),
+            ("Content-Type", "application/octet-stream"), ("Content-Range", "\(offset)-\(end - 1)"),
         ])
         let response = try send(request, scopes: scopes, body: body)
         guard response.status == 202 || response.status == 204 else { throw failure(response, request) }
         let next = response.headers["Location"].map { registry.resolve(location: $0) } ?? location
-        let received = response.headers["Range"] == nil ? offset + body.length : Self.received(fromRange: response.headers["Range"])
-        return (next, received)
+        if let range = try UploadRange(header: response.headers["Range"], source: location), !range.confirms(end) {
+            throw RemoteError(.registry(status: response.status, code: nil,
+                                        message: "the upload holds \(range.held) after a chunk ending at byte \(end)",
+                                        method: "PATCH", url: location))
+        }
+        return next
     }
 
-    /// Completes the upload (PUT `?digest=`); the registry checks the digest itself.
-    func completeUpload(location: String, digest: SHA256Digest, scopes: [String]) throws(RemoteError) {
+    /// Completes the upload (PUT `?digest=`) with the last bytes, if any, in the body: with the
+    /// whole blob after an empty POST this is the OCI "monolithic" upload. The registry checks
+    /// the digest itself.
+    func completeUpload(location: String, digest: SHA256Digest, body: HTTPBody = .bytes([]), scopes: [String])
+        throws(RemoteError)
+    {
         let url = location + (location.contains("?") ? "&" : "?") + "digest=" + digest.description
         let request = HTTPRequest(.put, url, headers: [("Content-Type", "application/octet-stream")])
-        let response = try send(request, scopes: scopes, body: .bytes([]))
+        let response = try send(request, scopes: scopes, body: body)
         guard response.status == 201 || response.status == 204 else { throw failure(response, request) }
-    }
-
-    /// Bytes received, from `Range: 0-<last>` (`0-0` is read as nothing received: the CNCF
-    /// registry writes it for an empty session).
-    static func received(fromRange header: String?) -> Int {
-        guard let header, let dash = header.firstIndex(of: "-"), let last = Int(header[header.index(after: dash)...]),
-            last > 0
-        else { return 0 }
-        return last + 1
     }
 }
 
@@ -91,7 +96,7 @@ extension RegistryConnection {
         while let url = next, pages < 10_000 {
             pages += 1
             let request = HTTPRequest(.get, url, headers: [("Accept", "application/json")])
-            let response = try send(request, scopes: scopes, collectLimit: 16 << 20)
+            let response = try send(request, scopes: scopes, collectLimit: 16 << 20, document: "listing")
             if response.status == 404 { return pages == 1 ? nil : names }
             guard response.status == 200 else { throw failure(response, request) }
             guard let json = try? JSONValue(parsing: response.body) else {

@@ -104,11 +104,21 @@ final class BlobReceiver: HTTPResponseSink {
     }
 
     func begin(status: Int, headers: HTTPHeaders) throws(RemoteError) {
-        guard position > 0 else { return }
-        if status == 200 {
-            try restart()  // the source ignored the Range request: take the whole blob
-        } else if let range = headers["Content-Range"], !range.hasPrefix("bytes \(position)-") {
-            throw RemoteError(.transport(url: source, message: "asked for bytes from \(position), got Content-Range \(range)"))
+        if position > 0 {
+            if status == 200 {
+                try restart()  // the source ignored the Range request: take the whole blob
+            } else if let range = headers["Content-Range"], !range.hasPrefix("bytes \(position)-") {
+                throw RemoteError(.transport(url: source, message: "asked for bytes from \(position), got Content-Range \(range)"))
+            }
+        }
+        // The descriptor says how long the blob is: an answer declaring another length (a huge one
+        // from a hostile server) is refused before its body is read, not after filling the disk.
+        if let declared = headers["Content-Length"] {
+            let remaining = length - position
+            guard let count = Int(declared), count == remaining else {
+                throw RemoteError(.invalidReply(source: source, why: "Content-Length \(declared.prefix(40)) for blob \(digest), "
+                    + "which has \(remaining) of its \(length) bytes to come; nothing was kept"))
+            }
         }
     }
 

@@ -13,8 +13,9 @@ extension RemoteClient {
     /// on ``concurrency`` threads, then the OCI manifest is written under the tag — last, so the
     /// tag never names missing blobs. A blob the remote has is skipped (HEAD, or the layout's
     /// file); a blob another repository of the registry holds is mounted from it when this
-    /// store knows which (see ``MountHints``). Uploads go in chunks; an interrupted upload is
-    /// continued from what the registry reports it holds (OCI upload status), when it still can.
+    /// store knows which (see ``MountHints``). A blob of at most ``monolithicUploadLimit`` bytes
+    /// goes up in one PUT; larger ones in chunks, and an interrupted chunked upload is continued
+    /// from what the registry reports it holds (OCI upload status), when it still can.
     /// Every byte sent is hashed: a damaged local blob stops the push instead of being sent.
     ///
     /// - Parameters:
@@ -90,7 +91,8 @@ extension RemoteClient {
             let repository = target.base.repository(for: name)
             let hints = MountHints(store: store, host: address.host)
             let pusher = RegistryPusher(store: store, registry: registry, repository: repository, hints: hints.load(),
-                                        counters: counters, observer: observer, cancellation: cancellation)
+                                        counters: counters, observer: observer, cancellation: cancellation,
+                                        chunkSize: uploadChunkByteCount)
             let connection = try registry.connect()
             try WorkerPool.run(jobs, threads: concurrency, cancellation: cancellation,
                                makeContext: { () throws(RemoteError) in try registry.connect() }) { job, connection throws(RemoteError) in
@@ -195,10 +197,14 @@ final class RegistryPusher: @unchecked Sendable {
     let counters: TransferCounters
     let observer: TransferObserver?
     let cancellation: Cancellation
+    /// Bytes per PATCH for blobs over ``RemoteClient/monolithicUploadLimit``.
+    let chunkSize: Int
 
     init(store: Store, registry: Registry, repository: String, hints: [String: String], counters: TransferCounters,
-         observer: TransferObserver?, cancellation: Cancellation)
+         observer: TransferObserver?, cancellation: Cancellation, chunkSize: Int = RemoteClient.uploadChunkSize)
     {
+        precondition(chunkSize > 0, "upload chunks hold at least one byte")
+        self.chunkSize = chunkSize
         self.store = store
         self.registry = registry
         self.repository = repository
@@ -217,51 +223,96 @@ final class RegistryPusher: @unchecked Sendable {
             observer?.advanced(job.length)
             return
         }
+        if job.length <= RemoteClient.monolithicUploadLimit {
+            try pushWhole(job, connection: connection)
+        } else {
+            try pushInChunks(job, connection: connection)
+        }
+    }
+
+    /// Starts an upload session, mounting the blob from another repository when a hint says one
+    /// holds it. `nil`: mounted, nothing to send.
+    private func startSession(_ job: PushJob, connection: RegistryConnection) throws(RemoteError) -> String? {
+        let mount = hints[job.digest.hex].flatMap { $0 == repository ? nil : (digest: job.digest, from: $0) }
+        let start: UploadStart
+        if let mount {
+            do {
+                start = try connection.startUpload(repository: repository, mount: mount,
+                                                   scopes: scopes + [RegistryScope.pull(mount.from)])
+            } catch {
+                // No access to the other repository (or it is gone): upload instead.
+                guard case .unauthorized = error.reason else { throw error }
+                start = try connection.startUpload(repository: repository, mount: nil, scopes: scopes)
+            }
+        } else {
+            start = try connection.startUpload(repository: repository, mount: nil, scopes: scopes)
+        }
+        switch start {
+        case .mounted:
+            counters.add(.mounted, job.length)
+            counters.add(.mountedBlobs, 1)
+            observer?.advanced(job.length)
+            return nil
+        case let .started(location):
+            return location
+        }
+    }
+
+    /// A small blob: read and hashed first (a damaged one is never sent), then POST and one PUT
+    /// `?digest=` carrying all its bytes. Nothing to resume, so no state file.
+    private func pushWhole(_ job: PushJob, connection: RegistryConnection) throws(RemoteError) {
+        let read: [UInt8]?
+        do { read = try FileSystem.readFile(job.file, limit: RemoteClient.monolithicUploadLimit) } catch {
+            throw RemoteError(.io(error))
+        }
+        guard let bytes = read else {  // the store's file grew past its length
+            throw RemoteError(.corruptLocalBlob(name: job.name, digest: job.digest, actual: try Self.digest(ofFile: job.file)))
+        }
+        let actual = SHA256.digest(bytes)
+        guard actual == job.digest, bytes.count == job.length else {
+            throw RemoteError(.corruptLocalBlob(name: job.name, digest: job.digest, actual: actual))
+        }
+        if cancellation.isCancelled { throw Cancellation.error }
+        guard let location = try startSession(job, connection: connection) else { return }
+        try connection.completeUpload(location: location, digest: job.digest, body: .bytes(bytes), scopes: scopes)
+        counters.add(.uploaded, job.length)
+        counters.add(.uploadedBlobs, 1)
+        observer?.advanced(job.length)
+    }
+
+    /// A large blob: PATCH chunks of ``chunkSize``, saving the session's location after each in a
+    /// state file (0600, in the store) so a later push continues from what the registry confirms.
+    private func pushInChunks(_ job: PushJob, connection: RegistryConnection) throws(RemoteError) {
         let stateFile: ExclusiveFile
-        do {
+        do throws(IOError) {
             try FileSystem.makeDirectories(store.uploadStateDirectory)
             let key = SHA256.digest(Array("\(registry.address.host)/\(repository)@\(job.digest)".utf8)).hex
-            guard let file = try ExclusiveFile.open(store.uploadStateDirectory + "/" + key, create: true, wait: true) else { return }
+            let path = store.uploadStateDirectory + "/" + key
+            guard let file = try ExclusiveFile.open(path, create: true, wait: true) else { return }
+            // The session URL lets its holder write to the upload: the owner's eyes only.
+            guard fchmod(file.fd, 0o600) == 0 else { throw IOError(call: "fchmod", path: path, errno: errno) }
             stateFile = file
         } catch {
             throw RemoteError(.io(error))
         }
 
-        // Continue an upload an earlier push left, if the registry still has it.
+        // Continue an upload an earlier push left, if the registry still has it and says exactly
+        // how much it holds (`0-0` does not: 0 or 1 byte).
         var location: String?
         var offset = 0
-        if let saved = Self.savedLocation(stateFile),
-            let status = try connection.uploadStatus(location: saved, scopes: scopes), status.received <= job.length
+        if let saved = Self.savedLocation(stateFile), let status = try resumable(saved, connection: connection),
+            let held = status.range?.resumableCount, held <= job.length
         {
             location = status.location
-            offset = status.received
+            offset = held
         }
         if location == nil {
-            let mount = hints[job.digest.hex].flatMap { $0 == repository ? nil : (digest: job.digest, from: $0) }
-            let start: UploadStart
-            if let mount {
-                do {
-                    start = try connection.startUpload(repository: repository, mount: mount,
-                                                       scopes: scopes + [RegistryScope.pull(mount.from)])
-                } catch {
-                    // No access to the other repository (or it is gone): upload instead.
-                    guard case .unauthorized = error.reason else { throw error }
-                    start = try connection.startUpload(repository: repository, mount: nil, scopes: scopes)
-                }
-            } else {
-                start = try connection.startUpload(repository: repository, mount: nil, scopes: scopes)
-            }
-            switch start {
-            case .mounted:
+            guard let started = try startSession(job, connection: connection) else {
                 try? stateFile.unlink()
-                counters.add(.mounted, job.length)
-                counters.add(.mountedBlobs, 1)
-                observer?.advanced(job.length)
                 return
-            case let .started(started):
-                location = started
-                try save(started, to: stateFile)
             }
+            location = started
+            try save(started, to: stateFile)
         }
         guard var location else { return }
 
@@ -274,19 +325,13 @@ final class RegistryPusher: @unchecked Sendable {
         observer?.advanced(offset)
         while offset < job.length {
             if cancellation.isCancelled { throw Cancellation.error }
-            let count = min(RemoteClient.uploadChunkSize, job.length - offset)
+            let count = min(chunkSize, job.length - offset)
             let observer = self.observer
             let body = HTTPBody.file(fd: fd, path: job.file, offset: offset, length: count) { bytes, at in
                 let fresh = hasher.update(bytes, at: at)
                 observer?.advanced(fresh)
             }
-            let (next, received) = try connection.patch(location: location, body: body, offset: offset, scopes: scopes)
-            guard received == offset + count else {
-                throw RemoteError(.registry(status: 202, code: nil,
-                                            message: "the upload holds \(received) bytes after a chunk ending at byte \(offset + count)",
-                                            method: "PATCH", url: location))
-            }
-            location = next
+            location = try connection.patch(location: location, body: body, offset: offset, scopes: scopes)
             offset += count
             counters.add(.uploaded, count)
             try save(location, to: stateFile)
@@ -298,6 +343,35 @@ final class RegistryPusher: @unchecked Sendable {
         try connection.completeUpload(location: location, digest: job.digest, scopes: scopes)
         try? stateFile.unlink()
         counters.add(.uploadedBlobs, 1)
+    }
+
+    /// The status of a saved session; `nil` when it is gone or answers nonsense (a fresh upload
+    /// then starts, which is always safe).
+    private func resumable(_ saved: String, connection: RegistryConnection) throws(RemoteError)
+        -> (range: UploadRange?, location: String)?
+    {
+        do {
+            return try connection.uploadStatus(location: saved, scopes: scopes)
+        } catch {
+            if case .invalidReply = error.reason { return nil }
+            throw error
+        }
+    }
+
+    /// The SHA-256 of a whole file, streamed (for the error about a damaged one).
+    static func digest(ofFile path: String) throws(RemoteError) -> SHA256Digest {
+        let fd: Int32
+        let size: Int
+        do {
+            size = try FileSystem.fileSize(path)
+            fd = try FileSystem.openForReading(path)
+        } catch {
+            throw RemoteError(.io(error))
+        }
+        defer { close(fd) }
+        let hasher = OffsetHasher()
+        try hasher.hashPrefix(fd: fd, path: path, length: size)
+        return hasher.finalize()
     }
 
     /// The upload URL saved in a state file, if it holds one.

@@ -33,6 +33,15 @@ public struct RemoteClient: Sendable {
     /// Upload chunk size: each PATCH sends this much, and the upload's position is saved after it.
     public static let uploadChunkSize = 64 << 20
 
+    /// Blobs of at most this many bytes (4 MiB) are pushed whole: `POST .../blobs/uploads/`,
+    /// then `PUT <location>?digest=` with the bytes (the OCI distribution spec's POST + PUT
+    /// upload). Larger blobs go in resumable ``uploadChunkSize`` chunks.
+    public static let monolithicUploadLimit = 4 << 20
+
+    /// Bytes per PATCH for chunked uploads; ``uploadChunkSize`` unless a test wants many chunks
+    /// of a small blob.
+    var uploadChunkByteCount = RemoteClient.uploadChunkSize
+
     public init(store: Store, environment: [String: String] = Store.currentEnvironment(),
                 workingDirectory: String = RemoteClient.currentDirectory())
     {

@@ -96,10 +96,8 @@ final class RemoteTargetTests: XCTestCase {
         XCTAssertEqual(Challenge(parsing: #"Basic realm="zoo-test""#)?.scheme, "basic")
     }
 
-    func testReceivedFromRange_CountsInclusiveEnd() {
-        XCTAssertEqual(RegistryConnection.received(fromRange: "0-1023"), 1024)
-        XCTAssertEqual(RegistryConnection.received(fromRange: "0-0"), 0)
-        XCTAssertEqual(RegistryConnection.received(fromRange: nil), 0)
+    // Upload Range headers: UploadRangeTests.
+    func testNextLink_IsTheTargetOfRelNext() {
         XCTAssertEqual(RegistryConnection.nextLink(#"</v2/_catalog?last=b&n=2>; rel="next""#), "/v2/_catalog?last=b&n=2")
     }
 }

@@ -91,6 +91,13 @@ final class ProxyProcess {
 
     func reset() throws { _ = try control("reset") }
     func corrupt(_ on: Bool) throws { _ = try control(on ? "corrupt" : "honest") }
+    /// The `n`th PATCH from now is answered 503 without reaching the registry.
+    func failPatch(_ n: Int) throws { _ = try control("fail-patch/\(n)") }
+    /// The next manifest GET (`manifest`) or blob download over 64 KiB (`blob`) declares
+    /// `Content-Length: count`, whatever the body.
+    func declareLength(_ kind: String, _ count: Int) throws { _ = try control("declare-length/\(kind)/\(count)") }
+    /// The next manifest GET gets `count` spaces appended (an honest, oversized answer).
+    func padManifest(_ count: Int) throws { _ = try control("pad-manifest/\(count)") }
 
     private func control(_ name: String, method: String = "POST") throws -> String {
         try TestSupport.run("/usr/bin/curl", ["-sf", "-X", method, "http://\(address)/_proxy/\(name)"])

@@ -73,7 +73,7 @@ final class BlobUploadTests: XCTestCase {
         XCTAssertEqual(report.uploadedByteCount, 1 + manifest.canonicalBytes.count)
         XCTAssertEqual(uploadRequests("PATCH", registry), 0, "small blobs need no PATCH")
         XCTAssertEqual(uploadRequests("PUT", registry), 2)
-        XCTAssertEqual(try FileSystem.listDirectory(source.uploadStateDirectory), [], "nothing to resume, nothing kept")
+        XCTAssertNotEqual(FileSystem.kind(of: source.uploadStateDirectory), .directory, "nothing to resume, nothing kept")
         try pullAndVerify("one", from: registry.address, digest: manifest.digest)
     }
 

@@ -74,7 +74,8 @@ final class HTTPClient: @unchecked Sendable {
         }
         curl_easy_reset(handle)
         errorBuffer[0] = 0
-        let context = TransferContext(url: request.url, sink: sink, collectLimit: collectLimit, document: document, body: body)
+        let context = TransferContext(url: request.url, sink: sink, collectLimit: request.method == .head ? nil : collectLimit,
+                                      document: document, body: body)
         let unmanaged = Unmanaged.passRetained(context)
         defer { unmanaged.release() }
         var headerList: UnsafeMutablePointer<curl_slist>?
@@ -177,7 +178,8 @@ private enum CurlGlobal {
 private final class TransferContext {
     let url: String
     let sink: HTTPResponseSink?
-    let collectLimit: Int
+    /// `nil` for a HEAD: its Content-Length describes a body that never comes.
+    let collectLimit: Int?
     let document: String
     let body: HTTPBody
     var bodySent = 0
@@ -187,7 +189,7 @@ private final class TransferContext {
     var streaming: Bool?
     var failure: RemoteError?
 
-    init(url: String, sink: HTTPResponseSink?, collectLimit: Int, document: String, body: HTTPBody) {
+    init(url: String, sink: HTTPResponseSink?, collectLimit: Int?, document: String, body: HTTPBody) {
         self.url = url
         self.sink = sink
         self.collectLimit = collectLimit
@@ -202,7 +204,7 @@ private final class TransferContext {
     func header(_ line: String) -> Bool {
         let trimmed = line.trimmingCharacters(in: .newlinesAndReturns)
         if trimmed.isEmpty {
-            if sink == nil, (200..<300).contains(status), let declared = headers["Content-Length"],
+            if sink == nil, let collectLimit, (200..<300).contains(status), let declared = headers["Content-Length"],
                 let length = Int(declared), length > collectLimit
             {
                 failure = RemoteError(.replyTooLarge(what: document, source: url, declared: length, limit: collectLimit))
@@ -242,7 +244,7 @@ private final class TransferContext {
             return true
         }
         let isError = !(200..<300).contains(status)
-        let limit = isError ? HTTPClient.errorBodyLimit : collectLimit
+        let limit = isError ? HTTPClient.errorBodyLimit : collectLimit ?? 0
         if collected.count + bytes.count > limit {
             if isError { return true }  // keep reading to the end; the start of the error is enough
             failure = RemoteError(.replyTooLarge(what: document, source: url, declared: nil, limit: limit))

@@ -63,7 +63,9 @@ final class PushCommandTests: RemoteCLITestCase {
         try proxy.failPatch(2)
         let destination = "oci://\(proxy.address)/big"
         let failed = try run(["push", "big", destination, "--insecure", "--jobs", "1"], expect: 1)
-        assertErrorLine(failed, contains: ["registry answered 503 UNAVAILABLE: connection dropped by the test proxy for PATCH"])
+        assertErrorLine(failed, contains: ["registry answered 503 UNAVAILABLE: connection dropped by the test proxy for PATCH",
+                                           "/v2/big/blobs/uploads/", "?<redacted>"])
+        XCTAssertFalse(failed.stderr.contains("_state"), "the session token is not printed: \(failed.stderr)")
         XCTAssertEqual(try FileSystem.listDirectory(storeRoot + "/tmp/uploads").count, 1, "the upload's location is kept")
 
         try proxy.reset()
@@ -77,6 +79,25 @@ final class PushCommandTests: RemoteCLITestCase {
         let other = ZooProcess(home: scratch + "/target")
         XCTAssertEqual(try other.run(["pull", "oci://\(registry.address)/big", "--insecure"]).status, 0)
         XCTAssertEqual(try other.run(["verify", "big", "--deep"]).status, 0)
+    }
+
+    func testPush_ModelWithAOneByteShard_GoesUpWholeAndPullsBack() throws {
+        let registry = try startRegistry()
+        let path = scratch + "/one"
+        let writer = try CheckpointWriter(destination: path, name: "one", architecture: Architecture(family: .autoregressive, type: "gpt2"))
+        try writer.addTensor(name: "flag", dtype: .u8, shape: [1], bytes: [0x2A])
+        let manifest = try writer.finish()
+        XCTAssertEqual(manifest.shards.map(\.length), [1])
+        try run(["import", path, "--name", "one"])
+        let pushed = try run(["push", "one", "oci://\(registry.address)/one", "--insecure", "--json"])
+        let report = try json(pushed.stdout)
+        XCTAssertEqual(report["uploadedBlobs"], 2, pushed.stdout)
+
+        let other = ZooProcess(home: scratch + "/target")
+        let pulled = try other.run(["pull", "oci://\(registry.address)/one", "--insecure"])
+        XCTAssertEqual(pulled.status, 0, pulled.stderr)
+        XCTAssertEqual(pulled.stdout.split(separator: "\n").first.map(String.init), "Pulled one:latest (\(manifest.digest))")
+        XCTAssertEqual(try other.run(["verify", "one", "--deep"]).status, 0)
     }
 
     func testPush_ToANewFolder_MakesALayoutListedAndPulledByPath() throws {

@@ -40,8 +40,9 @@ struct HTTPRequest: CustomStringConvertible {
         self.headers = headers
     }
 
-    /// `GET https://host/v2/...` — never a header value.
-    var description: String { "\(method.rawValue) \(url)" }
+    /// `GET https://host/v2/...` — never a header value, and the URL's query redacted
+    /// (``URLRedaction``).
+    var description: String { "\(method.rawValue) \(URLRedaction.redact(url))" }
 }
 
 /// Response headers, looked up case-insensitively; the last value wins.

@@ -89,21 +89,33 @@ extension RegistryConnection {
         try paginated(registry.url("_catalog?n=1000"), member: "repositories", scopes: [RegistryScope.catalog])
     }
 
+    /// All pages of a listing hold at most this many bytes together (a page: 16 MiB).
+    static let listingByteLimit = 64 << 20
+
     private func paginated(_ first: String, member: String, scopes: [String]) throws(RemoteError) -> [String]? {
         var names: [String] = []
         var next: String? = first
         var pages = 0
+        var bytes = 0
         while let url = next, pages < 10_000 {
             pages += 1
             let request = HTTPRequest(.get, url, headers: [("Accept", "application/json")])
             let response = try send(request, scopes: scopes, collectLimit: 16 << 20, document: "listing")
             if response.status == 404 { return pages == 1 ? nil : names }
+            bytes += response.body.count
+            guard bytes <= Self.listingByteLimit else {
+                throw RemoteError(.replyTooLarge(what: "listing", source: first, declared: nil, limit: Self.listingByteLimit))
+            }
             guard response.status == 200 else { throw failure(response, request) }
             guard let json = try? JSONValue(parsing: response.body) else {
                 throw RemoteError(.invalidManifest(source: url, why: "the listing is not JSON"))
             }
             for value in json[member]?.arrayValue ?? [] { if let name = value.stringValue { names.append(name) } }
             next = Self.nextLink(response.headers["Link"]).map { registry.resolve(location: $0) }
+            // Credentials go with every request: never follow a Link to another server.
+            if let link = next, !link.hasPrefix(registry.address.origin + "/") {
+                throw RemoteError(.invalidReply(source: url, why: "its next page is on another server (\(URLRedaction.redact(link)))"))
+            }
         }
         return names
     }

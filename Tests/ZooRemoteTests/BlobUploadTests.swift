@@ -107,6 +107,46 @@ final class BlobUploadTests: XCTestCase {
         try pullAndVerify("edge", from: registry.address, digest: manifest.digest)
     }
 
+    func testDamagedLocalBlob_SmallOrChunked_IsNeverCompletedOnTheRegistry() throws {
+        let registry = try RegistryProcess()
+        self.registry = registry
+        let source = Store(root: scratch + "/source")
+        let limit = RemoteClient.monolithicUploadLimit
+        let manifest = try importModel(source, name: "bad", tensorLengths: [3, limit + 1])
+        var pusher = client(source)
+        pusher.concurrency = 1
+        // One repository per damaged shard: a failed push records no mount hints, so each round uploads.
+        for (round, shard) in manifest.shards.enumerated() {
+            let repository = "bad\(round)"
+            let path = source.blobPath(shard.digest)
+            chmod(path, 0o644)
+            let handle = try XCTUnwrap(FileHandle(forUpdatingAtPath: path))
+            try handle.seek(toOffset: UInt64(shard.length - 1))
+            let last = try XCTUnwrap(try handle.read(upToCount: 1))
+            try handle.seek(toOffset: UInt64(shard.length - 1))
+            try handle.write(contentsOf: Data([last[0] ^ 0x01]))
+            try handle.close()
+            let actual = try TestSupport.sha256(ofFile: path)
+            XCTAssertThrowsError(try pusher.push(try ModelReference(parsing: "bad:v1"), to: try pusher.target("oci://\(registry.address)/\(repository)"))) {
+                error in
+                XCTAssertEqual(error as? RemoteError, RemoteError(.corruptLocalBlob(name: shard.path, digest: shard.digest, actual: actual)))
+                XCTAssertTrue("\(error)".hasSuffix("run zoo verify, then re-import or re-pull the model"), "\(error)")
+            }
+            let connection = try pusher.registry(RegistryAddress(host: registry.address, insecure: true)).connect()
+            let scopes = [RegistryScope.pull(repository)]
+            XCTAssertNil(try connection.blobSize(repository: repository, digest: shard.digest, scopes: scopes))
+            XCTAssertNil(try connection.blobSize(repository: repository, digest: actual, scopes: scopes))
+            try restoreByte(last[0], at: shard.length - 1, in: path)
+        }
+    }
+
+    private func restoreByte(_ byte: UInt8, at offset: Int, in path: String) throws {
+        let handle = try XCTUnwrap(FileHandle(forUpdatingAtPath: path))
+        try handle.seek(toOffset: UInt64(offset))
+        try handle.write(contentsOf: Data([byte]))
+        try handle.close()
+    }
+
     func testChunkedUpload_FirstChunkOfOneByte_IsConfirmedByZeroZero() throws {
         let registry = try RegistryProcess()
         self.registry = registry

@@ -14,6 +14,7 @@ struct Zoo: ParsableCommand {
             Exit status: 0 on success, 1 when the operation failed or an input is invalid, 2 on \
             a usage error.
             """,
+        version: ZooVersion.description,
         subcommands: [Import.self, Export.self, Convert.self, List.self, Show.self, Verify.self, Remove.self, Embed.self, Diff.self,
                       Pull.self, Push.self, Remote.self, Tag.self, GC.self])
 }

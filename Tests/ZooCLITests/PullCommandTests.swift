@@ -178,6 +178,15 @@ class RemoteCLITestCase: CLITestCase {
     /// Writes a checkpoint of `count` shards of `megabytes` MiB (one U8 tensor each) and imports it as `big`.
     @discardableResult
     func importBig(count: Int, megabytes: Int, name: String = "big", seed: UInt32 = 1) throws -> Manifest {
+        let (path, manifest) = try writeBig(count: count, megabytes: megabytes, name: name, seed: seed)
+        try run(["import", path, "--name", name])
+        try FileSystem.removeTree(path)
+        return manifest
+    }
+
+    /// Writes a checkpoint folder of `count` shards of `megabytes` MiB (one U8 tensor each, bytes
+    /// that depend on `seed`) in the scratch folder; returns its path and manifest.
+    func writeBig(count: Int, megabytes: Int, name: String = "big", seed: UInt32 = 1) throws -> (path: String, manifest: Manifest) {
         let path = scratch + "/" + FileSystem.uniqueName("checkpoint")
         let writer = try CheckpointWriter(destination: path, name: name, architecture: Architecture(family: .autoregressive, type: "gpt2"),
                                           options: WriterOptions(maxShardByteCount: megabytes << 20))
@@ -190,10 +199,7 @@ class RemoteCLITestCase: CLITestCase {
             }
             try chunk.withUnsafeBytes { try writer.addTensor(name: "h.\(index).weight", dtype: .u8, shape: [chunk.count], bytes: $0) }
         }
-        let manifest = try writer.finish()
-        try run(["import", path, "--name", name])
-        try FileSystem.removeTree(path)
-        return manifest
+        return (path, try writer.finish())
     }
 
     /// Starts zoo in the background (stdout and stderr discarded); tearDown kills it if it still runs.

@@ -16,6 +16,20 @@ final class UsageTests: CLITestCase {
         XCTAssertTrue(result.stdout.contains("USAGE: zoo export [--store <path>] <ref> --output <path>"), result.stdout)
     }
 
+    func testVersion_PrintsTheReleaseAndTheFormatItWrites() throws {
+        let result = try run(["--version"])
+        XCTAssertNotNil(result.stdout.range(of: #"^zoo \d+\.\d+\.\d+ \(checkpoint format 1\.\d+\)\n$"#, options: .regularExpression),
+                        result.stdout)
+        XCTAssertEqual(result.stderr, "")
+    }
+
+    func testCompletionScripts_GeneratedForBashZshAndFish() throws {
+        for shell in ["bash", "zsh", "fish"] {
+            let result = try run(["--generate-completion-script", shell])
+            XCTAssertTrue(result.stdout.contains("import") && result.stdout.contains("verify"), "\(shell): \(result.stdout.prefix(200))")
+        }
+    }
+
     func testUsage_UnknownSubcommand_Exit2() throws {
         let result = try run(["frobnicate"], expect: 2)
         XCTAssertTrue(result.stderr.hasPrefix("Error: Unexpected argument 'frobnicate'"), result.stderr)

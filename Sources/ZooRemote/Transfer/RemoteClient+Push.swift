@@ -218,6 +218,8 @@ final class RegistryPusher: @unchecked Sendable {
 
     func push(_ job: PushJob, connection: RegistryConnection) throws(RemoteError) {
         if let size = try connection.blobSize(repository: repository, digest: job.digest, scopes: scopes), size == job.length {
+            // A push killed between completing this upload and removing its state left the state behind.
+            unlink(statePath(for: job))
             counters.add(.skipped, job.length)
             counters.add(.skippedBlobs, 1)
             observer?.advanced(job.length)
@@ -286,8 +288,7 @@ final class RegistryPusher: @unchecked Sendable {
         let stateFile: ExclusiveFile
         do throws(IOError) {
             try FileSystem.makeDirectories(store.uploadStateDirectory)
-            let key = SHA256.digest(Array("\(registry.address.host)/\(repository)@\(job.digest)".utf8)).hex
-            let path = store.uploadStateDirectory + "/" + key
+            let path = statePath(for: job)
             guard let file = try ExclusiveFile.open(path, create: true, wait: true) else { return }
             // The session URL lets its holder write to the upload: the owner's eyes only.
             guard fchmod(file.fd, 0o600) == 0 else { throw IOError(call: "fchmod", path: path, errno: errno) }
@@ -343,6 +344,11 @@ final class RegistryPusher: @unchecked Sendable {
         try connection.completeUpload(location: location, digest: job.digest, scopes: scopes)
         try? stateFile.unlink()
         counters.add(.uploadedBlobs, 1)
+    }
+
+    /// Where the session of `job`'s chunked upload to this repository is saved.
+    private func statePath(for job: PushJob) -> String {
+        store.uploadStateDirectory + "/" + SHA256.digest(Array("\(registry.address.host)/\(repository)@\(job.digest)".utf8)).hex
     }
 
     /// The status of a saved session; `nil` when it is gone or answers nonsense (a fresh upload

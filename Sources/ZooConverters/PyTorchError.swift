@@ -138,6 +138,10 @@ public struct PyTorchError: Error, Equatable, Sendable, CustomStringConvertible 
         case viewOutOfBounds(tensor: String, lastElement: Int, storageElements: Int)
         /// Element count or byte size overflows.
         case sizeOverflow(tensor: String)
+        /// The selected tensors' bytes, up to and including this one's, exceed what the file may
+        /// expand to (``ExpansionLimit``): a stride-0 or overlapping view, or storages shared
+        /// over and over, declares far more output than the file stores.
+        case outputTooLarge(tensor: String, tensorBytes: Int, limit: Int)
 
         // MARK: Wrapped
 
@@ -249,6 +253,10 @@ extension PyTorchError.Reason: CustomStringConvertible {
         case let .viewOutOfBounds(tensor, last, count):
             "tensor '\(tensor)' addresses storage element \(last), past the storage's \(count) elements"
         case let .sizeOverflow(tensor): "tensor '\(tensor)': element count or byte size overflows"
+        case let .outputTooLarge(tensor, bytes, limit):
+            "tensor '\(tensor)' (\(bytes) bytes, an expanded or shared view of its storage) takes the import's output "
+                + "over \(limit) bytes, the most this file may expand to (\(ExpansionLimit.factor)x its size, at least "
+                + "\(ExpansionLimit.floorBytes >> 20) MiB)"
         case let .io(error): error.description
         case let .checkpoint(error): error.description
         }

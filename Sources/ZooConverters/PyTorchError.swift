@@ -64,6 +64,13 @@ public struct PyTorchError: Error, Equatable, Sendable, CustomStringConvertible 
         case localNameMismatch(central: String, local: String)
         /// The local header declares sizes that differ from the central directory's.
         case localSizeMismatch(String)
+        /// The local header (or data descriptor) disagrees with the central directory on `field`.
+        case localFieldMismatch(String, field: String)
+        /// A member compressed with a method other than stored (0) or deflate (8).
+        case unsupportedCompression(String, method: UInt16)
+        /// Bytes between members (or before the first, or before the central directory) that
+        /// belong to no member the central directory lists.
+        case bytesOutsideMembers(count: Int)
 
         // MARK: The torch.save layout
 
@@ -214,6 +221,12 @@ extension PyTorchError.Reason: CustomStringConvertible {
         case let .localNameMismatch(central, local):
             "local header names \"\(local)\", the central directory \"\(central)\""
         case let .localSizeMismatch(name): "member \(name): local header sizes differ from the central directory's"
+        case let .localFieldMismatch(name, field):
+            "member \(name): the local header's \(field) differs from the central directory's"
+        case let .unsupportedCompression(name, method):
+            "member \(name) uses compression method \(method) (only stored and deflate are read)"
+        case let .bytesOutsideMembers(count):
+            "\(count) bytes belong to no member the central directory lists (a damaged or truncated directory?)"
         case .noDataPickle: "no <name>/data.pkl member: a zip file, but not a torch.save checkpoint"
         case let .severalArchives(names): "several data.pkl members, cannot choose: " + names.joined(separator: ", ")
         case let .missingMember(name): "member \(name) is missing"

@@ -91,7 +91,7 @@ extension ForeignModel {
     public static func open(_ path: String, format: ModelFormat, scratchDirectory: String) throws -> ForeignModel {
         switch format {
         case .safetensors, .huggingFaceFolder: return try SafetensorsImporter().model(from: path)
-        case .gguf: return GGUFImporter().model(of: try GGUFFile(path: path))
+        case .gguf: return try GGUFImporter().model(of: try GGUFFile(path: path))
         case .npy, .npz: return try NumPyImporter().model(from: path, scratchDirectory: scratchDirectory)
         case .pytorch: return PyTorchImporter().model(of: try PyTorchCheckpoint(path: path, selection: .automatic))
         case .checkpointFolder, .archive, .compressedArchive:

@@ -149,7 +149,14 @@ public struct NumPyImporter: Sendable {
                 zip = try ZipArchive(mapping.bytes, file: path)
                 try zip.checkStrictLayout()
             } catch {
-                throw NumPyError(file: path, offset: error.offset, reason: .invalidZip(error.reason))
+                // Member-level findings keep the reasons NumPy's own checks give them.
+                let reason: NumPyError.Reason = switch error.reason {
+                case let .unsafeMemberName(name): .unsafeMemberPath(name)
+                case let .duplicateMember(name): .duplicateMember(name)
+                case let .encryptedMember(name): .encryptedMember(name)
+                default: .invalidZip(error.reason)
+                }
+                throw NumPyError(file: path, offset: error.offset, reason: reason)
             }
             var directory: [String: (size: Int, crc32: UInt32)] = [:]
             var total = 0

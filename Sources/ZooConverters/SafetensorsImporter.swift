@@ -291,7 +291,7 @@ struct ShardIndex {
         guard number.count == 5, total.count == 5, number.allSatisfy(\.isASCII), total.allSatisfy(\.isASCII),
             let index = Int(number), let count = Int(total)
         else { return nil }
-        let prefix = stem.dropLast(number.count + total.count + 4)  // "-NNNNN-of-MMMMM"
+        let prefix = stem.dropLast(number.count + total.count + 5)  // "-NNNNN-of-MMMMM"
         return (prefix, index, count)
     }
 

@@ -97,6 +97,48 @@ final class ExpansionLimitTests: XCTestCase {
         XCTAssertEqual(folderContents(mountPoint), [], "nothing was written")
     }
 
+    func testWrite_DiskFillingWhileWriting_FailsWithENOSPCAndLeavesNothing() throws {
+        // The check passes (a 64 KiB tensor, 1 MiB free); then the tensor's producer fills the
+        // disk before writing its bytes, as another process could: the write meets ENOSPC.
+        let folder = try makeTemporaryDirectory(self)
+        let mountPoint = folder + "/small"
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: false)
+        guard succeeds("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mountPoint]) else {
+            throw XCTSkip("cannot mount a tmpfs here (not root)")
+        }
+        defer { _ = succeeds("/bin/umount", [mountPoint]) }
+        var tensors = ForeignTensors()
+        tensors.append(TensorDescriptor(name: "w", dtype: .u8, shape: [64 << 10]), .produced { sink in
+            FileManager.default.createFile(atPath: mountPoint + "/filler", contents: Data(count: 1 << 20))
+            let bytes = [UInt8](repeating: 1, count: 64 << 10)
+            try bytes.withUnsafeBytes { raw in try sink.write(raw) }
+        })
+        let model = ForeignModel(format: .safetensors, name: "m", architecture: Architecture(family: .other, type: "unknown"),
+                                 metadata: [:], tensors: tensors)
+        XCTAssertThrowsError(try model.write(to: mountPoint + "/out")) { error in
+            guard let error = error as? FormatError, case let .io(io) = error.reason else {
+                return XCTFail("expected an I/O error, got \(error)")
+            }
+            XCTAssertEqual(io.errno, ENOSPC, "\(io)")
+            XCTAssertTrue(error.description.contains("No space left on device"), error.description)
+        }
+        XCTAssertEqual(folderContents(mountPoint), ["filler"], "the partial checkpoint is removed")
+    }
+
+    func testOpen_NpyShapeFarBeyondItsBytes_IsRefused() throws {
+        // 2^40 float32 elements declared over 4 bytes of data.
+        var dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776,), }"
+        while (10 + dict.utf8.count + 1) % 64 != 0 { dict += " " }
+        dict += "\n"
+        let bytes = NumPy.magic + [1, 0] + le(UInt16(dict.utf8.count)) + Array(dict.utf8) + [0, 0, 128, 63]
+        let folder = try makeTemporaryDirectory(self)
+        try Data(bytes).write(to: URL(fileURLWithPath: folder + "/big.npy"))
+        XCTAssertThrowsError(try NumPyImporter().importFile(folder + "/big.npy", to: folder + "/out")) { error in
+            XCTAssertEqual((error as? NumPyError)?.reason, .dataLength(expected: 4 << 40, actual: 4))
+        }
+        XCTAssertEqual(folderContents(folder), ["big.npy"])
+    }
+
     private func succeeds(_ command: String, _ arguments: [String]) -> Bool {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: command)

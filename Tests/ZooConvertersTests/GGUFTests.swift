@@ -47,6 +47,18 @@ final class GGUFTests: XCTestCase {
         XCTAssertEqual(whole.tensors.tensorDescriptors.map(\.name), ["w"])
     }
 
+    func testModel_NoTensorsButData_IsRefusedVocabOnlyIsNot() throws {
+        // tinyGGUF with its tensor count zeroed: the tensor infos and data become unread bytes.
+        var bytes = tinyGGUF()
+        bytes.replaceSubrange(8..<16, with: le(UInt64(0)))
+        let file = try GGUFFile(bytes: bytes, name: "zeroed.gguf")
+        XCTAssertEqual(ggufError { _ = try GGUFImporter().model(of: file) },
+                       GGUFError(file: "zeroed.gguf", offset: file.dataStart, reason: .noTensors(dataBytes: bytes.count - file.dataStart)))
+        let vocabOnly = try GGUFFile(bytes: ggufFile(pairs: [ggufPair("general.architecture", .text("llama"))], tensors: [], data: []),
+                                     name: "vocab.gguf")
+        XCTAssertEqual(try GGUFImporter().model(of: vocabOnly).tensors.tensorDescriptors.count, 0)
+    }
+
     func testOpen_Version2_Reads() throws {
         var bytes = tinyGGUF()
         bytes[4] = 2

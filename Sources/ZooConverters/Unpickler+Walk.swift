@@ -39,15 +39,18 @@ struct PickleWalker {
             guard let (value, first) = lookup(path, in: root) else {
                 throw PyTorchError(file: file, member: member, reason: .missingKey(path))
             }
-            return Selection(tensors: try tensors(under: value), key: path, skipped: skippedKeys(root, except: first))
+            return Selection(tensors: try tensors(under: value), key: path,
+                             skipped: skippedKeys(root, except: first, holders: tensorHolders()))
         case .automatic:
             guard case let .dict(index) = root else { return Selection(tensors: try tensors(under: root), key: nil, skipped: []) }
             let dict = graph.dicts[index]
             let holdsTensors = dict.values.contains { if case .tensor = $0 { true } else { false } }
             if !holdsTensors {
+                let holders = tensorHolders()
                 for key in PyTorchZip.stateDictKeys {
-                    guard let value = dict[.string(key)], value.isDict, containsTensor(value) else { continue }
-                    return Selection(tensors: try tensors(under: value), key: key, skipped: skippedKeys(root, except: key))
+                    guard let value = dict[.string(key)], value.isDict, containsTensor(value, holders: holders) else { continue }
+                    return Selection(tensors: try tensors(under: value), key: key,
+                                     skipped: skippedKeys(root, except: key, holders: holders))
                 }
             }
             return Selection(tensors: try tensors(under: root), key: nil, skipped: [])
@@ -102,23 +105,43 @@ struct PickleWalker {
                      reason: .limitExceeded(what: "levels of nested containers", limit: nesting))
     }
 
-    /// Whether any tensor lies under `value`.
-    func containsTensor(_ value: PickleValue) -> Bool {
-        var visited = Set<Container>()
-        var pending = [value]
-        while let value = pending.popLast() {
-            switch value {
-            case .tensor: return true
-            case let .dict(index):
-                if visited.insert(.dict(index)).inserted { pending.append(contentsOf: graph.dicts[index].values) }
-            case let .list(index):
-                if visited.insert(.list(index)).inserted { pending.append(contentsOf: graph.lists[index]) }
-            case let .tuple(index):
-                if visited.insert(.tuple(index)).inserted { pending.append(contentsOf: graph.tuples[index]) }
-            default: continue
+    /// Whether any tensor lies under `value`; `holders` comes from ``tensorHolders()``.
+    private func containsTensor(_ value: PickleValue, holders: Set<Container>) -> Bool {
+        switch value {
+        case .tensor: true
+        case let .dict(index): holders.contains(.dict(index))
+        case let .list(index): holders.contains(.list(index))
+        case let .tuple(index): holders.contains(.tuple(index))
+        default: false
+        }
+    }
+
+    /// Every container a tensor can be reached from, in one pass over the graph (edges
+    /// reversed, walked back from the tensors): asking it about many entries that share a big
+    /// container stays linear, where a walk per entry would be quadratic.
+    private func tensorHolders() -> Set<Container> {
+        var parents: [Container: [Container]] = [:]
+        var pending: [Container] = []
+        func link(_ parent: Container, _ children: [PickleValue]) {
+            for child in children {
+                switch child {
+                case .tensor: pending.append(parent)
+                case let .dict(index): parents[.dict(index), default: []].append(parent)
+                case let .list(index): parents[.list(index), default: []].append(parent)
+                case let .tuple(index): parents[.tuple(index), default: []].append(parent)
+                default: continue
+                }
             }
         }
-        return false
+        for (index, dict) in graph.dicts.enumerated() { link(.dict(index), dict.values) }
+        for (index, list) in graph.lists.enumerated() { link(.list(index), list) }
+        for (index, tuple) in graph.tuples.enumerated() { link(.tuple(index), tuple) }
+        var holders = Set<Container>()
+        while let container = pending.popLast() {
+            guard holders.insert(container).inserted else { continue }
+            pending.append(contentsOf: parents[container] ?? [])
+        }
+        return holders
     }
 
     /// Simple values reachable from `root` through dicts only (lists of numbers, such as an
@@ -171,11 +194,11 @@ struct PickleWalker {
     }
 
     /// Top-level keys other than `selected` whose entries hold tensors.
-    private func skippedKeys(_ root: PickleValue, except selected: String) -> [String] {
+    private func skippedKeys(_ root: PickleValue, except selected: String, holders: Set<Container>) -> [String] {
         guard case let .dict(index) = root else { return [] }
         let dict = graph.dicts[index]
         return zip(dict.keys, dict.values).compactMap { key, value in
-            key.pathComponent != selected && containsTensor(value) ? key.pathComponent : nil
+            key.pathComponent != selected && containsTensor(value, holders: holders) ? key.pathComponent : nil
         }
     }
 

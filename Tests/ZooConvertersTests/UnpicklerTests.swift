@@ -392,6 +392,42 @@ final class UnpicklerTests: XCTestCase {
         XCTAssertEqual(walker.values(root: result.root, skipping: []), [:])
     }
 
+    func testSelect_ManyKeysSharingOneBigContainer_EachIsSkippedOnce() throws {
+        // {"model": {"w": t}, "k0": L, ..., "k4999": L} with L a 5,000-item list holding the same
+        // tensor at its end: every k<i> holds a tensor (one pass finds them all, however many
+        // keys share L), and the self-containing list does not loop.
+        var pickle = PickleBuilder()
+        pickle.emptyDict()
+        pickle.string("model")
+        pickle.emptyDict()
+        pickle.string("w")
+        pickle.tensor(key: "0", numel: 1, size: [], stride: [])
+        pickle.op(0x72, le(UInt32(0)))  // LONG_BINPUT 0: the tensor
+        pickle.op(0x73)                 // model["w"] = t
+        pickle.op(0x73)                 // root["model"] = {...}
+        pickle.mark()
+        pickle.string("k0")
+        pickle.op(0x5d)                 // L = [], LONG_BINPUT 1
+        pickle.op(0x72, le(UInt32(1)))
+        pickle.mark()
+        for _ in 0..<5000 { pickle.op(0x4e) }
+        pickle.op(0x6a, le(UInt32(0)))  // the tensor
+        pickle.op(0x6a, le(UInt32(1)))  // L itself
+        pickle.op(0x65)                 // APPENDS
+        for i in 1..<5000 {
+            pickle.string("k\(i)")
+            pickle.op(0x6a, le(UInt32(1)))
+        }
+        pickle.setItems()
+        pickle.stop()
+        let result = try load(pickle.bytes)
+        let walker = PickleWalker(graph: result.graph, file: "m.pt", member: member)
+        let selection = try walker.select(.automatic, root: result.root)
+        XCTAssertEqual(selection.key, "model")
+        XCTAssertEqual(selection.tensors.map(\.name), ["w"])
+        XCTAssertEqual(selection.skipped, (0..<5000).map { "k\($0)" })
+    }
+
     func testLoad_SelfContainingList_WalksOnce() throws {
         let cyclic = try load([0x80, 0x02, 0x5d, 0x71, 0x00, 0x68, 0x00, 0x61, 0x2e])
         XCTAssertEqual(cyclic.graph.lists[0], [.list(0)])

@@ -34,6 +34,16 @@ final class ExpansionLimitTests: XCTestCase {
         XCTAssertTrue(error?.description.contains("tensor 'w' (4503599627370496 bytes") ?? false, "\(String(describing: error))")
     }
 
+    func testOpen_HugeShapeOverZeroLengthStorage_IsRefused() throws {
+        // 2^40 elements declared over an empty storage: the view addresses elements it does not have.
+        let bytes = singleView(numel: 0, size: [1 << 40], stride: [1])
+        XCTAssertEqual(pytorchError { _ = try PyTorchCheckpoint(bytes: bytes, name: "empty.pt") }?.reason,
+                       .viewOutOfBounds(tensor: "w", lastElement: (1 << 40) - 1, storageElements: 0))
+        // With a zero dimension the tensor is empty whatever the other sizes: nothing to write.
+        let empty = try PyTorchCheckpoint(bytes: singleView(numel: 0, size: [0, 1 << 40], stride: [1 << 40, 1]), name: "e.pt")
+        XCTAssertEqual(empty.tensor(named: "w")?.byteCount, 0)
+    }
+
     func testImport_Bomb_LeavesNothingAtTheDestination() throws {
         let folder = try makeTemporaryDirectory(self)
         try Data(singleView(numel: 1, size: [1 << 20, 1 << 30], stride: [0, 0])).write(to: URL(fileURLWithPath: folder + "/bomb.pt"))

@@ -55,6 +55,10 @@ public enum GGUF {
         public static let baseModelCount = "general.base_model.count"
         /// `general.base_model.<i>.` + a field (`name`, `organization`, `repo_url`, ...).
         public static func baseModel(_ index: Int, _ field: String) -> String { "general.base_model.\(index).\(field)" }
+        /// `gguf-split`: how many files the model is split into (u16).
+        public static let splitCount = "split.count"
+        /// `gguf-split`: this file's part, counted from 0 (u16).
+        public static let splitNumber = "split.no"
         /// zoo's own: the model digest of the checkpoint this one derives from (lineage.parent).
         public static let zooParent = "zoo.lineage.parent"
         /// zoo's own: the lineage recipe, as canonical JSON text.

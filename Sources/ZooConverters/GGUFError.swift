@@ -78,6 +78,12 @@ public struct GGUFError: Error, Equatable, Sendable, CustomStringConvertible {
         case rankTooHigh(tensor: String, rank: Int)
         /// A tensor name llama.cpp cannot load (over ``GGUF/maxWrittenTensorNameBytes`` bytes).
         case tensorNameTooLong(tensor: String, length: Int)
+        /// One part of a split model (`split.count` > 1, written by `gguf-split`): `number`
+        /// (from 1) of `count`. The parts must be merged first (`llama-gguf-split --merge`).
+        case splitPart(number: Int?, count: Int)
+        /// The file declares no tensor, yet `dataBytes` bytes follow its metadata (a vocab-only
+        /// file ends there): importing it as an empty model would drop them.
+        case noTensors(dataBytes: Int)
         /// The checkpoint's stored `gguf.metadata` cannot be turned back into key-value pairs.
         case invalidStoredMetadata(why: String)
         /// The requested alignment is not a power of two (or is 0).
@@ -138,6 +144,11 @@ extension GGUFError.Reason: CustomStringConvertible {
             "key '\(key)': string of \(length) bytes runs past the end of the file (\(remaining) bytes left)"
         case let .arrayTooLong(key, count, remaining):
             "key '\(key)': array of \(count) elements cannot fit in the \(remaining) bytes left"
+        case let .noTensors(count):
+            "the file declares no tensors, but \(count) bytes of tensor data follow its metadata (a damaged tensor count?)"
+        case let .splitPart(number, count):
+            "part \(number.map(String.init) ?? "?") of a model split in \(count) (split.count = \(count)) holds only some "
+                + "of its tensors: merge the parts first (llama-gguf-split --merge FIRST-PART OUT.gguf) and import the result"
         case let .arrayNestingTooDeep(key): "key '\(key)': arrays nested more than \(GGUF.maxArrayNesting) deep"
         case let .alignmentType(type): "general.alignment must be a u32, not \(type)"
         case let .invalidAlignment(value): "general.alignment \(value) is not a power of two"

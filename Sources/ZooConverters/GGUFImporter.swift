@@ -50,13 +50,27 @@ public struct GGUFImporter: Sendable {
     /// Imports an opened GGUF file into a new checkpoint folder at `destination`.
     @discardableResult
     public func importFile(_ file: GGUFFile, to destination: String) throws(GGUFError) -> Manifest {
-        do { return try model(of: file).write(to: destination, options: writerOptions) } catch {
+        let model = try model(of: file)
+        do { return try model.write(to: destination, options: writerOptions) } catch {
             throw GGUFError(file: destination, reason: .checkpoint(error))
         }
     }
 
     /// The model an opened GGUF file holds, ready to be written.
-    public func model(of file: GGUFFile) -> ForeignModel {
+    ///
+    /// - Throws: ``GGUFError/Reason/splitPart(number:count:)`` for one part of a split model
+    ///   (`gguf-split`: `split.count` > 1), which holds only some of the model's tensors;
+    ///   ``GGUFError/Reason/noTensors(dataBytes:)`` for a file that declares no tensor but
+    ///   holds data.
+    public func model(of file: GGUFFile) throws(GGUFError) -> ForeignModel {
+        if let count = file.value(forKey: GGUF.Key.splitCount)?.integerValue, count > 1 {
+            let number = file.value(forKey: GGUF.Key.splitNumber)?.integerValue.map { $0 + 1 }
+            throw GGUFError(file: file.path, reason: .splitPart(number: number, count: count))
+        }
+        // A vocab-only file has no tensors and no data; data without tensors is a damaged count.
+        if file.tensors.isEmpty, file.fileSize > file.dataStart {
+            throw GGUFError(file: file.path, offset: file.dataStart, reason: .noTensors(dataBytes: file.fileSize - file.dataStart))
+        }
         var base = FileSystem.lastComponent(of: file.path)
         if base.hasSuffix(".gguf"), base.count > ".gguf".count { base.removeLast(".gguf".count) }
         let storedName = file.value(forKey: GGUF.Key.name)?.stringValue ?? ""

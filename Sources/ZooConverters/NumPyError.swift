@@ -36,6 +36,18 @@ public struct NumPyError: Error, Equatable, Sendable, CustomStringConvertible {
 
         /// libarchive could not read or write the archive.
         case archive(String)
+        /// The zip container is malformed or ambiguous (see ``ZipArchive``): a broken, truncated
+        /// or inconsistent central directory, local headers that disagree with it, bytes no
+        /// member accounts for.
+        case invalidZip(PyTorchError.Reason)
+        /// A member whose name minus `.npy` is not a safe tensor name (`..npy` would be tensor `.`).
+        case memberTensorName(member: String, tensor: String)
+        /// A member's data does not have the CRC-32 the central directory records.
+        case crcMismatch(expected: UInt32, actual: UInt32)
+        /// A member decompresses to another size than the central directory records.
+        case memberSizeMismatch(expected: Int, actual: Int)
+        /// The members' declared sizes add up to more than the file may expand to (``ExpansionLimit``).
+        case outputTooLarge(bytes: Int, limit: Int)
         /// A member path that could escape a folder (absolute, `..`, backslash, NUL, empty).
         case unsafeMemberPath(String)
         /// A member that is a link, a folder or anything but a regular file.
@@ -105,6 +117,16 @@ extension NumPyError.Reason: CustomStringConvertible {
         case let .fortranTooLarge(bytes):
             "Fortran-order array of \(bytes) bytes inside an .npz is over the \(NumPy.maxFortranBytesInMemory)-byte limit for transposing in memory (save it in C order, or as a .npy file)"
         case let .archive(message): "cannot read the zip archive: \(message)"
+        case let .invalidZip(reason): "invalid zip archive: \(reason)"
+        case let .memberTensorName(member, tensor):
+            "member \"\(member)\" would be tensor '\(tensor)', which is not a safe tensor name (empty, . or .. component)"
+        case let .crcMismatch(expected, actual):
+            "CRC-32 is \(hex(actual)), the central directory records \(hex(expected)) (damaged data)"
+        case let .memberSizeMismatch(expected, actual):
+            "decompresses to \(actual) bytes, the central directory records \(expected)"
+        case let .outputTooLarge(bytes, limit):
+            "the members declare \(bytes) bytes in all, more than this file may expand to (\(limit) bytes: "
+                + "\(ExpansionLimit.factor)x its size, at least \(ExpansionLimit.floorBytes >> 20) MiB)"
         case let .unsafeMemberPath(path): "member path \"\(path)\" could leave the archive (absolute, .., backslash or empty component)"
         case let .notRegularMember(path): "member \"\(path)\" is not a regular file (links and folders are refused)"
         case let .encryptedMember(path): "member \"\(path)\" is encrypted"
@@ -117,4 +139,9 @@ extension NumPyError.Reason: CustomStringConvertible {
         case let .checkpoint(error): error.description
         }
     }
+}
+
+private func hex(_ value: UInt32) -> String {
+    let digits = String(value, radix: 16)
+    return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
 }

@@ -82,6 +82,7 @@ public struct NumPyImporter: Sendable {
     // MARK: .npz
 
     private func npzModel(_ path: String, scratchDirectory: String) throws(NumPyError) -> ForeignModel {
+        let directory = try Self.checkedDirectory(path)
         let zip = try NumPyZipReader(path: path)
         let scratch = scratchDirectory + "/" + FileSystem.uniqueName(".npz-members")
         let fd: Int32
@@ -93,19 +94,31 @@ public struct NumPyImporter: Sendable {
         var conversions: [String: JSONValue] = [:]
         var members: [(descriptor: TensorDescriptor, range: Range<Int>)] = []
         var end = 0
+        var seen = 0
         while let member = try zip.next() {
-            guard member.name.hasSuffix(".npy"), member.name.count > 4 else {
-                throw NumPyError(file: path, reason: .notNpyMember(member.name))
+            // libarchive reads what the central directory lists, under the same names.
+            guard let listed = directory[member.name] else {
+                throw NumPyError(file: path, reason: .archive("libarchive reads a member \"\(member.name)\" the central directory does not list"))
             }
+            seen += 1
             let tensor = String(member.name.dropLast(4))
             let header = try readMemberHeader(zip, member: member.name)
             if let note = Self.conversionNote(header) { conversions[tensor] = .string(note) }
             let offset = Manifest.alignUp(end)
             var sink = TensorSink(scratchFile: fd, path: scratch, fileOffset: offset, expected: header.dataByteCount, tensor: tensor)
             try readMember(zip, member: member.name, header: header, into: &sink)
+            guard zip.bytesRead == listed.size else {
+                throw NumPyError(file: path, member: member.name, reason: .memberSizeMismatch(expected: listed.size, actual: zip.bytesRead))
+            }
+            guard zip.crc.value == listed.crc32 else {
+                throw NumPyError(file: path, member: member.name, reason: .crcMismatch(expected: listed.crc32, actual: zip.crc.value))
+            }
             members.append((TensorDescriptor(name: tensor, dtype: header.dtype, shape: header.shape),
                             offset..<(offset + header.dataByteCount)))
             end = offset + header.dataByteCount
+        }
+        guard seen == directory.count else {
+            throw NumPyError(file: path, reason: .archive("libarchive reads \(seen) members, the central directory lists \(directory.count)"))
         }
         var tensors = ForeignTensors()
         var bytes = UnsafeRawBufferPointer(start: nil, count: 0)
@@ -121,6 +134,50 @@ public struct NumPyImporter: Sendable {
                 willNeed: nil))
         }
         return makeModel(format: .npz, name: name ?? Self.baseName(path, suffix: ".npz"), conversions: conversions, tensors: tensors)
+    }
+
+    /// The central directory of the `.npz` at `path`, checked strictly before libarchive streams
+    /// its members (``ZipArchive/checkStrictLayout()``): names, sizes and CRCs by member name.
+    /// Refuses members that are not `<tensor>.npy` with a safe tensor name, and declared sizes
+    /// past ``ExpansionLimit``.
+    static func checkedDirectory(_ path: String) throws(NumPyError) -> [String: (size: Int, crc32: UInt32)] {
+        let mapping: MappedFile
+        do { mapping = try MappedFile(path: path) } catch { throw NumPyError(file: path, reason: .io(error)) }
+        return try withExtendedLifetime(mapping) { () throws(NumPyError) in
+            let zip: ZipArchive
+            do throws(PyTorchError) {
+                zip = try ZipArchive(mapping.bytes, file: path)
+                try zip.checkStrictLayout()
+            } catch {
+                // Member-level findings keep the reasons NumPy's own checks give them.
+                let reason: NumPyError.Reason = switch error.reason {
+                case let .unsafeMemberName(name): .unsafeMemberPath(name)
+                case let .duplicateMember(name): .duplicateMember(name)
+                case let .encryptedMember(name): .encryptedMember(name)
+                default: .invalidZip(error.reason)
+                }
+                throw NumPyError(file: path, offset: error.offset, reason: reason)
+            }
+            var directory: [String: (size: Int, crc32: UInt32)] = [:]
+            var total = 0
+            let limit = ExpansionLimit.maxOutputBytes(inputBytes: mapping.bytes.count)
+            for member in zip.members {
+                guard member.name.hasSuffix(".npy"), member.name.utf8.count > 4 else {
+                    throw NumPyError(file: path, reason: .notNpyMember(member.name))
+                }
+                let tensor = String(member.name.dropLast(4))
+                guard NumPyZipReader.isSafeMemberPath(tensor) else {
+                    throw NumPyError(file: path, reason: .memberTensorName(member: member.name, tensor: tensor))
+                }
+                let (sum, overflow) = total.addingReportingOverflow(member.uncompressedSize)
+                guard !overflow, sum <= limit else {
+                    throw NumPyError(file: path, reason: .outputTooLarge(bytes: overflow ? Int.max : sum, limit: limit))
+                }
+                total = sum
+                directory[member.name] = (member.uncompressedSize, member.crc32)
+            }
+            return directory
+        }
     }
 
     /// Reads a member's `.npy` header: the 10-byte preamble (12 for versions 2 and 3), then

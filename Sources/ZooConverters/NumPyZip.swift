@@ -7,6 +7,9 @@ final class NumPyZipReader {
     private let handle: OpaquePointer  // struct archive *
     let path: String
     private var names = Set<String>()
+    /// The CRC-32 and length of what was read of the current member so far.
+    private(set) var crc = CRC32()
+    private(set) var bytesRead = 0
 
     /// One member: its validated name and, when the archive states it, its uncompressed size.
     struct Member {
@@ -48,6 +51,8 @@ final class NumPyZipReader {
         guard archive_entry_is_encrypted(entry) == 0 else { throw NumPyError(file: path, reason: .encryptedMember(name)) }
         guard names.insert(name).inserted else { throw NumPyError(file: path, reason: .duplicateMember(name)) }
         let size = archive_entry_size_is_set(entry) != 0 ? Int(exactly: archive_entry_size(entry)) : nil
+        crc = CRC32()
+        bytesRead = 0
         return Member(name: name, size: size)
     }
 
@@ -60,8 +65,10 @@ final class NumPyZipReader {
             let count = archive_read_data(handle, base + filled, buffer.count - filled)
             guard count >= 0 else { throw NumPyError(file: path, member: member, reason: .archive(message)) }
             if count == 0 { break }
+            crc.update(UnsafeRawBufferPointer(start: base + filled, count: count))
             filled += count
         }
+        bytesRead += filled
         return filled
     }
 

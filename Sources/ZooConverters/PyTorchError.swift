@@ -64,6 +64,13 @@ public struct PyTorchError: Error, Equatable, Sendable, CustomStringConvertible 
         case localNameMismatch(central: String, local: String)
         /// The local header declares sizes that differ from the central directory's.
         case localSizeMismatch(String)
+        /// The local header (or data descriptor) disagrees with the central directory on `field`.
+        case localFieldMismatch(String, field: String)
+        /// A member compressed with a method other than stored (0) or deflate (8).
+        case unsupportedCompression(String, method: UInt16)
+        /// Bytes between members (or before the first, or before the central directory) that
+        /// belong to no member the central directory lists.
+        case bytesOutsideMembers(count: Int)
 
         // MARK: The torch.save layout
 
@@ -138,6 +145,10 @@ public struct PyTorchError: Error, Equatable, Sendable, CustomStringConvertible 
         case viewOutOfBounds(tensor: String, lastElement: Int, storageElements: Int)
         /// Element count or byte size overflows.
         case sizeOverflow(tensor: String)
+        /// The selected tensors' bytes, up to and including this one's, exceed what the file may
+        /// expand to (``ExpansionLimit``): a stride-0 or overlapping view, or storages shared
+        /// over and over, declares far more output than the file stores.
+        case outputTooLarge(tensor: String, tensorBytes: Int, limit: Int)
 
         // MARK: Wrapped
 
@@ -210,6 +221,12 @@ extension PyTorchError.Reason: CustomStringConvertible {
         case let .localNameMismatch(central, local):
             "local header names \"\(local)\", the central directory \"\(central)\""
         case let .localSizeMismatch(name): "member \(name): local header sizes differ from the central directory's"
+        case let .localFieldMismatch(name, field):
+            "member \(name): the local header's \(field) differs from the central directory's"
+        case let .unsupportedCompression(name, method):
+            "member \(name) uses compression method \(method) (only stored and deflate are read)"
+        case let .bytesOutsideMembers(count):
+            "\(count) bytes belong to no member the central directory lists (a damaged or truncated directory?)"
         case .noDataPickle: "no <name>/data.pkl member: a zip file, but not a torch.save checkpoint"
         case let .severalArchives(names): "several data.pkl members, cannot choose: " + names.joined(separator: ", ")
         case let .missingMember(name): "member \(name) is missing"
@@ -249,6 +266,10 @@ extension PyTorchError.Reason: CustomStringConvertible {
         case let .viewOutOfBounds(tensor, last, count):
             "tensor '\(tensor)' addresses storage element \(last), past the storage's \(count) elements"
         case let .sizeOverflow(tensor): "tensor '\(tensor)': element count or byte size overflows"
+        case let .outputTooLarge(tensor, bytes, limit):
+            "tensor '\(tensor)' (\(bytes) bytes, an expanded or shared view of its storage) takes the import's output "
+                + "over \(limit) bytes, the most this file may expand to (\(ExpansionLimit.factor)x its size, at least "
+                + "\(ExpansionLimit.floorBytes >> 20) MiB)"
         case let .io(error): error.description
         case let .checkpoint(error): error.description
         }

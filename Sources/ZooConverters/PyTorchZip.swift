@@ -122,7 +122,8 @@ public enum PyTorchSelection: Sendable, Equatable {
 /// Opening checks everything before anything is trusted: the zip's end records, central
 /// directory and local headers (bounds, overlaps, names, no encryption, stored members), the
 /// archive layout (`data.pkl`, `byteorder`), the pickle (restricted opcodes and globals, bounded),
-/// every storage member's size, and every tensor's view against its storage. Tensor bytes are
+/// every storage member's size, every tensor's view against its storage, and the output's total
+/// size against the file's (``ExpansionLimit``: expanded and shared views). Tensor bytes are
 /// not read.
 ///
 /// ```swift
@@ -200,6 +201,9 @@ public final class PyTorchCheckpoint: @unchecked Sendable {
         var tensors: [PyTorchTensor] = []
         tensors.reserveCapacity(selected.tensors.count)
         var index: [String: Int] = [:]
+        // Views may share or repeat storage bytes (stride 0): the output is bounded up front.
+        let outputLimit = ExpansionLimit.maxOutputBytes(inputBytes: bytes.count)
+        var outputBytes = 0
         for (name, tensorIndex) in selected.tensors {
             let tensor = try Self.tensor(
                 named: name, pickle.graph.tensors[tensorIndex], graph: pickle.graph, storageBytes: storageBytes,
@@ -208,6 +212,12 @@ public final class PyTorchCheckpoint: @unchecked Sendable {
                 throw PyTorchError(file: path, member: pickleName, offset: pickle.graph.tensors[tensorIndex].pickleOffset,
                                    reason: .duplicateTensorName(name))
             }
+            let (total, overflow) = outputBytes.addingReportingOverflow(tensor.byteCount)
+            guard !overflow, total <= outputLimit else {
+                throw PyTorchError(file: path, member: pickleName, offset: pickle.graph.tensors[tensorIndex].pickleOffset,
+                                   reason: .outputTooLarge(tensor: name, tensorBytes: tensor.byteCount, limit: outputLimit))
+            }
+            outputBytes = total
             index[name] = tensors.count
             tensors.append(tensor)
         }

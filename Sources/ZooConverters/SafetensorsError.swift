@@ -75,6 +75,9 @@ public struct SafetensorsError: Error, Equatable, Sendable, CustomStringConverti
         case indexedTensorMissing(tensor: String, shard: String)
         /// Two shards hold the same tensor.
         case duplicateTensor(tensor: String, first: String, second: String)
+        /// A shard of the series the index names (`model-00002-of-00002.safetensors`) is in the
+        /// folder, but the index maps no tensor to it: its tensors would be silently left out.
+        case unindexedShard(String)
         /// Two shards' `__metadata__` give different values for `key`.
         case metadataConflict(key: String, shard: String)
         /// `config.json` is not a JSON object.
@@ -167,6 +170,7 @@ extension SafetensorsError.Reason: CustomStringConvertible {
         case let .tensorNotInIndex(tensor, shard): "\(shard) holds tensor '\(tensor)', which the index does not map to it"
         case let .indexedTensorMissing(tensor, shard): "the index maps tensor '\(tensor)' to \(shard), which does not hold it"
         case let .duplicateTensor(tensor, first, second): "tensor '\(tensor)' is in both \(first) and \(second)"
+        case let .unindexedShard(shard): "\(shard) is a shard of this model, but the index maps no tensor to it"
         case let .metadataConflict(key, shard): "\(shard): __metadata__ \"\(key)\" differs from an earlier shard's"
         case let .invalidConfig(why): "invalid config.json: \(why)"
         case .invalidStoredMetadata: "manifest metadata \"safetensors.metadata\" is not an object of strings"

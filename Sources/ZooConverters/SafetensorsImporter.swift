@@ -104,6 +104,7 @@ public struct SafetensorsImporter: Sendable {
         let files: [SafetensorsFile]
         if let indexName = try Self.indexName(in: names, folder: folder) {
             let index = try ShardIndex(path: folder + "/" + indexName)
+            try index.checkSeries(folderNames: names)
             if let indexMetadata = index.metadata { metadata[MetadataKey.indexMetadata] = .object(indexMetadata) }
             files = try index.openShards(in: folder)
         } else {
@@ -272,8 +273,39 @@ struct ShardIndex {
             weightMap[tensor] = shard
             shards.insert(shard)
         }
+        // A model has tensors: an empty map would import as an empty model.
+        guard !weightMap.isEmpty else {
+            throw SafetensorsError(file: path, reason: .invalidIndex(why: "\"weight_map\" is empty: it maps no tensor to a shard"))
+        }
         self.weightMap = weightMap
         self.shards = shards.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    /// `model-00002-of-00005.safetensors` -> (`model`, 2, 5); nil for other names.
+    static func seriesPosition(_ name: String) -> (prefix: Substring, index: Int, count: Int)? {
+        guard name.hasSuffix(".safetensors") else { return nil }
+        let stem = name.dropLast(".safetensors".count)
+        let parts = stem.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count >= 4, parts[parts.count - 2] == "of" else { return nil }
+        let number = parts[parts.count - 3], total = parts[parts.count - 1]
+        guard number.count == 5, total.count == 5, number.allSatisfy(\.isASCII), total.allSatisfy(\.isASCII),
+            let index = Int(number), let count = Int(total)
+        else { return nil }
+        let prefix = stem.dropLast(number.count + total.count + 5)  // "-NNNNN-of-MMMMM"
+        return (prefix, index, count)
+    }
+
+    /// Refuses a folder holding a shard of the indexed series (same prefix and count) that the
+    /// index never names: `from_pretrained` would not load it either, and its tensors would be
+    /// left out without a word.
+    func checkSeries(folderNames: [String]) throws(SafetensorsError) {
+        let named = Set(shards)
+        let series = Set(shards.compactMap { Self.seriesPosition($0).map { "\($0.prefix)/\($0.count)" } })
+        guard !series.isEmpty else { return }
+        for name in folderNames.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) where !named.contains(name) {
+            guard let position = Self.seriesPosition(name), series.contains("\(position.prefix)/\(position.count)") else { continue }
+            throw SafetensorsError(file: path, reason: .unindexedShard(name))
+        }
     }
 
     /// Opens and validates every shard, and checks that each tensor is in exactly the shard

@@ -9,6 +9,8 @@ struct PickleWalker {
     let graph: PickleGraph
     let file: String
     let member: String
+    /// The deepest nesting walked (``Unpickler/Limits/nesting``).
+    var nesting = Unpickler.Limits.default.nesting
 
     /// What ``select(_:root:)`` picked.
     struct Selection {
@@ -32,75 +34,114 @@ struct PickleWalker {
         if case let .tensor(index) = root { return Selection(tensors: [(Self.loneTensorName, index)], key: nil, skipped: []) }
         switch selection {
         case .everything:
-            return Selection(tensors: tensors(under: root), key: nil, skipped: [])
+            return Selection(tensors: try tensors(under: root), key: nil, skipped: [])
         case let .key(path):
             guard let (value, first) = lookup(path, in: root) else {
                 throw PyTorchError(file: file, member: member, reason: .missingKey(path))
             }
-            return Selection(tensors: tensors(under: value), key: path, skipped: skippedKeys(root, except: first))
+            return Selection(tensors: try tensors(under: value), key: path,
+                             skipped: skippedKeys(root, except: first, holders: tensorHolders()))
         case .automatic:
-            guard case let .dict(index) = root else { return Selection(tensors: tensors(under: root), key: nil, skipped: []) }
+            guard case let .dict(index) = root else { return Selection(tensors: try tensors(under: root), key: nil, skipped: []) }
             let dict = graph.dicts[index]
             let holdsTensors = dict.values.contains { if case .tensor = $0 { true } else { false } }
             if !holdsTensors {
+                let holders = tensorHolders()
                 for key in PyTorchZip.stateDictKeys {
-                    guard let value = dict[.string(key)], value.isDict, containsTensor(value) else { continue }
-                    return Selection(tensors: tensors(under: value), key: key, skipped: skippedKeys(root, except: key))
+                    guard let value = dict[.string(key)], value.isDict, containsTensor(value, holders: holders) else { continue }
+                    return Selection(tensors: try tensors(under: value), key: key,
+                                     skipped: skippedKeys(root, except: key, holders: holders))
                 }
             }
-            return Selection(tensors: tensors(under: root), key: nil, skipped: [])
+            return Selection(tensors: try tensors(under: root), key: nil, skipped: [])
         }
     }
 
     /// Every tensor under `value`, named relative to it.
-    func tensors(under value: PickleValue) -> [(name: String, tensor: Int)] {
+    ///
+    /// Linear in the containers walked: a path is kept as a link to its parent's path and
+    /// spelled out only for a tensor. Refuses a tensor or container more than
+    /// ``Unpickler/Limits/nesting`` containers deep (a list filled after it was nested can
+    /// escape the unpickler's own count).
+    func tensors(under value: PickleValue) throws(PyTorchError) -> [(name: String, tensor: Int)] {
         var result: [(name: String, tensor: Int)] = []
         var visited = Set<Container>()
-        var pending: [(value: PickleValue, name: String)] = [(value, "")]
-        while let (value, name) = pending.popLast() {
-            switch value {
-            case let .tensor(index):
-                result.append((name, index))
-            case let .dict(index):
-                guard visited.insert(.dict(index)).inserted else { continue }
-                let dict = graph.dicts[index]
-                for (key, child) in zip(dict.keys, dict.values).reversed() {
-                    pending.append((child, Self.join(name, key.pathComponent)))
-                }
-            case let .list(index):
-                guard visited.insert(.list(index)).inserted else { continue }
-                for (position, child) in graph.lists[index].enumerated().reversed() {
-                    pending.append((child, Self.join(name, String(position))))
-                }
-            case let .tuple(index):
-                guard visited.insert(.tuple(index)).inserted else { continue }
-                for (position, child) in graph.tuples[index].enumerated().reversed() {
-                    pending.append((child, Self.join(name, String(position))))
-                }
-            default:
+        var paths = PathTree()
+        var pending: [(value: PickleValue, path: Int, level: Int)] = [(value, PathTree.root, 0)]
+        while let (value, path, level) = pending.popLast() {
+            if case let .tensor(index) = value {
+                result.append((paths.name(path), index))
                 continue
+            }
+            guard let children = children(of: value, visited: &visited) else { continue }
+            guard level < nesting else { throw nestingError() }
+            for (key, child) in children.reversed() {
+                pending.append((child, paths.add(key, under: path), level + 1))
             }
         }
         return result
     }
 
-    /// Whether any tensor lies under `value`.
-    func containsTensor(_ value: PickleValue) -> Bool {
-        var visited = Set<Container>()
-        var pending = [value]
-        while let value = pending.popLast() {
-            switch value {
-            case .tensor: return true
-            case let .dict(index):
-                if visited.insert(.dict(index)).inserted { pending.append(contentsOf: graph.dicts[index].values) }
-            case let .list(index):
-                if visited.insert(.list(index)).inserted { pending.append(contentsOf: graph.lists[index]) }
-            case let .tuple(index):
-                if visited.insert(.tuple(index)).inserted { pending.append(contentsOf: graph.tuples[index]) }
-            default: continue
+    /// The keys (or indices) and values of a container not visited yet, nil for anything else.
+    private func children(of value: PickleValue, visited: inout Set<Container>) -> [(String, PickleValue)]? {
+        switch value {
+        case let .dict(index):
+            guard visited.insert(.dict(index)).inserted else { return nil }
+            let dict = graph.dicts[index]
+            return zip(dict.keys, dict.values).map { ($0.pathComponent, $1) }
+        case let .list(index):
+            guard visited.insert(.list(index)).inserted else { return nil }
+            return graph.lists[index].enumerated().map { (String($0), $1) }
+        case let .tuple(index):
+            guard visited.insert(.tuple(index)).inserted else { return nil }
+            return graph.tuples[index].enumerated().map { (String($0), $1) }
+        default:
+            return nil
+        }
+    }
+
+    private func nestingError() -> PyTorchError {
+        PyTorchError(file: file, member: member,
+                     reason: .limitExceeded(what: "levels of nested containers", limit: nesting))
+    }
+
+    /// Whether any tensor lies under `value`; `holders` comes from ``tensorHolders()``.
+    private func containsTensor(_ value: PickleValue, holders: Set<Container>) -> Bool {
+        switch value {
+        case .tensor: true
+        case let .dict(index): holders.contains(.dict(index))
+        case let .list(index): holders.contains(.list(index))
+        case let .tuple(index): holders.contains(.tuple(index))
+        default: false
+        }
+    }
+
+    /// Every container a tensor can be reached from, in one pass over the graph (edges
+    /// reversed, walked back from the tensors): asking it about many entries that share a big
+    /// container stays linear, where a walk per entry would be quadratic.
+    private func tensorHolders() -> Set<Container> {
+        var parents: [Container: [Container]] = [:]
+        var pending: [Container] = []
+        func link(_ parent: Container, _ children: [PickleValue]) {
+            for child in children {
+                switch child {
+                case .tensor: pending.append(parent)
+                case let .dict(index): parents[.dict(index), default: []].append(parent)
+                case let .list(index): parents[.list(index), default: []].append(parent)
+                case let .tuple(index): parents[.tuple(index), default: []].append(parent)
+                default: continue
+                }
             }
         }
-        return false
+        for (index, dict) in graph.dicts.enumerated() { link(.dict(index), dict.values) }
+        for (index, list) in graph.lists.enumerated() { link(.list(index), list) }
+        for (index, tuple) in graph.tuples.enumerated() { link(.tuple(index), tuple) }
+        var holders = Set<Container>()
+        while let container = pending.popLast() {
+            guard holders.insert(container).inserted else { continue }
+            pending.append(contentsOf: parents[container] ?? [])
+        }
+        return holders
     }
 
     /// Simple values reachable from `root` through dicts only (lists of numbers, such as an
@@ -110,23 +151,26 @@ struct PickleWalker {
     func values(root: PickleValue, skipping: Set<String>) -> [String: JSONValue] {
         var result: [String: JSONValue] = [:]
         var visited = Set<Container>()
-        var pending: [(value: PickleValue, name: String)] = [(root, "")]
-        while let (value, name) = pending.popLast(), result.count < PyTorchZip.maxRecordedValues {
+        var paths = PathTree()
+        var pending: [(value: PickleValue, path: Int, level: Int)] = [(root, PathTree.root, 0)]
+        while let (value, path, level) = pending.popLast(), result.count < PyTorchZip.maxRecordedValues {
+            let isTop = path == PathTree.root
             switch value {
             case let .dict(index):
-                guard visited.insert(.dict(index)).inserted else { continue }
+                // Deeper values are left out (tensors that deep were refused by `tensors(under:)`).
+                guard level < nesting, visited.insert(.dict(index)).inserted else { continue }
                 let dict = graph.dicts[index]
                 for (key, child) in zip(dict.keys, dict.values).reversed() {
-                    if name.isEmpty, skipping.contains(key.pathComponent) { continue }
-                    pending.append((child, Self.join(name, key.pathComponent)))
+                    if isTop, skipping.contains(key.pathComponent) { continue }
+                    pending.append((child, paths.add(key.pathComponent, under: path), level + 1))
                 }
-            case .none where !name.isEmpty: result[name] = .null
-            case let .bool(flag) where !name.isEmpty: result[name] = .bool(flag)
-            case let .int(number) where !name.isEmpty && number.magnitude <= UInt64(Shape.maxElementCount):
-                result[name] = .integer(number)
-            case let .float(number) where !name.isEmpty && number.isFinite: result[name] = .number(number)
-            case let .string(text) where !name.isEmpty && text.utf8.count <= PyTorchZip.maxRecordedStringBytes:
-                result[name] = .string(text)
+            case .none where !isTop: result[paths.name(path)] = .null
+            case let .bool(flag) where !isTop: result[paths.name(path)] = .bool(flag)
+            case let .int(number) where !isTop && number.magnitude <= UInt64(Shape.maxElementCount):
+                result[paths.name(path)] = .integer(number)
+            case let .float(number) where !isTop && number.isFinite: result[paths.name(path)] = .number(number)
+            case let .string(text) where !isTop && text.utf8.count <= PyTorchZip.maxRecordedStringBytes:
+                result[paths.name(path)] = .string(text)
             default: continue
             }
         }
@@ -150,15 +194,39 @@ struct PickleWalker {
     }
 
     /// Top-level keys other than `selected` whose entries hold tensors.
-    private func skippedKeys(_ root: PickleValue, except selected: String) -> [String] {
+    private func skippedKeys(_ root: PickleValue, except selected: String, holders: Set<Container>) -> [String] {
         guard case let .dict(index) = root else { return [] }
         let dict = graph.dicts[index]
         return zip(dict.keys, dict.values).compactMap { key, value in
-            key.pathComponent != selected && containsTensor(value) ? key.pathComponent : nil
+            key.pathComponent != selected && containsTensor(value, holders: holders) ? key.pathComponent : nil
         }
     }
 
-    private static func join(_ prefix: String, _ component: String) -> String {
-        prefix.isEmpty ? component : prefix + "." + component
+}
+
+/// Dotted paths as a tree of (parent, component) links, so that walking a deep container
+/// costs one entry per step and a name is spelled out only when it is needed.
+private struct PathTree {
+    /// The empty path (the walk's starting value).
+    static let root = 0
+    private var parents: [Int] = [-1]
+    private var components: [String] = [""]
+
+    /// The path `parent` + `.` + `component`.
+    mutating func add(_ component: String, under parent: Int) -> Int {
+        parents.append(parent)
+        components.append(component)
+        return parents.count - 1
+    }
+
+    /// The dotted name of `path` (empty for the root).
+    func name(_ path: Int) -> String {
+        var parts: [Substring] = []
+        var node = path
+        while node != Self.root {
+            parts.append(components[node][...])
+            node = parents[node]
+        }
+        return parts.reversed().joined(separator: ".")
     }
 }

@@ -7,8 +7,9 @@ import ZooFormat
 /// `_rebuild_tensor_v2(...)`, ...) only build ``PickleValue``s after checking their arguments.
 ///
 /// The machine is iterative (no recursion) and bounded (``Limits``): values pushed, stack
-/// depth, memo entries, open marks; strings and frames are checked against the bytes left
-/// before they are read.
+/// depth, memo entries, open marks, container nesting; strings and frames are checked against
+/// the bytes left before they are read. Every opcode costs time proportional to the values it
+/// pops or pushes, so a pickle runs in time linear in its size.
 ///
 /// ```swift
 /// let result = try Unpickler.load(pickleBytes, file: "model.pt", member: "archive/data.pkl")
@@ -26,6 +27,11 @@ struct Unpickler {
         var memo = 4_000_000
         /// Open `MARK`s at once.
         var marks = 100_000
+        /// Containers nested in containers: a container's level is one more than its deepest
+        /// element's (an empty one is level 1). CPython stops at its recursion limit of 1,000
+        /// when it prints or copies such a value; a state dict nests fewer than 10. The bound
+        /// keeps the dotted names (one component per level) and the walks over them short.
+        var nesting = 1_000
 
         static let `default` = Limits()
     }
@@ -55,6 +61,10 @@ struct Unpickler {
     private(set) var opcodeOffset = 0
     /// Storage key -> index in ``PickleGraph/storages``.
     var storageIndex: [String: Int] = [:]
+    /// Nesting level of each tuple, list and dict in ``graph`` (missing entries: level 1).
+    private var tupleLevels: [Int] = []
+    private var listLevels: [Int] = []
+    private var dictLevels: [Int] = []
 
     /// Runs the pickle in `bytes` (the member `member` of `file`, named in errors) to its `STOP`.
     static func load(
@@ -122,11 +132,11 @@ struct Unpickler {
             case .mark:
                 guard marks.count < limits.marks else { throw fail(.limitExceeded(what: "open MARKs", limit: limits.marks)) }
                 marks.append(stack.count)
-            case .emptyTuple: try push(newTuple([]))
-            case .tuple: try push(newTuple(try popMark(opcode)))
-            case .tuple1: try push(newTuple(try pop(opcode, count: 1)))
-            case .tuple2: try push(newTuple(try pop(opcode, count: 2)))
-            case .tuple3: try push(newTuple(try pop(opcode, count: 3)))
+            case .emptyTuple: try push(try newTuple([]))
+            case .tuple: try push(try newTuple(try popMark(opcode)))
+            case .tuple1: try push(try newTuple(try pop(opcode, count: 1)))
+            case .tuple2: try push(try newTuple(try pop(opcode, count: 2)))
+            case .tuple3: try push(try newTuple(try pop(opcode, count: 3)))
             case .emptyList:
                 graph.lists.append([])
                 try push(.list(graph.lists.count - 1))
@@ -135,7 +145,7 @@ struct Unpickler {
                 try push(.dict(graph.dicts.count - 1))
             case .append:
                 let value = try pop(opcode)
-                try appendToList([value], opcode)
+                try appendToList(CollectionOfOne(value), opcode)
             case .appends:
                 let values = try popMark(opcode)
                 try appendToList(values, opcode)
@@ -229,17 +239,57 @@ struct Unpickler {
         return values
     }
 
-    private mutating func newTuple(_ items: [PickleValue]) -> PickleValue {
+    private mutating func newTuple(_ items: [PickleValue]) throws(PyTorchError) -> PickleValue {
+        let level = try level(containing: items)
         graph.tuples.append(items)
+        Self.setLevel(level, at: graph.tuples.count - 1, in: &tupleLevels)
         return .tuple(graph.tuples.count - 1)
     }
 
-    private mutating func appendToList(_ values: [PickleValue], _ opcode: PickleOpcode) throws(PyTorchError) {
+    private mutating func appendToList<C: Collection<PickleValue>>(_ values: C, _ opcode: PickleOpcode) throws(PyTorchError) {
         let target = try top(opcode)
         guard case let .list(index) = target else {
             throw fail(.wrongType(opcode: opcode.name, expected: "a list", found: target.typeName))
         }
+        let level = try level(containing: values)
         graph.lists[index].append(contentsOf: values)
+        Self.raiseLevel(to: level, at: index, in: &listLevels)
+    }
+
+    // MARK: Nesting
+
+    /// The nesting level of a value: 0 for a scalar (a tensor or storage too), else its
+    /// container's recorded level.
+    private func level(of value: PickleValue) -> Int {
+        switch value {
+        case let .tuple(index): index < tupleLevels.count ? tupleLevels[index] : 1
+        case let .list(index): index < listLevels.count ? listLevels[index] : 1
+        case let .dict(index): index < dictLevels.count ? dictLevels[index] : 1
+        default: 0
+        }
+    }
+
+    /// The level of a container holding `items`, refused past ``Limits/nesting``.
+    ///
+    /// A list or dict filled after it was put in another container does not raise its
+    /// holders' levels; ``PickleWalker`` bounds the nesting it walks as well.
+    private func level<C: Collection<PickleValue>>(containing items: C) throws(PyTorchError) -> Int {
+        var deepest = 0
+        for item in items { deepest = max(deepest, level(of: item)) }
+        guard deepest < limits.nesting else {
+            throw fail(.limitExceeded(what: "levels of nested containers", limit: limits.nesting))
+        }
+        return deepest + 1
+    }
+
+    private static func setLevel(_ level: Int, at index: Int, in levels: inout [Int]) {
+        while levels.count <= index { levels.append(1) }
+        levels[index] = level
+    }
+
+    private static func raiseLevel(to level: Int, at index: Int, in levels: inout [Int]) {
+        while levels.count <= index { levels.append(1) }
+        levels[index] = max(levels[index], level)
     }
 
     /// Sets key-value pairs (`items` alternates them) into the dict on top of the stack.
@@ -248,6 +298,7 @@ struct Unpickler {
         guard case let .dict(index) = target else {
             throw fail(.wrongType(opcode: opcode.name, expected: "a dict", found: target.typeName))
         }
+        Self.raiseLevel(to: try level(containing: items), at: index, in: &dictLevels)
         var i = 0
         while i + 1 < items.count {
             let key: PickleKey

@@ -40,6 +40,8 @@ struct ZipArchive {
     let file: String
     /// The members in central directory order.
     let members: [ZipMember]
+    /// Where the central directory starts (the byte after the last member's data).
+    let centralDirectoryOffset: Int
     private let index: [String: Int]
 
     // Record signatures and fixed sizes (APPNOTE.TXT 4.3).
@@ -92,6 +94,7 @@ struct ZipArchive {
         }
         self.members = members
         self.index = index
+        self.centralDirectoryOffset = end.directoryOffset
     }
 
     /// The member called `name`, if the archive has it.

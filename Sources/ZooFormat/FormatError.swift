@@ -6,6 +6,9 @@ public struct FormatError: Error, Equatable, Sendable, CustomStringConvertible {
     public enum Reason: Equatable, Sendable {
         /// A system call failed.
         case io(IOError)
+        /// The file system that would hold the checkpoint has less free space than it needs
+        /// (checked before writing; a disk that fills anyway fails with `io` and `ENOSPC`).
+        case insufficientSpace(needed: Int, available: Int)
         /// The manifest is not valid JSON.
         case json(JSONError)
         /// The manifest is larger than ``Manifest/maxByteCount``.
@@ -72,6 +75,8 @@ extension FormatError.Reason: CustomStringConvertible {
     public var description: String {
         switch self {
         case let .io(error): error.description
+        case let .insufficientSpace(needed, available):
+            "not enough free space: writing the checkpoint needs \(needed) bytes, the file system has \(available) free"
         case let .json(error): "invalid JSON: \(error)"
         case let .manifestTooLarge(size, limit): "manifest is \(size) bytes, over the \(limit)-byte limit"
         case let .notACheckpoint(format): "\"format\" is \"\(format)\", not \"\(Manifest.formatName)\""

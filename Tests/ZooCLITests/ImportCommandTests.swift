@@ -73,6 +73,47 @@ final class ImportCommandTests: CLITestCase {
         XCTAssertEqual(Fixtures.listing(storeRoot), before)
     }
 
+    func testImport_ShardedFolderWithEmptyWeightMap_Exit1NotAnEmptyModel() throws {
+        // bert-tiny's weights as shard 1 of 1, and an index that maps none of its tensors.
+        _ = try importBertTiny()
+        let before = Fixtures.listing(storeRoot)
+        let folder = scratch + "/sharded"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: try Fixtures.bertTiny() + "/model.safetensors",
+                                         toPath: folder + "/model-00001-of-00001.safetensors")
+        try Data(#"{"metadata": {}, "weight_map": {}}"#.utf8).write(to: URL(fileURLWithPath: folder + "/model.safetensors.index.json"))
+        let result = try run(["import", folder], expect: 1)
+        assertErrorLine(result, contains: [folder + "/model.safetensors.index.json", "\"weight_map\" is empty"])
+        XCTAssertEqual(result.stdout, "")
+        XCTAssertEqual(Fixtures.listing(storeRoot), before)
+    }
+
+    func testImport_OnePartOfASplitGGUF_Exit1NamingThePart() throws {
+        // The official gguf writer, with the keys gguf-split puts in every part.
+        guard let python = ProcessInfo.processInfo.environment["ZOO_PYTHON"] else {
+            throw XCTSkip("ZOO_PYTHON is not set: run `make test`")
+        }
+        let path = scratch + "/model-00002-of-00003.gguf"
+        let script = """
+            import sys, numpy as np, gguf
+            w = gguf.GGUFWriter(sys.argv[1], "llama")
+            w.add_uint16("split.no", 1)
+            w.add_uint16("split.count", 3)
+            w.add_int32("split.tensors.count", 6)
+            w.add_tensor("blk.1.attn_q.weight", np.ones((2, 4), dtype=np.float32))
+            w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = ["-c", script, path]
+        try process.run()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        let result = try run(["import", path], expect: 1)
+        assertErrorLine(result, contains: [path + ": part 2 of a model split in 3", "llama-gguf-split --merge"])
+        XCTAssertEqual(result.stdout, "")
+    }
+
     func testImport_ArchiveWithDotDotMember_Exit1StoreUnchanged() throws {
         _ = try importBertTiny()
         let before = Fixtures.listing(storeRoot)

@@ -76,4 +76,38 @@ final class PyTorchImportTests: CLITestCase {
             XCTAssertEqual(Fixtures.listing(storeRoot), before, "\(file): the store is unchanged, no staging left")
         }
     }
+    func testImport_StrideZeroBomb_RefusedAtOnceNothingStaged() throws {
+        // The issue's 610-byte-style file: {"w": one stored float viewed as (2^20, 2^30) with
+        // strides (0, 0)}, 4 PiB once materialised. Written with python's zipfile, the pickle by hand.
+        guard let python = ProcessInfo.processInfo.environment["ZOO_PYTHON"] else {
+            throw XCTSkip("ZOO_PYTHON is not set: run `make test`")
+        }
+        let path = scratch + "/bomb.pt"
+        let script = #"""
+import sys, zipfile
+pickle = (b"\x80\x02}X\x01\x00\x00\x00w"
+          b"ctorch._utils\n_rebuild_tensor_v2\n"
+          b"((X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x01tQ"
+          b"K\x00(J\x00\x00\x10\x00J\x00\x00\x00@t(K\x00K\x00t\x89ccollections\nOrderedDict\n)RtR"
+          b"s.")
+with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_STORED) as z:
+    z.writestr("archive/data.pkl", pickle)
+    z.writestr("archive/byteorder", "little")
+    z.writestr("archive/data/0", b"\x00\x00\x80\x3f")
+"""#
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = ["-c", script, path]
+        try process.run()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        XCTAssertLessThan(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? .max, 1024)
+
+        try run(["import", fixtures + "/protocol4.pt", "--name", "good"])
+        let before = Fixtures.listing(storeRoot)
+        let result = try run(["import", path], expect: 1)
+        assertErrorLine(result, contains: [path + ": archive/data.pkl byte ", "tensor 'w' (4503599627370496 bytes",
+                                           "over 67108864 bytes, the most this file may expand to (16x its size, at least 64 MiB)"])
+        XCTAssertEqual(Fixtures.listing(storeRoot), before, "nothing staged, nothing stored")
+    }
 }

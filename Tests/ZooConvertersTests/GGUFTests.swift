@@ -26,6 +26,39 @@ final class GGUFTests: XCTestCase {
         XCTAssertEqual(file.dataStart % 32, 0)
     }
 
+    func testModel_OnePartOfASplitModel_IsRefusedNamingThePart() throws {
+        // What gguf-split writes into every part: split.no (from 0), split.count, split.tensors.count.
+        func part(_ number: UInt16, of count: UInt16) -> [UInt8] {
+            ggufFile(
+                pairs: [ggufPair("general.architecture", .text("llama")), ggufPair("split.no", .u16(number)),
+                        ggufPair("split.count", .u16(count)), ggufPair("split.tensors.count", .i32(4))],
+                tensors: [ggufInfo("w", [3, 2], type: 0, offset: 0)], data: f32Bytes([1, 2, 3, 4, 5, 6]))
+        }
+        let second = try GGUFFile(bytes: part(1, of: 3), name: "m-00002-of-00003.gguf")
+        let error = ggufError { _ = try GGUFImporter().model(of: second) }
+        XCTAssertEqual(error, GGUFError(file: "m-00002-of-00003.gguf", reason: .splitPart(number: 2, count: 3)))
+        XCTAssertEqual(error?.description, "m-00002-of-00003.gguf: part 2 of a model split in 3 (split.count = 3) holds only "
+            + "some of its tensors: merge the parts first (llama-gguf-split --merge FIRST-PART OUT.gguf) and import the result")
+        // The first part too: it has the metadata but not all the tensors.
+        XCTAssertEqual(ggufError { _ = try GGUFImporter().model(of: try GGUFFile(bytes: part(0, of: 2), name: "a.gguf")) }?.reason,
+                       .splitPart(number: 1, count: 2))
+        // A "split" of one file is the whole model.
+        let whole = try GGUFImporter().model(of: try GGUFFile(bytes: part(0, of: 1), name: "w.gguf"))
+        XCTAssertEqual(whole.tensors.tensorDescriptors.map(\.name), ["w"])
+    }
+
+    func testModel_NoTensorsButData_IsRefusedVocabOnlyIsNot() throws {
+        // tinyGGUF with its tensor count zeroed: the tensor infos and data become unread bytes.
+        var bytes = tinyGGUF()
+        bytes.replaceSubrange(8..<16, with: le(UInt64(0)))
+        let file = try GGUFFile(bytes: bytes, name: "zeroed.gguf")
+        XCTAssertEqual(ggufError { _ = try GGUFImporter().model(of: file) },
+                       GGUFError(file: "zeroed.gguf", offset: file.dataStart, reason: .noTensors(dataBytes: bytes.count - file.dataStart)))
+        let vocabOnly = try GGUFFile(bytes: ggufFile(pairs: [ggufPair("general.architecture", .text("llama"))], tensors: [], data: []),
+                                     name: "vocab.gguf")
+        XCTAssertEqual(try GGUFImporter().model(of: vocabOnly).tensors.tensorDescriptors.count, 0)
+    }
+
     func testOpen_Version2_Reads() throws {
         var bytes = tinyGGUF()
         bytes[4] = 2

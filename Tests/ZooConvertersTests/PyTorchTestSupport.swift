@@ -48,7 +48,13 @@ struct PickleBuilder {
     mutating func global(_ module: String, _ name: String) { op(0x63, Array("\(module)\n\(name)\n".utf8)) }
     mutating func string(_ text: String) { op(0x58, le(UInt32(text.utf8.count)) + Array(text.utf8)) }
     mutating func int(_ value: Int) {
-        if (0..<256).contains(value) { op(0x4b, [UInt8(value)]) } else { op(0x4a, le(Int32(value))) }
+        if (0..<256).contains(value) {
+            op(0x4b, [UInt8(value)])
+        } else if let narrow = Int32(exactly: value) {
+            op(0x4a, le(narrow))
+        } else {
+            op(0x8a, [8] + le(Int64(value)))  // LONG1, 8 bytes
+        }
     }
     mutating func mark() { op(0x28) }
     mutating func tuple() { op(0x74) }

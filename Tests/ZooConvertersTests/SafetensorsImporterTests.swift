@@ -118,6 +118,39 @@ final class SafetensorsImporterTests: XCTestCase {
         XCTAssertEqual(try FileSystem.listDirectory(dir), ["outside.safetensors"])  // nothing written
     }
 
+    func testImportFolder_EmptyWeightMap_IsRefusedNotAnEmptyModel() throws {
+        let dir = try makeTemporaryDirectory(self)
+        let folder = try makeShardedFolder(dir, index: #"{"metadata": {"total_size": 6}, "weight_map": {}}"#)
+        XCTAssertEqual(importError(folder, to: dir + "/zoo"), SafetensorsError(
+            file: folder + "/model.safetensors.index.json",
+            reason: .invalidIndex(why: "\"weight_map\" is empty: it maps no tensor to a shard")))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/zoo"))
+    }
+
+    func testImportFolder_IndexLeavingOutAShardOfItsSeries_ThrowsUnindexedShard() throws {
+        // The index is right about shard 1 but never names shard 2 (which holds 'c').
+        let dir = try makeTemporaryDirectory(self)
+        let index = #"{"weight_map": {"a": "model-00001-of-00002.safetensors", "b": "model-00001-of-00002.safetensors"}}"#
+        let folder = try makeShardedFolder(dir, index: index)
+        XCTAssertEqual(importError(folder, to: dir + "/zoo"), SafetensorsError(
+            file: folder + "/model.safetensors.index.json", reason: .unindexedShard("model-00002-of-00002.safetensors")))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/zoo"))
+        // Other safetensors files (a consolidated copy, another series) are not the index's business.
+        try FileManager.default.moveItem(atPath: folder + "/model-00002-of-00002.safetensors",
+                                         toPath: folder + "/consolidated.safetensors")
+        let manifest = try SafetensorsImporter().importFolder(folder, to: dir + "/zoo")
+        XCTAssertEqual(manifest.tensors.map(\.name), ["a", "b"])
+    }
+
+    func testSeriesPosition_ParsesHuggingFaceShardNames() {
+        XCTAssertEqual(ShardIndex.seriesPosition("model-00002-of-00005.safetensors").map { "\($0.prefix) \($0.index) \($0.count)" },
+                       "model 2 5")
+        XCTAssertEqual(ShardIndex.seriesPosition("a-b-00001-of-00001.safetensors").map { String($0.prefix) }, "a-b")
+        for name in ["model.safetensors", "model-1-of-2.safetensors", "model-00001-00002.safetensors", "00001-of-00002.safetensors"] {
+            XCTAssertNil(ShardIndex.seriesPosition(name).map { String($0.prefix) }, name)
+        }
+    }
+
     func testImportFolder_ShardThroughSymlinkedFolder_ThrowsShardPathOutsideFolder() throws {
         let dir = try makeTemporaryDirectory(self)
         try FileManager.default.createDirectory(atPath: dir + "/elsewhere", withIntermediateDirectories: true)

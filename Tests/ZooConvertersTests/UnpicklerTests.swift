@@ -328,17 +328,111 @@ final class UnpicklerTests: XCTestCase {
         XCTAssertEqual(walker.values(root: result.root, skipping: []), ["ok": .integer(-(Int64(1) << 53) + 1)])
     }
 
-    func testLoad_DeepNesting_NeedsNoRecursion() throws {
-        // ((((...)))) a million deep: one byte per level with TUPLE1.
-        let depth = 1_000_000
-        let bytes: [UInt8] = [0x80, 0x02, 0x29] + [UInt8](repeating: 0x85, count: depth) + [0x2e]
+    private let nestingError = PyTorchError.Reason.limitExceeded(what: "levels of nested containers", limit: 1000)
+
+    func testLoad_DeepTuples_AreRefusedAtTheLevelPastTheBound() throws {
+        // ((((...)))) 100,000 deep, one byte per level with TUPLE1: the empty tuple at byte 2 is
+        // level 1, the TUPLE1 at byte 2 + k makes level k + 1, so level 1001 is byte 1002.
+        let deep: [UInt8] = [0x80, 0x02, 0x29] + [UInt8](repeating: 0x85, count: 100_000) + [0x2e]
+        XCTAssertEqual(loadError(deep), error(at: 1002, nestingError))
+        // Exactly 1,000 levels load (and walk).
+        let bound: [UInt8] = [0x80, 0x02, 0x29] + [UInt8](repeating: 0x85, count: 999) + [0x2e]
+        let result = try load(bound)
+        XCTAssertEqual(result.graph.tuples.count, 1000)
+        XCTAssertEqual(try PickleWalker(graph: result.graph, file: "m.pt", member: member).tensors(under: result.root).count, 0)
+    }
+
+    func testLoad_DeepListsAndDicts_AreRefusedAtTheBound() {
+        // 100,000 empty lists, then APPENDs folding each into the one below: the 1,000th APPEND
+        // makes level 1001.
+        let lists: [UInt8] = [0x80, 0x02] + [UInt8](repeating: 0x5d, count: 100_000)
+            + [UInt8](repeating: 0x61, count: 99_999) + [0x2e]
+        XCTAssertEqual(loadError(lists), error(at: 2 + 100_000 + 999, nestingError))
+        // The same with dicts and SETITEM: {0: {0: ...}}, 3 bytes a level (EMPTY_DICT, BININT1 0).
+        var dicts: [UInt8] = [0x80, 0x02]
+        for _ in 0..<2000 { dicts += [0x7d, 0x4b, 0x00] }
+        dicts += [0x4e] + [UInt8](repeating: 0x73, count: 2000) + [0x2e]
+        // SETITEM k (from 1) stores a level-(k - 1) value into a dict: level 1001 is the 1,001st.
+        XCTAssertEqual(loadError(dicts), error(at: 2 + 6000 + 1 + 1000, nestingError))
+        // MARK-based containers too: 1,001 nested MARK ... TUPLE.
+        let marks: [UInt8] = [0x80, 0x02] + [UInt8](repeating: 0x28, count: 1001) + [UInt8](repeating: 0x74, count: 1001) + [0x2e]
+        XCTAssertEqual(loadError(marks), error(at: 2 + 1001 + 1000, nestingError))
+    }
+
+    func testWalk_900NestedDicts_NameTheTensorByItsFullPath() throws {
+        // {"a": {"a": ... {"a": tensor}}}, 900 dicts deep.
+        var pickle = PickleBuilder()
+        for _ in 0..<900 {
+            pickle.emptyDict()
+            pickle.string("a")
+        }
+        pickle.tensor(key: "0", numel: 1, size: [], stride: [])
+        for _ in 0..<900 { pickle.op(0x73) }
+        pickle.stop()
+        let result = try load(pickle.bytes)
+        let walker = PickleWalker(graph: result.graph, file: "m.pt", member: member)
+        let found = try walker.tensors(under: result.root)
+        XCTAssertEqual(found.map(\.name), [Array(repeating: "a", count: 900).joined(separator: ".")])
+    }
+
+    func testWalk_ListsFilledAfterNesting_AreBoundedByTheWalk() throws {
+        // A = [B], then B (from the memo) gets [C], C gets [D], ...: each list is level 2 when it
+        // is filled, so the unpickler's count stays low, but the chain is 1,500 deep.
+        var bytes: [UInt8] = [0x80, 0x02, 0x5d, 0x72] + le(UInt32(0))
+        for i in 1...1500 {
+            if i > 1 { bytes += [0x6a] + le(UInt32(i - 1)) }  // LONG_BINGET the previous list
+            bytes += [0x5d, 0x72] + le(UInt32(i)) + [0x61]    // EMPTY_LIST, LONG_BINPUT i, APPEND
+        }
+        bytes += [0x6a] + le(UInt32(0)) + [0x2e]  // the root is A
         let result = try load(bytes)
-        XCTAssertEqual(result.graph.tuples.count, depth + 1)
-        // A list that contains itself.
+        let walker = PickleWalker(graph: result.graph, file: "m.pt", member: member)
+        XCTAssertEqual(pytorchError { _ = try walker.tensors(under: result.root) },
+                       PyTorchError(file: "m.pt", member: member, reason: nestingError))
+        // Values are walked through dicts only, and a deep chain is left out, not an error.
+        XCTAssertEqual(walker.values(root: result.root, skipping: []), [:])
+    }
+
+    func testSelect_ManyKeysSharingOneBigContainer_EachIsSkippedOnce() throws {
+        // {"model": {"w": t}, "k0": L, ..., "k4999": L} with L a 5,000-item list holding the same
+        // tensor at its end: every k<i> holds a tensor (one pass finds them all, however many
+        // keys share L), and the self-containing list does not loop.
+        var pickle = PickleBuilder()
+        pickle.emptyDict()
+        pickle.string("model")
+        pickle.emptyDict()
+        pickle.string("w")
+        pickle.tensor(key: "0", numel: 1, size: [], stride: [])
+        pickle.op(0x72, le(UInt32(0)))  // LONG_BINPUT 0: the tensor
+        pickle.op(0x73)                 // model["w"] = t
+        pickle.op(0x73)                 // root["model"] = {...}
+        pickle.mark()
+        pickle.string("k0")
+        pickle.op(0x5d)                 // L = [], LONG_BINPUT 1
+        pickle.op(0x72, le(UInt32(1)))
+        pickle.mark()
+        for _ in 0..<5000 { pickle.op(0x4e) }
+        pickle.op(0x6a, le(UInt32(0)))  // the tensor
+        pickle.op(0x6a, le(UInt32(1)))  // L itself
+        pickle.op(0x65)                 // APPENDS
+        for i in 1..<5000 {
+            pickle.string("k\(i)")
+            pickle.op(0x6a, le(UInt32(1)))
+        }
+        pickle.setItems()
+        pickle.stop()
+        let result = try load(pickle.bytes)
+        let walker = PickleWalker(graph: result.graph, file: "m.pt", member: member)
+        let selection = try walker.select(.automatic, root: result.root)
+        XCTAssertEqual(selection.key, "model")
+        XCTAssertEqual(selection.tensors.map(\.name), ["w"])
+        XCTAssertEqual(selection.skipped, (0..<5000).map { "k\($0)" })
+    }
+
+    func testLoad_SelfContainingList_WalksOnce() throws {
         let cyclic = try load([0x80, 0x02, 0x5d, 0x71, 0x00, 0x68, 0x00, 0x61, 0x2e])
         XCTAssertEqual(cyclic.graph.lists[0], [.list(0)])
         let walker = PickleWalker(graph: cyclic.graph, file: "m.pt", member: member)
-        XCTAssertTrue(walker.tensors(under: cyclic.root).isEmpty)
+        XCTAssertTrue(try walker.tensors(under: cyclic.root).isEmpty)
     }
 
     func testLoad_Limits_AreErrorsAtTheOpcodeThatPassesThem() {

@@ -35,8 +35,13 @@ public struct ForeignModel: @unchecked Sendable {
 
     /// Writes the model as a new checkpoint folder at `destination` (which must not exist) and
     /// returns its manifest. Nothing is left at `destination` on failure.
+    ///
+    /// The file system's free space is checked against the tensors' size first
+    /// (``FormatError/Reason/insufficientSpace(needed:available:)``); a disk that fills anyway
+    /// fails with the `ENOSPC` of the write, and the partial folder is removed.
     @discardableResult
     public func write(to destination: String, options: WriterOptions = .init()) throws(FormatError) -> Manifest {
+        try checkFreeSpace(at: destination)
         let writer = try CheckpointWriter(destination: destination, name: name, architecture: architecture, options: options)
         do throws(FormatError) {
             try writer.addTensors(from: tensors)
@@ -47,6 +52,18 @@ public struct ForeignModel: @unchecked Sendable {
         } catch {
             writer.abort()
             throw error
+        }
+    }
+
+    /// Refuses to start writing what the file system holding `destination` has no room for.
+    func checkFreeSpace(at destination: String) throws(FormatError) {
+        let available: Int
+        do { available = try FreeSpace.available(at: destination) } catch {
+            throw FormatError(file: destination, reason: .io(error))
+        }
+        let needed = FreeSpace.needed(for: tensors.tensorDescriptors) ?? Int.max
+        guard needed <= available else {
+            throw FormatError(file: destination, reason: .insufficientSpace(needed: needed, available: available))
         }
     }
 
@@ -74,7 +91,7 @@ extension ForeignModel {
     public static func open(_ path: String, format: ModelFormat, scratchDirectory: String) throws -> ForeignModel {
         switch format {
         case .safetensors, .huggingFaceFolder: return try SafetensorsImporter().model(from: path)
-        case .gguf: return GGUFImporter().model(of: try GGUFFile(path: path))
+        case .gguf: return try GGUFImporter().model(of: try GGUFFile(path: path))
         case .npy, .npz: return try NumPyImporter().model(from: path, scratchDirectory: scratchDirectory)
         case .pytorch: return PyTorchImporter().model(of: try PyTorchCheckpoint(path: path, selection: .automatic))
         case .checkpointFolder, .archive, .compressedArchive:

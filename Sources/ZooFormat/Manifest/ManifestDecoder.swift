@@ -20,6 +20,17 @@ package struct ManifestDecoder {
         let shape = ManifestDecoder.pack("shape"), shard = ManifestDecoder.pack("shard")
         let offset = ManifestDecoder.pack("offset"), length = ManifestDecoder.pack("length")
         let digest = ManifestDecoder.pack("digest")
+        /// The same keys as they appear in canonical form, `"name":`, as the first 8 bytes
+        /// packed, the byte after them (0 if none) and the length, with the packed key.
+        let quoted: [(head: UInt64, tail: UInt8, length: Int, key: UInt64)]
+
+        init() {
+            quoted = ["digest", "dtype", "length", "name", "offset", "shape", "shard"].map { key in
+                let text = Array("\"\(key)\":".utf8)
+                let head = text.prefix(8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                return (head, text.count > 8 ? text[8] : 0, text.count, ManifestDecoder.pack(key))
+            }
+        }
     }
 
     private let bytes: UnsafeRawBufferPointer
@@ -123,9 +134,8 @@ package struct ManifestDecoder {
         var digest: SHA256Digest?
         var extras: [String: JSONValue] = [:]
         repeat {
-            let key = try self.key()
             let bit: UInt8
-            switch packed(key) {
+            switch try tensorKey() {
             case keys.name: bit = 1; name = try string()
             case keys.dtype: bit = 2; dtype = try dtypeValue()
             case keys.shape: bit = 4; shape = try indices()
@@ -135,7 +145,7 @@ package struct ManifestDecoder {
             case keys.digest: bit = 64; digest = try digestValue()
             default:
                 bit = 0
-                let text = String(decoding: key, as: UTF8.self)
+                let text = String(decoding: lastKey, as: UTF8.self)
                 guard extras.updateValue(try value(depth: 3), forKey: text) == nil else { throw Unhandled() }
             }
             guard seen & bit == 0 else { throw Unhandled() }
@@ -146,6 +156,23 @@ package struct ManifestDecoder {
                                 length: length, digest: digest)
         entry.extraMembers = extras
         return entry
+    }
+
+    /// The bytes of the key `tensorKey()` read last, when it was not a known one.
+    private var lastKey = UnsafeRawBufferPointer(start: nil, count: 0)
+
+    /// A key of a tensor entry, packed; known keys written canonically (`"name":`, no white
+    /// space) are recognised from one 8-byte load, anything else goes through ``key()``.
+    private mutating func tensorKey() throws(Unhandled) -> UInt64 {
+        if count - index >= 16 {
+            let head = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+            for k in keys.quoted where k.head == head && (k.length == 8 || base[index + 8] == k.tail) {
+                index += k.length
+                return k.key
+            }
+        }
+        lastKey = try key()
+        return packed(lastKey)
     }
 
     private mutating func dtypeValue() throws(Unhandled) -> DType {
@@ -167,12 +194,17 @@ package struct ManifestDecoder {
         guard p[0] == UInt8(ascii: "s"), p[1] == UInt8(ascii: "h"), p[2] == UInt8(ascii: "a"), p[3] == UInt8(ascii: "2"),
             p[4] == UInt8(ascii: "5"), p[5] == UInt8(ascii: "6"), p[6] == UInt8(ascii: ":")
         else { throw Unhandled() }
-        var bad = false
-        for i in 7..<71 {
-            let b = p[i]
-            bad = bad || !((b &- 0x30) < 10 || (b &- 0x61) < 6)
+        // Eight digits at a time. With every byte below 0x80, adding c to each byte carries into
+        // its high bit exactly when the byte is >= 0x80 - c, and never into the next byte.
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        var bad: UInt64 = 0
+        for word in 0..<8 {
+            let w = UnsafeRawPointer(p + 7 + word * 8).loadUnaligned(as: UInt64.self)
+            let digit = (w &+ ones &* 0x50) & ~(w &+ ones &* 0x46)  // 0x30 <= b < 0x3a
+            let letter = (w &+ ones &* 0x1f) & ~(w &+ ones &* 0x19)  // 0x61 <= b < 0x67
+            bad |= (w & highs) | (~(digit | letter) & highs)
         }
-        guard !bad else { throw Unhandled() }
+        guard bad == 0 else { throw Unhandled() }
         return SHA256Digest(checkedHex: String(decoding: UnsafeRawBufferPointer(start: p + 7, count: 64), as: UTF8.self))
     }
 
@@ -273,6 +305,7 @@ package struct ManifestDecoder {
         throw Unhandled()
     }
 
+    @inline(__always)
     private mutating func skipWhitespace() {
         while index < count {
             switch base[index] {
@@ -283,18 +316,25 @@ package struct ManifestDecoder {
     }
 
     /// The next byte after white space, not consumed.
+    @inline(__always)
     private mutating func next() throws(Unhandled) -> UInt8 {
         skipWhitespace()
         guard index < count else { throw Unhandled() }
         return base[index]
     }
 
+    @inline(__always)
     private mutating func expect(_ byte: UInt8) throws(Unhandled) {
+        if index < count, base[index] == byte {  // canonical form: no white space
+            index += 1
+            return
+        }
         guard try next() == byte else { throw Unhandled() }
         index += 1
     }
 
     /// After a member or an element: `true` at a `,`, `false` at `closing`.
+    @inline(__always)
     private mutating func more(closing: UInt8) throws(Unhandled) -> Bool {
         let byte = try next()
         index += 1

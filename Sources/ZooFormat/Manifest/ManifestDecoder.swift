@@ -20,15 +20,17 @@ package struct ManifestDecoder {
         let shape = ManifestDecoder.pack("shape"), shard = ManifestDecoder.pack("shard")
         let offset = ManifestDecoder.pack("offset"), length = ManifestDecoder.pack("length")
         let digest = ManifestDecoder.pack("digest")
-        /// The same keys as they appear in canonical form, `"name":`, as the first 8 bytes
-        /// packed, the byte after them (0 if none) and the length, with the packed key.
-        let quoted: [(head: UInt64, tail: UInt8, length: Int, key: UInt64)]
+        /// The same keys as they appear in canonical form, `"name":`: their first 8 bytes packed,
+        /// the mask of those that count (`"name":` has 7), the 9th byte (0 if none), the length,
+        /// and the packed key.
+        let quoted: [(head: UInt64, mask: UInt64, tail: UInt8, length: Int, key: UInt64)]
 
         init() {
             quoted = ["digest", "dtype", "length", "name", "offset", "shape", "shard"].map { key in
                 let text = Array("\"\(key)\":".utf8)
                 let head = text.prefix(8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-                return (head, text.count > 8 ? text[8] : 0, text.count, ManifestDecoder.pack(key))
+                let mask = text.count >= 8 ? UInt64.max : (UInt64(1) << (8 * text.count)) - 1
+                return (head, mask, text.count > 8 ? text[8] : 0, text.count, ManifestDecoder.pack(key))
             }
         }
     }
@@ -166,7 +168,7 @@ package struct ManifestDecoder {
     private mutating func tensorKey() throws(Unhandled) -> UInt64 {
         if count - index >= 16 {
             let head = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
-            for k in keys.quoted where k.head == head && (k.length == 8 || base[index + 8] == k.tail) {
+            for k in keys.quoted where head & k.mask == k.head && (k.length <= 8 || base[index + 8] == k.tail) {
                 index += k.length
                 return k.key
             }

@@ -178,7 +178,9 @@ package struct ManifestDecoder {
     }
 
     private mutating func dtypeValue() throws(Unhandled) -> DType {
-        let (range, _) = try rawString()
+        let (range, ascii) = try rawString()
+        // Non-ASCII text could still equal a name under String's canonical equivalence: generic path.
+        guard ascii else { throw Unhandled() }
         if range.count <= 8 {
             let key = packed(range)
             for entry in dtypes where entry.packed == key { return entry.dtype }

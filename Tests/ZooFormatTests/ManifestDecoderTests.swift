@@ -156,7 +156,9 @@ final class ManifestDecoderTests: XCTestCase {
         let variants = [
             length: [#""length":16.0"#, #""length":1.6e1"#, #""length":016"#, #""length":+16"#, #""length":-16"#,
                      #""length": 16 "#, #""length":1e21"#, #""length":1000000000000000000000"#, #""length":"16""#],
-            #""shard":0"#: [#""shard":-0"#, #""shard":0.0"#, #""shard":00"#],
+            #""shard":0"#: [#""shard":-0"#, #""shard":0.0"#, #""shard":00"#, #""shard":0, "shard" :0"#, #""shard":0,"x-y":[1]"#,
+                            #""shard":0,"shard":0"#, #""shard":0,"sh\u0061rd":0"#],
+            #""dtype":"F32""#: [#""dtype":"F\u0033\u0032""#, #""dtype":"F32 ""#, #""dtype":"Q4_K""#],
             #""name":"moe-3""#: [#""name":"moe\u002d3""#, #""name":"mo\u{e9}-3""#, #""name":"moe-3","name":"x""#],
             #""steps":10"#: [#""steps":1000000000000000000000"#, #""steps":1e21"#, #""steps":1e20"#, #""steps":-0"#],
             #""recipe":{"#: [#""recipe":[],"x":{"#, #""recipe":"x","x":{"#, #""recipe":null,"x":{"#, #""recipe":1,"x":{"#],

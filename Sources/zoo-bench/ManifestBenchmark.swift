@@ -60,10 +60,10 @@ struct ManifestBenchmark {
             }
             let tookDirectPath = bytes.withUnsafeBytes { ManifestDecoder.decode($0) } != nil
             guard tookDirectPath else { throw .mismatch("the \(count)-tensor manifest did not take the direct path") }
-            rows.append(Row(operation: "manifest decode + validate, \(count) tensors (MB/s)",
+            rows.append(Row(operation: "manifest decode + validate, \(count) tensors",
                             zoo: Figure.throughput(direct, bytes: bytes.count), peerName: "target 200 MB/s",
                             peer: Figure(value: Self.decodeTarget, unit: .bytesPerSecond), target: .atLeast(1)))
-            rows.append(Row(operation: "  generic JSONValue path, \(count) tensors (MB/s)",
+            rows.append(Row(operation: "  generic JSONValue path, \(count) tensors",
                             zoo: Figure.throughput(generic, bytes: bytes.count), peerName: "direct",
                             peer: Figure.throughput(direct, bytes: bytes.count), target: nil))
         }

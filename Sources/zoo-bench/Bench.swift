@@ -45,6 +45,13 @@ enum Bench {
             try emit(PackingBenchmark(options: options, scratch: scratch.path).run(), options)
             return
         }
+        if options.manifest {
+            let scratch = try ScratchDirectory(parent: options.directory)
+            scratch.removeOnSignals()
+            defer { scratch.remove() }
+            try emit(ManifestBenchmark(options: options, scratch: scratch.path).run(), options)
+            return
+        }
         if options.store {
             let scratch = try ScratchDirectory(parent: options.directory)
             scratch.removeOnSignals()

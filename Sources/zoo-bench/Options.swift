@@ -39,13 +39,16 @@ struct Options {
     /// The `zoo` executable ``StoreBenchmark`` times (default `.build/release/zoo`).
     var zooBinary: String?
 
+    /// Run the manifest decode / open benchmark (``ManifestBenchmark``) instead of the main one.
+    var manifest = false
+
     /// The size of the small model used to show that opening does not depend on model size.
     static let smallModelMiB = 10
 
     static let usage = """
         usage: zoo-bench [--size-mib N] [--runs N] [--dir PATH] [--json] [--skip-python] [--no-drop-caches]
                  [--pytorch-import | --write-pytorch-zip PATH | --gguf-import | --training [--python PATH] [--minilm DIR]
-                  | --store [--zoo PATH] | --packing]
+                  | --store [--zoo PATH] | --packing | --manifest]
           --size-mib N       model size to generate, MiB (default 1024, at least 16)
           --runs N           timed runs per figure; the median is reported (default 3)
           --dir PATH         make the scratch folder inside PATH (default $TMPDIR or /tmp); removed at exit
@@ -63,6 +66,8 @@ struct Options {
           --packing          shard counts and fine-tune dedup of canonical packing on real-shaped models (instead of the above)
           --store            time `zoo list` / `zoo show` on stores of 100- to 100,000-tensor models and 1,000 models
                              vs the budget 2x process start + 15 ms (instead of the above)
+          --manifest         manifest decode MB/s (direct and generic) and Checkpoint(directory:) vs safe_open on
+                             359- to 100,000-tensor MoE-named models (instead of the above; --skip-python skips safe_open)
           --zoo PATH         --store's zoo executable (default .build/release/zoo)
         environment: ZOO_PYTHON  python with safetensors + numpy (scripts/setup.sh makes one)
         """
@@ -100,6 +105,7 @@ struct Options {
             case "--transfer": transfer = true
             case "--store": store = true
             case "--packing": packing = true
+            case "--manifest": manifest = true
             case "--zoo": zooBinary = try value(for: argument)
             case "--transfer-worker":
                 transferWorker = Array(rest)

@@ -851,6 +851,17 @@ def bad_cases():
            "metadata.x is 1e20, whose canonical text 100000000000000000000 is an integer outside +-(2^53-1)",
            *case(big_float))
 
+    def huge_int(m, f):
+        m["metadata"]["n"] = 12345
+        return canonical_bytes(m).replace(b'"n":12345', b'"n":1000000000000000000000')
+    yield ("integer-beyond-1e21", "integer-range",
+           "metadata.n is the integer token 1000000000000000000000 (10^21): an integer outside +-(2^53-1), "
+           "although the double 1e21 would be a valid number", *case(huge_int))
+
+    def recipe_array(m, f):
+        m["lineage"] = {"parent": None, "recipe": []}
+    yield ("recipe-not-an-object", "member", "lineage.recipe is [], not an object or null", *case(recipe_array))
+
     def dup_key(m, f):
         raw = canonical_bytes(m)
         return raw.replace(b'"name":"tiny-f32"', b'"name":"tiny-f32","name":"other"')
@@ -915,7 +926,7 @@ def load_schema_validator():
 
 
 # Bad vectors the schema alone rejects (the others need the reader's checks).
-SCHEMA_REJECTS = {"misaligned-offset", "negative-dim", "newer-major-version", "path-dotdot",
+SCHEMA_REJECTS = {"misaligned-offset", "negative-dim", "newer-major-version", "path-dotdot", "recipe-not-an-object",
                   "shard-path-numbering", "unknown-dtype"}
 
 

@@ -26,6 +26,12 @@ public struct SHA256Digest: Hashable, Comparable, Sendable, CustomStringConverti
         self.hex = text
     }
 
+    /// Wraps hex digits the caller has already checked (64 lowercase hex digits), without
+    /// checking them again: ``ManifestDecoder`` validates them while it scans the manifest.
+    package init(checkedHex hex: String) {
+        self.hex = hex
+    }
+
     init(bytes: some Collection<UInt8>) {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()

@@ -242,18 +242,28 @@ extension FileSystem {
         defer { Glibc.close(fd) }
         var info = stat()
         try retrying("fstat", path: path) { fstat(fd, &info) }
-        guard Int(info.st_size) <= limit else { return nil }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
-        var filled = 0
-        while filled < bytes.count {
-            let n = try bytes.withUnsafeMutableBytes { raw in
-                Result { () throws(IOError) in
-                    try read(fd, into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...]), path: path)
+        let size = Int(info.st_size)
+        guard size <= limit else { return nil }
+        // Read straight into the array's uninitialised storage: no zero fill, no copy after.
+        // A file that shrank since fstat gives fewer bytes; one that grew is read to `size`.
+        var failure: IOError?
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            var filled = 0
+            while filled < size {
+                let n: Int
+                do throws(IOError) {
+                    n = try read(fd, into: UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[filled...]),
+                                 path: path)
+                } catch {
+                    failure = error
+                    break
                 }
-            }.get()
-            if n == 0 { break }
-            filled += n
+                if n == 0 { break }
+                filled += n
+            }
+            initialized = failure == nil ? filled : 0
         }
-        return Array(bytes.prefix(filled))
+        if let failure { throw failure }
+        return bytes
     }
 }

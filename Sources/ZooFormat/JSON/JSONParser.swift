@@ -64,11 +64,17 @@ extension JSONValue {
 struct JSONParser {
     let bytes: UnsafeRawBufferPointer
     let maxDepth: Int
+    /// Whether an integer token beyond Int64 stays an integer (saturated to `Int64.min`/`max`)
+    /// instead of becoming the nearest double. The manifest needs it: spec §4.1 makes every
+    /// token without fraction or exponent an integer, so `10^21` written out must fail the
+    /// integer range check rather than pass as the double 1e21.
+    let saturatesIntegers: Bool
     var index = 0
 
-    init(bytes: UnsafeRawBufferPointer, maxDepth: Int) {
+    init(bytes: UnsafeRawBufferPointer, maxDepth: Int, saturatesIntegers: Bool = false) {
         self.bytes = bytes
         self.maxDepth = maxDepth
+        self.saturatesIntegers = saturatesIntegers
     }
 
     mutating func parseDocument() throws(JSONError) -> JSONValue {
@@ -106,7 +112,8 @@ struct JSONParser {
         return value
     }
 
-    private mutating func parseValue(depth: Int) throws(JSONError) -> JSONValue {
+    /// Parses the value at ``index``; `depth` is the nesting depth of the container holding it.
+    mutating func parseValue(depth: Int) throws(JSONError) -> JSONValue {
         skipWhitespace()
         switch try peek() {
         case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
@@ -286,7 +293,10 @@ struct JSONParser {
             guard index > digits else { throw fail(.invalidNumber) }
         }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-        if isInteger, let exact = Int64(text) { return .integer(exact) }
+        if isInteger {
+            if let exact = Int64(text) { return .integer(exact) }
+            if saturatesIntegers { return .integer(bytes[start] == UInt8(ascii: "-") ? .min : .max) }
+        }
         guard let double = Double(text), double.isFinite else {
             throw JSONError(offset: start, reason: .invalidNumber)
         }

@@ -7,12 +7,38 @@ extension Manifest {
     /// Enforces the size limit before parsing, then the JSON rules (UTF-8, no duplicate keys,
     /// bounded depth), the version rule, and every layout rule of ``validate(file:)``.
     public init(parsing bytes: [UInt8], file: String) throws(FormatError) {
+        self = try bytes.withUnsafeBytes { raw in
+            Result { () throws(FormatError) in try Manifest(parsing: raw, file: file) }
+        }.get()
+    }
+
+    /// Parses and validates manifest bytes in place (no copy); `file` names them in errors.
+    ///
+    /// The common case goes through ``ManifestDecoder``, straight from the bytes; anything it
+    /// does not handle (an error, escapes, unusual number forms) is decoded again by the generic
+    /// path, so results and error messages are exactly the generic path's.
+    package init(parsing bytes: UnsafeRawBufferPointer, file: String) throws(FormatError) {
         guard bytes.count <= Self.maxByteCount else {
             throw FormatError(file: file, reason: .manifestTooLarge(size: bytes.count, limit: Self.maxByteCount))
         }
+        guard let decoded = ManifestDecoder.decode(bytes) else {
+            self = try Self(genericParsing: bytes, file: file)
+            return
+        }
+        try decoded.validate(file: file)
+        self = decoded
+    }
+
+    /// The generic path: a ``JSONValue`` tree, then ``init(json:file:)`` and ``validate(file:)``.
+    /// What ``init(parsing:file:)`` falls back to; `package` for the differential test and the benchmark.
+    package init(genericParsing bytes: UnsafeRawBufferPointer, file: String) throws(FormatError) {
+        guard bytes.count <= Self.maxByteCount else {
+            throw FormatError(file: file, reason: .manifestTooLarge(size: bytes.count, limit: Self.maxByteCount))
+        }
+        var parser = JSONParser(bytes: bytes, maxDepth: JSONValue.defaultMaxDepth, saturatesIntegers: true)
         let json: JSONValue
         do {
-            json = try JSONValue(parsing: bytes)
+            json = try parser.parseDocument()
         } catch {
             throw FormatError(file: file, offset: error.offset, reason: .json(error))
         }
@@ -26,27 +52,10 @@ extension Manifest {
         var top = try Members(json, path: "manifest", file: file)
         let format = try top.string("format")
         guard format == Self.formatName else { throw FormatError(file: file, reason: .notACheckpoint(format: format)) }
-        let versionText = try top.string("formatVersion")
-        guard let version = FormatVersion(parsing: versionText) else {
-            throw FormatError(file: file, reason: .invalidVersion(versionText))
-        }
-        guard version.major == Self.currentVersion.major else {
-            throw FormatError(file: file, reason: .unsupportedVersion(found: version, supported: Self.currentVersion))
-        }
+        let version = try Self.version(try top.string("formatVersion"), file: file)
         let byteOrder = try top.string("byteOrder")
         guard byteOrder == "little" else { throw FormatError(file: file, reason: .unsupportedByteOrder(byteOrder)) }
-
-        var arch = try Members(try top.value("architecture"), path: "architecture", file: file)
-        let family = ModelFamily(rawValue: try arch.string("family"))
-        // A newer minor version may add families: keep the name, treat it as "other".
-        guard family.isKnown || version.minor > Self.currentVersion.minor else {
-            throw FormatError(file: file, reason: .invalidMember("architecture.family",
-                expected: ModelFamily.allCases.map(\.rawValue).joined(separator: ", ")))
-        }
-        var architecture = Architecture(
-            family: family, type: try arch.string("type"), config: try arch.object("config"),
-            parameterCount: try arch.integer("parameterCount"))
-        architecture.extraMembers = arch.remaining
+        let architecture = try Self.architecture(try top.value("architecture"), version: version, file: file)
 
         var tensors: [TensorEntry] = []
         for (i, element) in try top.array("tensors").enumerated() {
@@ -66,22 +75,8 @@ extension Manifest {
             entry.extraMembers = t.remaining
             tensors.append(entry)
         }
-        func files(_ key: String, _ value: JSONValue?) throws(FormatError) -> [FileEntry] {
-            guard let value else { return [] }
-            guard case let .array(elements) = value else {
-                throw FormatError(file: file, reason: .invalidMember("manifest.\(key)", expected: "an array"))
-            }
-            var entries: [FileEntry] = []
-            for (i, element) in elements.enumerated() {
-                var f = try Members(element, path: "\(key)[\(i)]", file: file)
-                var entry = FileEntry(path: try f.string("path"), length: try f.integer("length"), digest: try f.digest("digest"))
-                entry.extraMembers = f.remaining
-                entries.append(entry)
-            }
-            return entries
-        }
-        let shards = try files("shards", try top.value("shards"))
-        let assets = try files("assets", try top.value("assets"))
+        let shards = try Self.files("shards", try top.value("shards"), file: file)
+        let assets = try Self.files("assets", try top.value("assets"), file: file)
         let metadata = try top.object("metadata")
         // 1.1 defines `sourceOrder`; in a 1.0 manifest the member is unknown and kept as such.
         var sourceOrder: [Int]?
@@ -98,20 +93,77 @@ extension Manifest {
         // so that re-encoding gives the same bytes and the same digest.
         var lineage: Lineage?
         if let value = top.peek("lineage"), value != .null {
-            _ = try top.value("lineage")
-            var l = try Members(value, path: "lineage", file: file)
-            var parent: SHA256Digest?
-            if let p = l.peek("parent"), p != .null {
-                parent = try Members.digest(try l.value("parent"), path: "lineage.parent", file: file)
-            }
-            lineage = Lineage(parent: parent, recipe: try l.optional("recipe"))
-            lineage?.extraMembers = l.remaining
+            lineage = try Self.lineage(try top.value("lineage"), file: file)
         }
         self.init(name: try top.string("name"), architecture: architecture, tensors: tensors, shards: shards,
                   assets: assets, metadata: metadata, lineage: lineage)
         self.formatVersion = version
         self.sourceOrder = sourceOrder
         self.extraMembers = top.remaining
+    }
+
+    // The parts below are shared by the generic path and ``ManifestDecoder``, which hands them
+    // the (small) JSON values of the members that are not per tensor.
+
+    /// The `formatVersion` member: `MAJOR.MINOR` of the major version this library reads.
+    static func version(_ text: String, file: String) throws(FormatError) -> FormatVersion {
+        guard let version = FormatVersion(parsing: text) else {
+            throw FormatError(file: file, reason: .invalidVersion(text))
+        }
+        guard version.major == Self.currentVersion.major else {
+            throw FormatError(file: file, reason: .unsupportedVersion(found: version, supported: Self.currentVersion))
+        }
+        return version
+    }
+
+    /// The `architecture` member.
+    static func architecture(_ value: JSONValue, version: FormatVersion, file: String) throws(FormatError) -> Architecture {
+        var arch = try Members(value, path: "architecture", file: file)
+        let family = ModelFamily(rawValue: try arch.string("family"))
+        // A newer minor version may add families: keep the name, treat it as "other".
+        guard family.isKnown || version.minor > Self.currentVersion.minor else {
+            throw FormatError(file: file, reason: .invalidMember("architecture.family",
+                expected: ModelFamily.allCases.map(\.rawValue).joined(separator: ", ")))
+        }
+        var architecture = Architecture(
+            family: family, type: try arch.string("type"), config: try arch.object("config"),
+            parameterCount: try arch.integer("parameterCount"))
+        architecture.extraMembers = arch.remaining
+        return architecture
+    }
+
+    /// The `shards` or `assets` member (`key`).
+    static func files(_ key: String, _ value: JSONValue, file: String) throws(FormatError) -> [FileEntry] {
+        guard case let .array(elements) = value else {
+            throw FormatError(file: file, reason: .invalidMember("manifest.\(key)", expected: "an array"))
+        }
+        var entries: [FileEntry] = []
+        entries.reserveCapacity(elements.count)
+        for (i, element) in elements.enumerated() {
+            var f = try Members(element, path: "\(key)[\(i)]", file: file)
+            var entry = FileEntry(path: try f.string("path"), length: try f.integer("length"), digest: try f.digest("digest"))
+            entry.extraMembers = f.remaining
+            entries.append(entry)
+        }
+        return entries
+    }
+
+    /// A `lineage` member that is not null.
+    static func lineage(_ value: JSONValue, file: String) throws(FormatError) -> Lineage {
+        var l = try Members(value, path: "lineage", file: file)
+        var parent: SHA256Digest?
+        if let p = l.peek("parent"), p != .null {
+            parent = try Members.digest(try l.value("parent"), path: "lineage.parent", file: file)
+        }
+        // Spec §11.3: an object or null; free-form inside, but not any JSON value.
+        let recipe = try l.optional("recipe")
+        switch recipe {
+        case nil, .null?, .object?: break
+        default: throw FormatError(file: file, reason: .invalidMember("lineage.recipe", expected: "an object or null"))
+        }
+        var lineage = Lineage(parent: parent, recipe: recipe)
+        lineage.extraMembers = l.remaining
+        return lineage
     }
 
     /// The manifest as a JSON value (the inverse of ``init(json:file:)``).
@@ -165,7 +217,7 @@ extension Manifest {
 
     /// The path (innermost component first) to the first number that breaks the rule, or nil.
     /// Paths are only built on failure: this walks every value of every manifest.
-    private static func firstInexactNumber(_ value: JSONValue) -> [String]? {
+    static func firstInexactNumber(_ value: JSONValue) -> [String]? {
         switch value {
         case let .integer(i):
             return i >= -maxExactInteger && i <= maxExactInteger ? nil : []

@@ -30,7 +30,7 @@ extension Manifest {
         for entry in shards + assets where entry.length < 0 || entry.length > Int(maxExactInteger) {
             throw fail(.integerOutOfRange("length of \(entry.path)"))
         }
-        var names = Set<String>()
+        var names = Set<String>(minimumCapacity: tensors.count)
         var shardEnds = [Int](repeating: 0, count: shards.count)
         var shardUsed = [Bool](repeating: false, count: shards.count)
         var lastShard = -1

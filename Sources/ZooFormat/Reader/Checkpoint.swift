@@ -31,7 +31,9 @@ public final class Checkpoint: @unchecked Sendable {
     /// Where each asset's bytes are, in manifest order.
     public let assetRegions: [FileRegion]
 
-    private let tensorIndex: [String: Int]
+    /// Name -> index into `manifest.tensors`, built on the first lookup by name (under `lock`):
+    /// opening a 100,000-tensor model should not pay for a dictionary it may never use.
+    private var tensorIndex: [String: Int]?
     private let lock = NSLock()
     private var mappings: [String: MappedFile] = [:]
 
@@ -45,8 +47,11 @@ public final class Checkpoint: @unchecked Sendable {
         try self.init(validated: manifest, location: location, shards: shards, assets: assets)
     }
 
-    /// The designated initialiser, for a manifest already validated (parsing validates).
-    package init(validated manifest: Manifest, location: String, shards: [FileRegion], assets: [FileRegion]) throws(FormatError) {
+    /// For a manifest already validated (parsing validates): checks that every region matches
+    /// its entry's length and lies within its file.
+    package convenience init(validated manifest: Manifest, location: String, shards: [FileRegion], assets: [FileRegion])
+        throws(FormatError)
+    {
         guard shards.count == manifest.shards.count, assets.count == manifest.assets.count else {
             throw FormatError(file: location, reason: .invalidMember(
                 "regions", expected: "one per shard (\(manifest.shards.count)) and per asset (\(manifest.assets.count))"))
@@ -66,13 +71,15 @@ public final class Checkpoint: @unchecked Sendable {
                     path: entry.path, declared: entry.length, actual: max(0, size - region.offset)))
             }
         }
+        self.init(checked: manifest, location: location, shards: shards, assets: assets)
+    }
+
+    /// The designated initialiser: manifest validated, regions checked against their files.
+    private init(checked manifest: Manifest, location: String, shards: [FileRegion], assets: [FileRegion]) {
         self.manifest = manifest
         self.location = location
         self.shardRegions = shards
         self.assetRegions = assets
-        var index: [String: Int] = [:]
-        for (i, tensor) in manifest.tensors.enumerated() { index[tensor.name] = i }
-        self.tensorIndex = index
     }
 
     /// Opens a checkpoint folder (`manifest.json`, `shards/`, `assets/`). Shards must be exactly
@@ -90,25 +97,28 @@ public final class Checkpoint: @unchecked Sendable {
             throw FormatError(file: manifestPath, reason: .manifestTooLarge(size: size, limit: Manifest.maxByteCount))
         }
         let manifest = try Manifest(parsing: bytes, file: manifestPath)
+        // One lstat per file gives both its kind (links are refused) and its size.
         func region(_ entry: FileEntry) throws(FormatError) -> FileRegion {
             let path = directory + "/" + entry.path
-            switch FileSystem.kind(of: path) {
+            let status: FileSystem.Status
+            do { status = try FileSystem.status(of: path) } catch { throw FormatError(file: path, reason: .io(error)) }
+            switch status.kind {
             case .regular: break
             case .missing: throw FormatError(file: path, reason: .missingFile(entry.path))
             default: throw FormatError(file: path, reason: .invalidPath(entry.path, why: "not a regular file (links are refused)"))
             }
-            let size: Int
-            do { size = try FileSystem.fileSize(path) } catch { throw FormatError(file: path, reason: .io(error)) }
-            guard size == entry.length else {
-                throw FormatError(file: path, reason: .fileSizeMismatch(path: entry.path, declared: entry.length, actual: size))
+            guard status.size == entry.length else {
+                throw FormatError(file: path, reason: .fileSizeMismatch(path: entry.path, declared: entry.length, actual: status.size))
             }
-            return FileRegion(path: path, offset: 0, length: size)
+            return FileRegion(path: path, offset: 0, length: status.size)
         }
         var shards: [FileRegion] = []
+        shards.reserveCapacity(manifest.shards.count)
         for entry in manifest.shards { shards.append(try region(entry)) }
         var assets: [FileRegion] = []
+        assets.reserveCapacity(manifest.assets.count)
         for entry in manifest.assets { assets.append(try region(entry)) }
-        try self.init(validated: manifest, location: directory, shards: shards, assets: assets)
+        self.init(checked: manifest, location: directory, shards: shards, assets: assets)
     }
 
     /// The names of all tensors, in the source's order (``Manifest/tensorsInSourceOrder``).
@@ -116,8 +126,18 @@ public final class Checkpoint: @unchecked Sendable {
 
     /// A zero-copy view of the tensor `name`.
     public func tensor(named name: String) throws(FormatError) -> TensorView {
-        guard let i = tensorIndex[name] else { throw FormatError(file: location, reason: .noSuchTensor(name)) }
+        guard let i = index(of: name) else { throw FormatError(file: location, reason: .noSuchTensor(name)) }
         return try view(manifest.tensors[i])
+    }
+
+    private func index(of name: String) -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let tensorIndex { return tensorIndex[name] }
+        var index = [String: Int](minimumCapacity: manifest.tensors.count)
+        for (i, tensor) in manifest.tensors.enumerated() { index[tensor.name] = i }
+        tensorIndex = index
+        return index[name]
     }
 
     /// Views of every tensor whose name starts with `prefix`, in storage order

@@ -76,11 +76,14 @@ extension Zoo {
             return try store.importCheckpoint(checkpoint, name: try target(for: checkpoint.manifest), progress: bar.callback)
         }
 
-        /// A folder the converter or the archive extractor just wrote, hashing as it went: its
-        /// files are renamed into the store, which takes no time worth a progress bar.
+        /// A folder the archive extractor just wrote: its files are renamed into the store. The
+        /// extractor checked each member against its shard digest only, so the store checks
+        /// every tensor digest (which re-reads the files: digests from outside are not trusted).
         private func importStaged(_ directory: String, manifest: Manifest, into store: Store) throws -> SHA256Digest {
             if let dtype { return try importConverted(try Checkpoint(directory: directory), to: dtype, into: store) }
-            return try store.importStaged(directory: directory, name: try target(for: manifest), options: .trustDigests)
+            let bar = ProgressBar(label: "checking", total: manifest.totalByteCount + manifest.canonicalBytes.count)
+            defer { bar.finish() }
+            return try store.importStaged(directory: directory, name: try target(for: manifest), progress: bar.callback)
         }
 
         /// `--dtype`: stores `checkpoint` converted. Its lineage names the unconverted checkpoint (not

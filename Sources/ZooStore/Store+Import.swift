@@ -24,8 +24,9 @@ extension Store {
         _ checkpoint: Checkpoint, name: ModelReference? = nil, progress: (@Sendable (Int) -> Void)? = nil
     ) throws(StoreError) -> SHA256Digest {
         let target = try Self.refTarget(name, manifest: checkpoint.manifest)
-        let staging = try makeStagingDirectory(prefix: "import")
-        defer { try? FileSystem.removeTree(staging) }
+        let stagingArea = try makeStagingDirectory(prefix: "import")
+        defer { stagingArea.remove() }
+        let staging = stagingArea.path
         var blobs = PlannedBlob.plan(manifest: checkpoint.manifest, manifestBytes: checkpoint.manifest.canonicalBytes) {
             isShard, index in isShard ? .shard(checkpoint, index: index) : .asset(checkpoint, index: index)
         }

@@ -35,8 +35,9 @@ extension Store {
         do { checkpoint = try Checkpoint(directory: directory) } catch { throw StoreError(.format(error)) }
         let target = try Self.refTarget(name, manifest: checkpoint.manifest)
         let manifest = checkpoint.manifest
-        let staging = try makeStagingDirectory(prefix: "import")
-        defer { try? FileSystem.removeTree(staging) }
+        let stagingArea = try makeStagingDirectory(prefix: "import")
+        defer { stagingArea.remove() }
+        let staging = stagingArea.path
         let verified = options.contains(.trustDigests)
         var blobs = PlannedBlob.plan(manifest: manifest, manifestBytes: manifest.canonicalBytes) { isShard, index in
             let entry = isShard ? manifest.shards[index] : manifest.assets[index]

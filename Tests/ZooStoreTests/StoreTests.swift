@@ -158,7 +158,9 @@ final class StoreTests: XCTestCase {
     // MARK: Staged import
 
     func testImportStaged_ConverterOutputInTmp_MovesFilesWithoutCopy() throws {
-        let staging = try store.makeStagingDirectory(prefix: "convert")
+        let stagingArea = try store.makeStagingDirectory(prefix: "convert")
+        defer { stagingArea.remove() }
+        let staging = stagingArea.path
         let manifest = try TestCheckpoints.write(at: staging + "/checkpoint", seed: 5)
         var info = stat()
         XCTAssertEqual(stat(staging + "/checkpoint/shards/00000.bin", &info), 0)

@@ -38,6 +38,7 @@ extension Zoo {
 
         func run() throws {
             let store = global.openStore
+            Reclaiming.run(store)
             let digest: SHA256Digest
             switch try InputError.format(of: path) {
             case .checkpointFolder:
@@ -45,16 +46,18 @@ extension Zoo {
             case .archive:
                 digest = try importOpened(try CheckpointArchive.open(path), into: store)
             case .compressedArchive:
-                let staging = try store.makeStagingDirectory(prefix: "extract")
-                defer { try? FileSystem.removeTree(staging) }
+                let stagingArea = try store.makeStagingDirectory(prefix: "extract")
+                defer { stagingArea.remove() }
+                let staging = stagingArea.path
                 let manifest = try watching(staging, label: "extracting", total: nil) {
                     try CheckpointArchive.extract(path, to: staging + "/checkpoint")
                 }
                 digest = try importStaged(staging + "/checkpoint", manifest: manifest, into: store)
             case let format:
                 // A foreign format: validated whole, then written once (converted on the way with --dtype).
-                let staging = try store.makeStagingDirectory(prefix: "convert")
-                defer { try? FileSystem.removeTree(staging) }
+                let stagingArea = try store.makeStagingDirectory(prefix: "convert")
+                defer { stagingArea.remove() }
+                let staging = stagingArea.path
                 var model = try ForeignModel.open(path, format: format, scratchDirectory: staging)
                 let conversion = ConversionReport()
                 if let dtype { model = model.converted(to: dtype.dtype, report: conversion) }

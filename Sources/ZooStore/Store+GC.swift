@@ -75,7 +75,7 @@ extension Store {
                     } else {
                         staleEntries.append(entry)
                     }
-                } else if try Self.ownerIsGone(tempEntry: entry, path: path, byAge: true) {
+                } else if Self.ownerIsGone(tempEntry: entry, path: path, byAge: true) {
                     staleEntries.append(entry)
                 }
             }

@@ -28,10 +28,10 @@ extension Store {
                 let path = tmpDirectory + "/" + entry
                 let stale: Bool
                 if entry.hasPrefix(Self.transferPrefix + ".") {
-                    stale = try Self.lockIsFree(path + "/" + TransferSession.lockFile) ?? false
+                    stale = Self.lockIsFree(path + "/" + TransferSession.lockFile) ?? false
                 } else {
                     // Entries without a pid in their name (no owner to ask) are gc's, by age.
-                    stale = try Self.ownerIsGone(tempEntry: entry, path: path, byAge: false)
+                    stale = Self.ownerIsGone(tempEntry: entry, path: path, byAge: false)
                 }
                 guard stale else { continue }
                 let bytes = Self.byteCount(under: path)
@@ -46,8 +46,8 @@ extension Store {
     /// ``StagingDirectory`` owner file is judged by that file's lock alone; otherwise the pid
     /// in the name (`<prefix>.<pid>.<random>`) must be gone, or, with `byAge` and no pid in the
     /// name, the entry older than ``unknownTempEntryAge``.
-    static func ownerIsGone(tempEntry name: String, path: String, byAge: Bool) throws(StoreError) -> Bool {
-        if let free = try lockIsFree(path + "/" + StagingDirectory.ownerFile) { return free }
+    static func ownerIsGone(tempEntry name: String, path: String, byAge: Bool) -> Bool {
+        if let free = lockIsFree(path + "/" + StagingDirectory.ownerFile) { return free }
         let parts = name.split(separator: ".", omittingEmptySubsequences: false)
         if parts.count >= 3, let pid = Int32(parts[parts.count - 2]), pid > 0, UInt64(parts[parts.count - 1]) != nil {
             if kill(pid, 0) == 0 { return false }
@@ -61,11 +61,11 @@ extension Store {
     }
 
     /// Whether nobody holds the lock file at `path`; `nil` when there is no such file.
-    /// A file that vanishes while being probed counts as held (its owner is finishing).
-    static func lockIsFree(_ path: String) throws(StoreError) -> Bool? {
+    /// A file that vanishes while being probed, or cannot be opened, counts as held: what
+    /// cannot be judged is kept.
+    static func lockIsFree(_ path: String) -> Bool? {
         guard FileSystem.kind(of: path) == .regular else { return nil }
-        let probe: ExclusiveFile?
-        do { probe = try ExclusiveFile.open(path, create: false, wait: false) } catch { throw StoreError(.io(error)) }
-        return probe != nil
+        guard let probe = try? ExclusiveFile.open(path, create: false, wait: false) else { return false }
+        return withExtendedLifetime(probe) { true }
     }
 }

@@ -53,6 +53,10 @@ final class StoreIntegrityCommandTests: CLITestCase {
         try CheckpointArchive.write(try Checkpoint(directory: good), to: plain)
         assertErrorLine(try run(["import", plain], expect: 1), contains: ["tensor 'h.0.bias'", plain])
         assertErrorLine(try run(["import", good], expect: 1), contains: ["tensor 'h.0.bias'"])
+        // Converting on the way in reads the tensors, not the digests: checked all the same.
+        for input in [good, plain, archive] {
+            assertErrorLine(try run(["import", input, "--dtype", "f16"], expect: 1), contains: ["tensor 'h.0.bias'", "inconsistent"])
+        }
         XCTAssertEqual(Fixtures.listing(storeRoot), before)
     }
 

@@ -93,6 +93,12 @@ extension Zoo {
         /// stored) as parent, and keeps that checkpoint's own lineage in the recipe.
         private func importConverted(_ checkpoint: Checkpoint, to dtype: TargetDType, into store: Store) throws -> SHA256Digest {
             let source = checkpoint.manifest
+            // The converter reads the tensors, not the digests: check the input as a plain import does.
+            do {
+                let bar = ProgressBar(label: "checking", total: source.totalByteCount)
+                defer { bar.finish() }
+                try Store.checkInput(checkpoint, progress: bar.callback)
+            }
             var lineage = DTypeConverter.lineage(parent: checkpoint.digest, parentName: source.name, target: dtype.dtype)
             if let earlier = source.lineage, case var .object(recipe)? = lineage.recipe {
                 recipe["parentLineage"] = ["parent": earlier.parent.map { .string($0.description) } ?? .null, "recipe": earlier.recipe ?? .null]

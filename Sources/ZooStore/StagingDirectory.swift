@@ -17,7 +17,7 @@ import ZooFormat
 /// defer { staging.remove() }       // also keeps the owner lock until here
 /// try writer.write(to: staging.path + "/checkpoint")
 /// ```
-public final class StagingDirectory: @unchecked Sendable {
+public final class StagingDirectory: Sendable {
     /// The file in the folder whose lock says the owner is alive.
     static let ownerFile = ".owner"
 

@@ -5,9 +5,11 @@ public struct StagedImportOptions: OptionSet, Sendable {
     public let rawValue: UInt8
     public init(rawValue: UInt8) { self.rawValue = rawValue }
 
-    /// The files were hashed while they were written (by ``CheckpointWriter`` or
-    /// ``CheckpointArchive/extract(_:to:)``), so their manifest digests are trusted and the
-    /// files are not read again. Without it every shard and asset is re-hashed first.
+    /// The manifest was computed from the files as they were written (by ``CheckpointWriter``),
+    /// so its digests are trusted and the files are not read again. Without it every shard and
+    /// asset is re-hashed and every tensor digest and padding byte checked, as for any input
+    /// from outside (``CheckpointArchive/extract(_:to:)`` checks shard digests only: do not
+    /// pass this for its output).
     public static let trustDigests = StagedImportOptions(rawValue: 1)
 }
 

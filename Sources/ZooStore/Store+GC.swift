@@ -44,9 +44,10 @@ extension Store {
     ///   when it does not match the ref files (say, after a ref was edited by hand);
     /// - partial downloads (`tmp/partial/`) and upload states (`tmp/uploads/`) that no running
     ///   transfer holds locked — a transfer holds its file's lock while it works on it;
-    /// - session folders whose lock is free, and staging folders named `<prefix>.<pid>.<random>`
-    ///   (``FileSystem/uniqueName(_:)``) whose process is gone; other entries of `tmp/` once
-    ///   they are older than ``unknownTempEntryAge``.
+    /// - session folders whose lock is free, staging folders whose owner lock is free
+    ///   (``StagingDirectory``), other entries named `<prefix>.<pid>.<random>`
+    ///   (``FileSystem/uniqueName(_:)``) whose process is gone, and the rest of `tmp/` once
+    ///   older than ``unknownTempEntryAge`` (see also ``reclaimInterruptedWork()``).
     ///
     /// A pull running beside it loses nothing: its session was registered under the same lock,
     /// so its blobs count as reachable, and its partial files are locked.
@@ -74,7 +75,7 @@ extension Store {
                     } else {
                         staleEntries.append(entry)
                     }
-                } else if Self.isStale(tempEntry: entry, path: path) {
+                } else if Self.ownerIsGone(tempEntry: entry, path: path, byAge: true) {
                     staleEntries.append(entry)
                 }
             }
@@ -176,20 +177,6 @@ extension Store {
                 do { try held.unlink() } catch { throw StoreError(.io(error)) }
             }
         }
-    }
-
-    /// Whether a `tmp/` entry other than a session belongs to nobody: its name carries the pid
-    /// of a process that is gone, or (no pid) it is older than ``unknownTempEntryAge``.
-    static func isStale(tempEntry name: String, path: String) -> Bool {
-        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
-        if parts.count >= 3, let pid = Int32(parts[parts.count - 2]), pid > 0, UInt64(parts[parts.count - 1]) != nil {
-            if kill(pid, 0) == 0 { return false }
-            return errno == ESRCH
-        }
-        var info = stat()
-        guard lstat(path, &info) == 0 else { return false }
-        let age = Double(time(nil)) - Double(info.st_mtim.tv_sec)
-        return age > unknownTempEntryAge
     }
 
     /// Bytes of the regular files under `path` (or of the file itself).

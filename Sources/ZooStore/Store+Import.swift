@@ -3,9 +3,11 @@ import ZooFormat
 extension Store {
     /// Copies a checkpoint into the store and tags it, returning the model digest.
     ///
-    /// Each blob missing from the store is streamed from the checkpoint's memory map into a
-    /// file in `tmp/` while it is hashed; a hash that differs from the manifest fails the whole
-    /// import. The files are fsynced, moved into `blobs/` under the store lock (a blob already
+    /// Every shard and asset is read and hashed, and every tensor of a shard too, in one pass:
+    /// a shard, asset or tensor digest that differs from the manifest (or a non-zero padding
+    /// byte) fails the whole import, even when the store already holds the declared blob. Each
+    /// blob missing from the store is streamed from the checkpoint's memory map into a file in
+    /// `tmp/` during that pass. The files are fsynced, moved into `blobs/` under the store lock (a blob already
     /// there is kept), and the ref is written last. On any failure nothing this import staged
     /// is left behind: no ref, no new blob, nothing in `tmp/`.
     ///
@@ -14,14 +16,17 @@ extension Store {
     ///     (see ``defaultName(for:)``), with tag `latest`.
     ///   - progress: called with the number of bytes just copied or found already stored.
     /// - Throws: ``StoreError``: an invalid name, a digest mismatch naming the shard or asset
-    ///   and the file it was read from, a name collision, or an I/O error.
+    ///   and the file it was read from, ``StoreError/Reason/inconsistentInput(file:tensor:offset:expected:actual:)``
+    ///   or ``StoreError/Reason/nonZeroPadding(file:shard:offset:)`` naming the file, tensor and
+    ///   byte offset, a name collision, or an I/O error.
     @discardableResult
     public func importCheckpoint(
         _ checkpoint: Checkpoint, name: ModelReference? = nil, progress: (@Sendable (Int) -> Void)? = nil
     ) throws(StoreError) -> SHA256Digest {
         let target = try Self.refTarget(name, manifest: checkpoint.manifest)
-        let staging = try makeStagingDirectory(prefix: "import")
-        defer { try? FileSystem.removeTree(staging) }
+        let stagingArea = try makeStagingDirectory(prefix: "import")
+        defer { stagingArea.remove() }
+        let staging = stagingArea.path
         var blobs = PlannedBlob.plan(manifest: checkpoint.manifest, manifestBytes: checkpoint.manifest.canonicalBytes) {
             isShard, index in isShard ? .shard(checkpoint, index: index) : .asset(checkpoint, index: index)
         }
@@ -46,11 +51,17 @@ extension Store {
     }
 
     /// Makes every blob that is not in the store yet ready to be linked (copied or sealed,
-    /// and verified). Blobs already stored are skipped: they were verified when written.
+    /// and verified). Input whose blob the store already holds is still read and checked —
+    /// shard digest, tensor digests, padding — so the store's copy never hides bad input; only
+    /// bytes hashed as they were written skip that.
     func prepare(_ blobs: inout [PlannedBlob], staging: String, progress: (@Sendable (Int) -> Void)?) throws(StoreError) {
         for index in blobs.indices {
-            if FileSystem.kind(of: blobPath(blobs[index].digest)) == .regular {
-                progress?(blobs[index].length)
+            if blobs[index].duplicate || FileSystem.kind(of: blobPath(blobs[index].digest)) == .regular {
+                if blobs[index].needsInputCheck {
+                    try blobs[index].checkInput(progress: progress)
+                } else {
+                    progress?(blobs[index].length)
+                }
                 continue
             }
             try blobs[index].prepare(in: staging, progress: progress)

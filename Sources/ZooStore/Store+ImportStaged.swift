@@ -5,9 +5,11 @@ public struct StagedImportOptions: OptionSet, Sendable {
     public let rawValue: UInt8
     public init(rawValue: UInt8) { self.rawValue = rawValue }
 
-    /// The files were hashed while they were written (by ``CheckpointWriter`` or
-    /// ``CheckpointArchive/extract(_:to:)``), so their manifest digests are trusted and the
-    /// files are not read again. Without it every shard and asset is re-hashed first.
+    /// The manifest was computed from the files as they were written (by ``CheckpointWriter``),
+    /// so its digests are trusted and the files are not read again. Without it every shard and
+    /// asset is re-hashed and every tensor digest and padding byte checked, as for any input
+    /// from outside (``CheckpointArchive/extract(_:to:)`` checks shard digests only: do not
+    /// pass this for its output).
     public static let trustDigests = StagedImportOptions(rawValue: 1)
 }
 
@@ -35,8 +37,9 @@ extension Store {
         do { checkpoint = try Checkpoint(directory: directory) } catch { throw StoreError(.format(error)) }
         let target = try Self.refTarget(name, manifest: checkpoint.manifest)
         let manifest = checkpoint.manifest
-        let staging = try makeStagingDirectory(prefix: "import")
-        defer { try? FileSystem.removeTree(staging) }
+        let stagingArea = try makeStagingDirectory(prefix: "import")
+        defer { stagingArea.remove() }
+        let staging = stagingArea.path
         let verified = options.contains(.trustDigests)
         var blobs = PlannedBlob.plan(manifest: manifest, manifestBytes: manifest.canonicalBytes) { isShard, index in
             let entry = isShard ? manifest.shards[index] : manifest.assets[index]

@@ -23,8 +23,9 @@ extension Store {
         return try withLock { () throws(StoreError) -> SHA256Digest in
             let digest = try resolve(source, index: refIndexLocked())
             let manifest = try manifest(for: digest)  // the model is readable: never tag a broken one
-            let staging = try makeStagingDirectory(prefix: "tag")
-            defer { try? FileSystem.removeTree(staging) }
+            let stagingArea = try makeStagingDirectory(prefix: "tag")
+            defer { stagingArea.remove() }
+            let staging = stagingArea.path
             try writeRef(StoreRefTarget(name: name, tag: tag), summary: makeSummary(manifest, digest: digest),
                          staging: staging)
             return digest

@@ -138,7 +138,7 @@ public final class TransferSession: @unchecked Sendable {
                 }
             }
             try writeManifestBlob()
-            _ = try store.checkpoint(digest: digest)
+            _ = try store.checkpoint(digest: digest, verifying: [])  // the blobs were hashed as they arrived
             try store.writeRef(target, summary: store.makeSummary(manifest, digest: digest), staging: directory)
             return digest
         }

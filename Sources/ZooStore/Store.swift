@@ -95,15 +95,6 @@ public struct Store: Sendable {
         }
     }
 
-    /// A fresh directory in `tmp/` for staging files, e.g. for a converter's output.
-    /// The caller hands it to ``importStaged(directory:name:options:progress:)`` or removes it.
-    public func makeStagingDirectory(prefix: String = "staging") throws(StoreError) -> String {
-        try prepareDirectories()
-        let path = tmpDirectory + "/" + FileSystem.uniqueName(prefix)
-        do { try FileSystem.makeDirectories(path) } catch { throw StoreError(.io(error)) }
-        return path
-    }
-
     // MARK: Refs and manifest blobs
 
     /// The digest the ref file at `path` holds, `nil` when there is no such file.

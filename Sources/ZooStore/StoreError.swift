@@ -33,6 +33,18 @@ public struct StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         /// Bytes being imported do not hash to the manifest's digest. `name` is the shard or
         /// asset path, `file` and `offset` where its bytes were read.
         case blobDigestMismatch(name: String, file: String, offset: Int, expected: SHA256Digest, actual: SHA256Digest)
+        /// A tensor of the input being imported does not hash to the digest its manifest
+        /// declares: the input is inconsistent (its shard digest may still match). `offset` is
+        /// where the tensor starts in `file`.
+        case inconsistentInput(file: String, tensor: String, offset: Int, expected: SHA256Digest, actual: SHA256Digest)
+        /// The input being imported has a non-zero byte in the alignment padding of `shard`, at
+        /// `offset` in `file`: bytes outside tensors must be zero.
+        case nonZeroPadding(file: String, shard: String, offset: Int)
+        /// A stored blob does not hold what the manifest says: `item` is the tensor (or, when no
+        /// tensor differs, the shard or asset path) whose bytes differ, read from `file` at
+        /// `offset`. Nothing was handed out; the model needs re-importing or re-pulling.
+        case damagedBlob(item: String, digest: SHA256Digest, file: String, offset: Int, expected: SHA256Digest,
+                         actual: SHA256Digest?)
         /// ``Store/importStaged(directory:name:options:progress:)`` was given a folder outside the
         /// store's `tmp/` (its files would be moved away from where the caller left them).
         case notInStagingArea(String, tmp: String)
@@ -70,6 +82,16 @@ extension StoreError.Reason: CustomStringConvertible {
             "\(name): blob \(digest) is \(actual) bytes, the manifest declares \(expected)"
         case let .blobDigestMismatch(name, file, offset, expected, actual):
             "\(name) (\(file), byte \(offset)): content hashes to \(actual), the manifest declares \(expected)"
+        case let .inconsistentInput(file, tensor, offset, expected, actual):
+            "\(file), byte \(offset): tensor '\(tensor)' hashes to \(actual), its manifest declares \(expected); "
+                + "the input is inconsistent and was not imported"
+        case let .nonZeroPadding(file, shard, offset):
+            "\(file), byte \(offset): non-zero byte in the padding of \(shard) (bytes between tensors must be zero); "
+                + "the input was not imported"
+        case let .damagedBlob(item, digest, file, offset, expected, actual):
+            "\(item): the store's blob \(digest) is damaged (\(file), byte \(offset): "
+                + (actual.map { "hashes to \($0), the manifest declares \(expected)" } ?? "unreadable")
+                + "); run zoo verify, then re-import or re-pull the model"
         case let .notInStagingArea(path, tmp): "\(path) is not inside the store's staging folder \(tmp)"
         case let .format(error): error.description
         case let .io(error): error.description

@@ -104,8 +104,9 @@ struct StoreBenchmark {
     private func writeModel(named name: String, tensors: Int, seed: Int, in root: String) throws(BenchError) {
         let store = Store(root: root)
         do {
-            let staging = try store.makeStagingDirectory(prefix: "bench")
-            defer { try? FileSystem.removeTree(staging) }
+            let stagingArea = try store.makeStagingDirectory(prefix: "bench")
+            defer { stagingArea.remove() }
+            let staging = stagingArea.path
             let folder = staging + "/checkpoint"
             let writer = try CheckpointWriter(
                 destination: folder, name: name,

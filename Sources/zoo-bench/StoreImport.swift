@@ -9,8 +9,9 @@ enum StoreImport {
     static func run(storeRoot: String, convert: (String) throws -> Void) throws(BenchError) -> SHA256Digest {
         let store = Store(root: storeRoot)
         do {
-            let staging = try store.makeStagingDirectory(prefix: "convert")
-            defer { try? FileSystem.removeTree(staging) }
+            let stagingArea = try store.makeStagingDirectory(prefix: "convert")
+            defer { stagingArea.remove() }
+            let staging = stagingArea.path
             try convert(staging + "/checkpoint")
             return try store.importStaged(
                 directory: staging + "/checkpoint", name: try ModelReference(name: "bench"), options: .trustDigests)

@@ -184,8 +184,9 @@ struct TransferBenchmark {
     private func importGenerated(_ tensors: [GeneratedTensor], name: String, progressLabel: String) throws(BenchError) -> Manifest {
         let store = Store(root: sourceStore)
         do {
-            let staging = try store.makeStagingDirectory(prefix: "bench")
-            defer { try? FileSystem.removeTree(staging) }
+            let stagingArea = try store.makeStagingDirectory(prefix: "bench")
+            defer { stagingArea.remove() }
+            let staging = stagingArea.path
             let manifest = try ZooWorkloads.save(tensors, to: staging + "/checkpoint")
             try store.importStaged(directory: staging + "/checkpoint", name: try ModelReference(name: name), options: .trustDigests)
             progress("\(progressLabel): \(manifest.shards.count) shards, \(Figure.byteSize(Double(manifest.totalByteCount))) in the store")

@@ -119,8 +119,9 @@ struct BertTopics: ParsableCommand {
             + "test accuracy \(Training.percent(tunedAccuracy))")
 
         plan.recipe.metrics = ["accuracy": Double(tunedAccuracy), "loss": Double(tunedLoss), "headOnlyAccuracy": Double(probeAccuracy)]
-        let staging = try store.makeStagingDirectory(prefix: "bert-topics")
-        defer { try? FileSystem.removeTree(staging) }
+        let stagingArea = try store.makeStagingDirectory(prefix: "bert-topics")
+        defer { stagingArea.remove() }
+        let staging = stagingArea.path
         let folder = staging + "/" + name
         let (manifest, exportSeconds) = try Training.timed {
             try ModelExporter.export(
@@ -147,8 +148,9 @@ struct BertTopics: ParsableCommand {
                     + "run `zoo import \"$(scripts/minilm.sh)\" --name \(model)` first")
         }
         print("bert: importing \(folder) as \(model)")
-        let staging = try store.makeStagingDirectory(prefix: "minilm")
-        defer { try? FileSystem.removeTree(staging) }
+        let stagingArea = try store.makeStagingDirectory(prefix: "minilm")
+        defer { stagingArea.remove() }
+        let staging = stagingArea.path
         try SafetensorsImporter(name: model).importFolder(folder, to: staging + "/model")
         try store.importStaged(directory: staging + "/model", name: reference, options: .trustDigests)
         return try store.checkpoint(for: reference)

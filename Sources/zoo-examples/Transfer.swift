@@ -112,8 +112,9 @@ struct Transfer: ParsableCommand {
         plan.recipe.metrics = [
             "accuracy": Double(tunedAccuracy), "loss": Double(tunedLoss), "scratchAccuracy": Double(scratchAccuracy),
         ]
-        let staging = try store.makeStagingDirectory(prefix: "transfer")
-        defer { try? FileSystem.removeTree(staging) }
+        let stagingArea = try store.makeStagingDirectory(prefix: "transfer")
+        defer { stagingArea.remove() }
+        let staging = stagingArea.path
         let folder = staging + "/" + name
         let (manifest, exportSeconds) = try Training.timed {
             try ModelExporter.export(

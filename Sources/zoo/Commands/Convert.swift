@@ -51,6 +51,7 @@ extension Zoo {
 
         func run() throws {
             let store = global.openStore
+            Reclaiming.run(store)
             let checkpoint = try store.checkpoint(for: reference)
             let parentName = reference.nameAndTag.map { "\($0.name):\($0.tag)" } ?? checkpoint.manifest.name
             let lineage = DTypeConverter.lineage(parent: checkpoint.digest, parentName: parentName, target: dtype.dtype)
@@ -71,8 +72,9 @@ extension Zoo {
         static func convertAndStore(
             _ checkpoint: Checkpoint, to dtype: TargetDType, lineage: Lineage?, name: ModelReference?, in store: Store
         ) throws -> SHA256Digest {
-            let staging = try store.makeStagingDirectory(prefix: "convert")
-            defer { try? FileSystem.removeTree(staging) }
+            let stagingArea = try store.makeStagingDirectory(prefix: "convert")
+            defer { stagingArea.remove() }
+            let staging = stagingArea.path
             let bar = ProgressBar(label: "converting", total: checkpoint.manifest.totalByteCount)
             let watch = bar.watch(staging)
             let result: DTypeConverter.Result

@@ -38,6 +38,7 @@ extension Zoo {
 
         func run() throws {
             let store = global.openStore
+            Reclaiming.run(store)
             let digest: SHA256Digest
             switch try InputError.format(of: path) {
             case .checkpointFolder:
@@ -45,16 +46,18 @@ extension Zoo {
             case .archive:
                 digest = try importOpened(try CheckpointArchive.open(path), into: store)
             case .compressedArchive:
-                let staging = try store.makeStagingDirectory(prefix: "extract")
-                defer { try? FileSystem.removeTree(staging) }
+                let stagingArea = try store.makeStagingDirectory(prefix: "extract")
+                defer { stagingArea.remove() }
+                let staging = stagingArea.path
                 let manifest = try watching(staging, label: "extracting", total: nil) {
                     try CheckpointArchive.extract(path, to: staging + "/checkpoint")
                 }
                 digest = try importStaged(staging + "/checkpoint", manifest: manifest, into: store)
             case let format:
                 // A foreign format: validated whole, then written once (converted on the way with --dtype).
-                let staging = try store.makeStagingDirectory(prefix: "convert")
-                defer { try? FileSystem.removeTree(staging) }
+                let stagingArea = try store.makeStagingDirectory(prefix: "convert")
+                defer { stagingArea.remove() }
+                let staging = stagingArea.path
                 var model = try ForeignModel.open(path, format: format, scratchDirectory: staging)
                 let conversion = ConversionReport()
                 if let dtype { model = model.converted(to: dtype.dtype, report: conversion) }
@@ -76,17 +79,26 @@ extension Zoo {
             return try store.importCheckpoint(checkpoint, name: try target(for: checkpoint.manifest), progress: bar.callback)
         }
 
-        /// A folder the converter or the archive extractor just wrote, hashing as it went: its
-        /// files are renamed into the store, which takes no time worth a progress bar.
+        /// A folder the archive extractor just wrote: its files are renamed into the store. The
+        /// extractor checked each member against its shard digest only, so the store checks
+        /// every tensor digest (which re-reads the files: digests from outside are not trusted).
         private func importStaged(_ directory: String, manifest: Manifest, into store: Store) throws -> SHA256Digest {
             if let dtype { return try importConverted(try Checkpoint(directory: directory), to: dtype, into: store) }
-            return try store.importStaged(directory: directory, name: try target(for: manifest), options: .trustDigests)
+            let bar = ProgressBar(label: "checking", total: manifest.totalByteCount + manifest.canonicalBytes.count)
+            defer { bar.finish() }
+            return try store.importStaged(directory: directory, name: try target(for: manifest), progress: bar.callback)
         }
 
         /// `--dtype`: stores `checkpoint` converted. Its lineage names the unconverted checkpoint (not
         /// stored) as parent, and keeps that checkpoint's own lineage in the recipe.
         private func importConverted(_ checkpoint: Checkpoint, to dtype: TargetDType, into store: Store) throws -> SHA256Digest {
             let source = checkpoint.manifest
+            // The converter reads the tensors, not the digests: check the input as a plain import does.
+            do {
+                let bar = ProgressBar(label: "checking", total: source.totalByteCount)
+                defer { bar.finish() }
+                try Store.checkInput(checkpoint, progress: bar.callback)
+            }
             var lineage = DTypeConverter.lineage(parent: checkpoint.digest, parentName: source.name, target: dtype.dtype)
             if let earlier = source.lineage, case var .object(recipe)? = lineage.recipe {
                 recipe["parentLineage"] = ["parent": earlier.parent.map { .string($0.description) } ?? .null, "recipe": earlier.recipe ?? .null]

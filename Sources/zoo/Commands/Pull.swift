@@ -48,7 +48,9 @@ extension Zoo {
         }
 
         func run() throws {
-            let client = transfer.client(store: global.openStore)
+            let store = global.openStore
+            Reclaiming.run(store)
+            let client = transfer.client(store: store)
             let target = try client.target(source)
             let progress = TransferProgress(label: "pulling")
             let report: PullReport

@@ -78,9 +78,9 @@ final class SafetensorsTests: XCTestCase {
         var header = "{"
         var offset = 0
         for (i, dtype) in DType.scalarCases.enumerated() {
-            let width = dtype.bitWidth / 8
+            let width = try XCTUnwrap(dtype.byteCount(elementCount: 4), "4 elements fill whole bytes in every dtype")
             if i > 0 { header += "," }
-            header += #""t\#(i)":{"dtype":"\#(dtype.rawValue)","shape":[1],"data_offsets":[\#(offset),\#(offset + width)]}"#
+            header += #""t\#(i)":{"dtype":"\#(dtype.rawValue)","shape":[4],"data_offsets":[\#(offset),\#(offset + width)]}"#
             offset += width
         }
         header += "}"

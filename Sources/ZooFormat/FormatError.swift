@@ -48,6 +48,8 @@ public struct FormatError: Error, Equatable, Sendable, CustomStringConvertible {
         /// A file is missing or shorter/longer than the manifest says.
         case fileSizeMismatch(path: String, declared: Int, actual: Int)
         case missingFile(String)
+        /// A symbolic link inside a checkpoint folder (`shards`, `assets/x`, `manifest.json`...).
+        case symbolicLink(String)
         case noSuchTensor(String)
         case dtypeMismatch(tensor: String, dtype: DType, requested: String)
     }
@@ -117,6 +119,8 @@ extension FormatError.Reason: CustomStringConvertible {
         case let .fileSizeMismatch(path, declared, actual):
             "\(path) is \(actual) bytes, the manifest declares \(declared)"
         case let .missingFile(path): "\(path) is missing"
+        case let .symbolicLink(path):
+            "\(path) is a symbolic link: a checkpoint folder holds no links (copy the files in instead)"
         case let .noSuchTensor(name): "no tensor named '\(name)'"
         case let .dtypeMismatch(tensor, dtype, requested): "tensor '\(tensor)' is \(dtype.rawValue), not \(requested)"
         }

@@ -53,6 +53,22 @@ final class VerifyCommandTests: CLITestCase {
                       result.stderr)
     }
 
+    func testVerifyAndImport_FolderWithLinkedShards_Exit1NamingTheLink() throws {
+        try Fixtures.writeCheckpoint(at: scratch + "/cp")
+        // The same bytes, reached through a linked shards/ folder: refused, not followed.
+        XCTAssertEqual(rename(scratch + "/cp/shards", scratch + "/real-shards"), 0)
+        XCTAssertEqual(symlink(scratch + "/real-shards", scratch + "/cp/shards"), 0)
+        let expected = "Error: \(scratch)/cp/shards: shards is a symbolic link: a checkpoint folder holds no links"
+        let verify = try run(["verify", scratch + "/cp", "--deep"], expect: 1)
+        XCTAssertTrue(verify.stderr.hasPrefix(expected), verify.stderr)
+        let before = Fixtures.listing(storeRoot)
+        let imported = try run(["import", scratch + "/cp"], expect: 1)
+        XCTAssertTrue(imported.stderr.hasPrefix(expected), imported.stderr)
+        XCTAssertEqual(imported.stdout, "")
+        XCTAssertEqual(try run(["list"]).stdout.contains("tiny"), false, "nothing imported")
+        XCTAssertEqual(Fixtures.listing(storeRoot).filter { $0.hasPrefix("blobs/") }, before.filter { $0.hasPrefix("blobs/") })
+    }
+
     func testVerify_ArchivePaths_PlainAndZstd() throws {
         try Fixtures.writeCheckpoint(at: scratch + "/cp")
         try run(["import", scratch + "/cp"])

@@ -78,6 +78,7 @@ public final class Checkpoint: @unchecked Sendable {
     /// Opens a checkpoint folder (`manifest.json`, `shards/`, `assets/`). Shards must be exactly
     /// as long as the manifest says: a longer file would hide bytes no digest covers.
     public convenience init(directory: String) throws(FormatError) {
+        try CheckpointFolder.checkLayout(of: directory)
         let manifestPath = directory + "/manifest.json"
         let bytes: [UInt8]?
         do {
@@ -92,11 +93,7 @@ public final class Checkpoint: @unchecked Sendable {
         let manifest = try Manifest(parsing: bytes, file: manifestPath)
         func region(_ entry: FileEntry) throws(FormatError) -> FileRegion {
             let path = directory + "/" + entry.path
-            switch FileSystem.kind(of: path) {
-            case .regular: break
-            case .missing: throw FormatError(file: path, reason: .missingFile(entry.path))
-            default: throw FormatError(file: path, reason: .invalidPath(entry.path, why: "not a regular file (links are refused)"))
-            }
+            try CheckpointFolder.checkMember(entry.path, in: directory)
             let size: Int
             do { size = try FileSystem.fileSize(path) } catch { throw FormatError(file: path, reason: .io(error)) }
             guard size == entry.length else {

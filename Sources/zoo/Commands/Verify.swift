@@ -47,6 +47,8 @@ extension Zoo {
                     checkpoint = try CheckpointArchive.open(target)
                 case .compressedArchive:
                     // Extraction checks every member's digest; the extracted folder is then verified as asked.
+                    // --deep also walks the decompressed tar byte for byte (a .zoo gets that when opened).
+                    if deep { try CheckpointArchive.verifyLayout(target) }
                     let scratch = try Self.makeScratchDirectory()
                     cleanup = scratch
                     try CheckpointArchive.extract(target, to: scratch + "/checkpoint")

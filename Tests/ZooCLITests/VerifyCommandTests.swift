@@ -86,6 +86,30 @@ final class VerifyCommandTests: CLITestCase {
         XCTAssertTrue(result.stderr.hasPrefix("Error: shard 'shards/00000.bin' (\(scratch)/t.zoo, byte "), result.stderr)
     }
 
+    func testVerify_ArchivePaddingByteFlipped_Exit1NamingTheOffset_PlainAndZstd() throws {
+        try Fixtures.writeCheckpoint(at: scratch + "/cp")
+        try run(["import", scratch + "/cp"])
+        try run(["export", "tiny", "-o", scratch + "/t.zoo"])
+        // The manifest member's data starts at 512; the byte after it is tar padding no digest covers.
+        let bytes = [UInt8](try XCTUnwrap(FileManager.default.contents(atPath: scratch + "/t.zoo")))
+        let size = try XCTUnwrap(Int(String(decoding: bytes[124..<135], as: UTF8.self).trimmingCharacters(in: .whitespaces), radix: 8))
+        XCTAssertNotEqual(size % 512, 0, "the manifest is followed by padding")
+        let padding = 512 + size
+        try Fixtures.flipByte(in: scratch + "/t.zoo", at: padding)
+        let plain = try run(["verify", scratch + "/t.zoo", "--deep"], expect: 1)
+        XCTAssertEqual(plain.stderr, "Error: \(scratch)/t.zoo: byte \(padding): non-zero byte in the tar padding after \"manifest.json\"\n")
+
+        let zstd = Process()
+        zstd.executableURL = URL(fileURLWithPath: "/usr/bin/zstd")
+        zstd.arguments = ["-q", scratch + "/t.zoo", "-o", scratch + "/t.zoo.zst"]
+        try zstd.run()
+        zstd.waitUntilExit()
+        XCTAssertEqual(zstd.terminationStatus, 0)
+        try run(["verify", scratch + "/t.zoo.zst"])  // the fast check hashes contents only
+        let deep = try run(["verify", scratch + "/t.zoo.zst", "--deep"], expect: 1)
+        XCTAssertEqual(deep.stderr, "Error: \(scratch)/t.zoo.zst: byte \(padding): non-zero byte in the tar padding after \"manifest.json\"\n")
+    }
+
     func testVerify_SafetensorsFile_Exit0AndTruncated_Exit1() throws {
         try run(["verify", try Fixtures.bertTiny() + "/model.safetensors"])
         let bytes = try XCTUnwrap(FileManager.default.contents(atPath: try Fixtures.bertTiny() + "/model.safetensors"))

@@ -338,8 +338,8 @@ final class SafetensorsTests: XCTestCase {
     }
 
     func testDescription_NamesFileOffsetAndTensor() {
-        let error = SafetensorsError(file: "m.safetensors", offset: 9, reason: .unknownDType(tensor: "w", dtype: "F4"))
-        XCTAssertTrue(error.description.hasPrefix("m.safetensors: byte 9: tensor 'w': dtype \"F4\" is not supported"),
+        let error = SafetensorsError(file: "m.safetensors", offset: 9, reason: .unknownDType(tensor: "w", dtype: "Q4_K"))
+        XCTAssertTrue(error.description.hasPrefix("m.safetensors: byte 9: tensor 'w': dtype \"Q4_K\" is not supported"),
                       error.description)
         XCTAssertEqual(SafetensorsError(file: "m", offset: 20, reason: .trailingBytes(count: 4)).description,
                        "m: byte 20: 4 bytes after the last tensor")

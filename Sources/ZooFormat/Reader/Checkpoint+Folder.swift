@@ -1,42 +1,44 @@
-/// The file-system rules of the folder form (spec §2): no symbolic link anywhere inside the
-/// folder, neither `manifest.json`, `shards/`, `assets/`, a folder under `assets/`, nor a
-/// declared file. Checked with `lstat` component by component, so a linked `shards/` cannot
-/// lend its target's files to a checkpoint whose members look regular through it.
-enum CheckpointFolder {
-    /// Checks `manifest.json` and the `shards/` and `assets/` folders (when present) before
-    /// anything in the folder is opened: a linked manifest could name a FIFO or a device.
-    static func checkLayout(of directory: String) throws(FormatError) {
-        try checkComponent(directory, "manifest.json", expect: .regular, missing: .missingFile("manifest.json"))
-        for folder in ["shards", "assets"] where FileSystem.kind(of: directory + "/" + folder) != .missing {
-            try checkComponent(directory, folder, expect: .directory, missing: nil)
+extension Checkpoint {
+    /// The file-system rules of the folder form (spec §2): no symbolic link anywhere inside the
+    /// folder, neither `manifest.json`, `shards/`, `assets/`, a folder under `assets/`, nor a
+    /// declared file. Checked with `lstat` component by component, so a linked `shards/` cannot
+    /// lend its target's files to a checkpoint whose members look regular through it.
+    enum Folder {
+        /// Checks `manifest.json` and the `shards/` and `assets/` folders (when present) before
+        /// anything in the folder is opened: a linked manifest could name a FIFO or a device.
+        static func checkLayout(of directory: String) throws(FormatError) {
+            try checkComponent(directory, "manifest.json", expect: .regular, missing: .missingFile("manifest.json"))
+            for folder in ["shards", "assets"] where FileSystem.kind(of: directory + "/" + folder) != .missing {
+                try checkComponent(directory, folder, expect: .directory, missing: nil)
+            }
         }
-    }
 
-    /// The declared file `relative` (`shards/00000.bin`, `assets/tok/vocab.txt`): every folder
-    /// on the way must be a real folder and the file itself a regular file.
-    static func checkMember(_ relative: String, in directory: String) throws(FormatError) {
-        let components = relative.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        var prefix = ""
-        for (i, component) in components.enumerated() {
-            prefix += (i == 0 ? "" : "/") + component
-            let last = i == components.count - 1
-            try checkComponent(directory, prefix, expect: last ? .regular : .directory, missing: .missingFile(relative))
+        /// The declared file `relative` (`shards/00000.bin`, `assets/tok/vocab.txt`): every folder
+        /// on the way must be a real folder and the file itself a regular file.
+        static func checkMember(_ relative: String, in directory: String) throws(FormatError) {
+            let components = relative.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+            var prefix = ""
+            for (i, component) in components.enumerated() {
+                prefix += (i == 0 ? "" : "/") + component
+                let last = i == components.count - 1
+                try checkComponent(directory, prefix, expect: last ? .regular : .directory, missing: .missingFile(relative))
+            }
         }
-    }
 
-    /// `directory/relative` must be of kind `expect`; a link or other kind is refused, naming it.
-    private static func checkComponent(
-        _ directory: String, _ relative: String, expect: FileSystem.FileKind, missing: FormatError.Reason?
-    ) throws(FormatError) {
-        let path = directory + "/" + relative
-        switch FileSystem.kind(of: path) {
-        case expect: return
-        case .missing:
-            if let missing { throw FormatError(file: path, reason: missing) }
-        case .symbolicLink: throw FormatError(file: path, reason: .symbolicLink(relative))
-        default:
-            throw FormatError(file: path, reason: .invalidPath(
-                relative, why: expect == .directory ? "not a folder" : "not a regular file"))
+        /// `directory/relative` must be of kind `expect`; a link or other kind is refused, naming it.
+        private static func checkComponent(
+            _ directory: String, _ relative: String, expect: FileSystem.FileKind, missing: FormatError.Reason?
+        ) throws(FormatError) {
+            let path = directory + "/" + relative
+            switch FileSystem.kind(of: path) {
+            case expect: return
+            case .missing:
+                if let missing { throw FormatError(file: path, reason: missing) }
+            case .symbolicLink: throw FormatError(file: path, reason: .symbolicLink(relative))
+            default:
+                throw FormatError(file: path, reason: .invalidPath(
+                    relative, why: expect == .directory ? "not a folder" : "not a regular file"))
+            }
         }
     }
 }

@@ -78,7 +78,7 @@ public final class Checkpoint: @unchecked Sendable {
     /// Opens a checkpoint folder (`manifest.json`, `shards/`, `assets/`). Shards must be exactly
     /// as long as the manifest says: a longer file would hide bytes no digest covers.
     public convenience init(directory: String) throws(FormatError) {
-        try CheckpointFolder.checkLayout(of: directory)
+        try Folder.checkLayout(of: directory)
         let manifestPath = directory + "/manifest.json"
         let bytes: [UInt8]?
         do {
@@ -93,7 +93,7 @@ public final class Checkpoint: @unchecked Sendable {
         let manifest = try Manifest(parsing: bytes, file: manifestPath)
         func region(_ entry: FileEntry) throws(FormatError) -> FileRegion {
             let path = directory + "/" + entry.path
-            try CheckpointFolder.checkMember(entry.path, in: directory)
+            try Folder.checkMember(entry.path, in: directory)
             let size: Int
             do { size = try FileSystem.fileSize(path) } catch { throw FormatError(file: path, reason: .io(error)) }
             guard size == entry.length else {

@@ -205,4 +205,27 @@ final class ArchiveLayoutTests: XCTestCase {
                                                              reason: .nonZeroPadding(after: "manifest.json")))
         }
     }
+
+    func testEveryByteOfTheArchive_FlippedIsNoticed() throws {
+        // A small archive: every single-byte change must be refused on open, fail deep
+        // verification, or (inside the manifest) make a different model digest.
+        try makeCheckpoint(at: temp("small"), tensors: [TensorSpec("a", .u8, [5]), TensorSpec("b", .f32, [3])],
+                           assets: [("c.txt", Array("hi".utf8))])
+        let original = try Checkpoint(directory: temp("small"))
+        try CheckpointArchive.write(original, to: temp("small.zoo"))
+        let bytes = try readBytes(temp("small.zoo"))
+        var unnoticed: [Int] = []
+        let path = temp("flip.zoo")
+        try writeBytes(bytes, to: path)
+        for offset in bytes.indices {
+            try flipByte(at: offset, of: path)
+            defer { try? flipByte(at: offset, of: path) }  // back to the original for the next offset
+            guard let opened = try? CheckpointArchive.open(path) else { continue }
+            // The fast check first: a flipped content byte fails it without the deep pass.
+            guard opened.verify(.files).isClean else { continue }
+            if opened.verify(.deep).isClean, opened.digest == original.digest { unnoticed.append(offset) }
+        }
+        XCTAssertEqual(try readBytes(path), bytes, "every flip was undone")
+        XCTAssertEqual(unnoticed, [], "flipped bytes nobody noticed, of \(bytes.count)")
+    }
 }

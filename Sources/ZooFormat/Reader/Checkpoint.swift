@@ -94,6 +94,11 @@ public final class Checkpoint: @unchecked Sendable {
         func region(_ entry: FileEntry) throws(FormatError) -> FileRegion {
             let path = directory + "/" + entry.path
             try Folder.checkMember(entry.path, in: directory)
+            switch FileSystem.kind(of: path) {
+            case .regular: break
+            case .missing: throw FormatError(file: path, reason: .missingFile(entry.path))
+            default: throw FormatError(file: path, reason: .invalidPath(entry.path, why: "not a regular file (links are refused)"))
+            }
             let size: Int
             do { size = try FileSystem.fileSize(path) } catch { throw FormatError(file: path, reason: .io(error)) }
             guard size == entry.length else {

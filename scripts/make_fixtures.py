@@ -10,8 +10,11 @@ Writes into OUT_DIR:
                               I16 I8 U64 U32 U16 U8 BOOL) with edge values (inf, nan, -0, subnormals,
                               integer extremes, all 256 float8 bit patterns), a 0-dim scalar, two empty
                               tensors, a rank-4 tensor; __metadata__ {"format": "pt"}
-  other_dtypes/<DTYPE>.safetensors   one file per dtype the package writes but zoo v1 does not know
-                              (C64 F8_E4M3FNUZ F8_E5M2FNUZ F8_E8M0 F4), for rejection tests
+  dtypes_1_1/<DTYPE>.safetensors     one file per dtype of format 1.1 (C64 F8_E4M3FNUZ F8_E5M2FNUZ F8_E8M0
+                              F4 F6_E2M3 F6_E3M2), for bit-exact round trips; F6_E2M3 and F6_E3M2 are
+                              hand-written (see below)
+  dtypes_1_1_mixed.safetensors       the package-written 1.1 dtypes beside F32, U8 and BOOL tensors and an
+                              empty F4 tensor, so the writer's dtype-rank layout is exercised
   metadata_multi.safetensors  several metadata keys (unicode, JSON text, empty value, newline) and
                               tensor names with non-ASCII characters
   hf_sharded/                 a Hugging Face sharded model: model-0000{1,2}-of-00002.safetensors,
@@ -33,6 +36,10 @@ numpy lacks) we call the package's own low-level writer, safetensors.serialize_f
 safetensors.TensorSpec(dtype="bfloat16" | "float8_e4m3fn" | ..., shape, data_ptr, data_len) pointing at
 a numpy uint8/uint16 buffer holding the bit patterns. That is the same call safetensors.numpy.save_file
 makes internally (safetensors 0.8.0), so the header and layout are the package's, not ours.
+The package's reader knows F6_E2M3 and F6_E3M2 but its 0.8.0 writer has no TensorSpec name for them, so
+those two files are written by `hand_write` exactly as the writer lays out a one-tensor file (8-byte
+length, compact JSON header padded with spaces to a multiple of 8, data); `hand_write` reproduces the
+package's own F4 file byte for byte, which this script checks, and the package reads both back.
 Everything is deterministic: fixed seeds, fixed values, and the package's deterministic layout.
 """
 
@@ -67,7 +74,9 @@ SPEC_NAMES = {
     "C64": "complex64", "F8_E4M3FNUZ": "float8_e4m3fnuz", "F8_E5M2FNUZ": "float8_e5m2fnuz",
     "F8_E8M0": "float8_e8m0fnu", "F4": "float4_e2m1fn_x2",
 }
-OTHER_DTYPES = ["C64", "F8_E4M3FNUZ", "F8_E5M2FNUZ", "F8_E8M0", "F4"]  # written, but not zoo v1 dtypes
+WRITTEN_1_1 = ["C64", "F8_E4M3FNUZ", "F8_E5M2FNUZ", "F8_E8M0", "F4"]  # format 1.1 dtypes the package writes
+HAND_1_1 = ["F6_E2M3", "F6_E3M2"]  # format 1.1 dtypes the package reads but cannot write
+DTYPES_1_1 = WRITTEN_1_1 + HAND_1_1
 
 
 def write_specs(path, tensors, metadata=None):
@@ -135,21 +144,61 @@ def all_dtypes_tensors():
     return t
 
 
-def other_dtype_tensor(code):
+def dtype_1_1_tensor(code):
     rng = np.random.default_rng(SEED)
     if code == "C64":
         return ("C64", [2, 2], np.array([1 + 2j, -0.5j, np.inf, 0], dtype=np.complex64))
     if code == "F4":  # two 4-bit values per byte; TensorSpec doubles the last dim: [2, 4] logical
         return ("F4", [2, 2], rng.integers(0, 256, 4, dtype=np.uint8))
+    if code in HAND_1_1:  # 6-bit values, four per 3 bytes: [4, 4] is 96 bits = 12 bytes
+        return (code, [4, 4], rng.integers(0, 256, 12, dtype=np.uint8))
     return (code, [4, 4], rng.integers(0, 256, 16, dtype=np.uint8))
+
+
+def hand_write(path, tensors, metadata=None):
+    """Writes one-tensor files ({name: (code, logical shape, uint8 buffer)}) the way the package's
+    writer lays them out (safetensors 0.8.0: compact JSON, __metadata__ first, spaces to 8 bytes)."""
+    ((name, (code, shape, buf)),) = tensors.items()
+    header = {}
+    if metadata is not None:
+        header["__metadata__"] = metadata
+    header[name] = {"dtype": code, "shape": list(shape), "data_offsets": [0, buf.nbytes]}
+    text = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(len(text).to_bytes(8, "little") + text + buf.tobytes())
+    os.chmod(path, 0o644)
 
 
 def write_all_dtypes(out):
     write_specs(os.path.join(out, "all_dtypes.safetensors"), all_dtypes_tensors(), metadata={"format": "pt"})
-    os.makedirs(os.path.join(out, "other_dtypes"), exist_ok=True)
-    for code in OTHER_DTYPES:
-        write_specs(os.path.join(out, "other_dtypes", f"{code}.safetensors"), {"t": other_dtype_tensor(code)},
-                    metadata={"format": "pt"})
+    folder = os.path.join(out, "dtypes_1_1")
+    os.makedirs(folder, exist_ok=True)
+    for code in WRITTEN_1_1:
+        write_specs(os.path.join(folder, f"{code}.safetensors"), {"t": dtype_1_1_tensor(code)}, metadata={"format": "pt"})
+    # hand_write must reproduce the package's own bytes before it writes what the package cannot.
+    code, shape, buf = dtype_1_1_tensor("F4")
+    check = os.path.join(out, "hand_written_F4.check")
+    hand_write(check, {"t": (code, [shape[0], shape[1] * 2], buf)}, metadata={"format": "pt"})
+    with open(check, "rb") as a, open(os.path.join(folder, "F4.safetensors"), "rb") as b:
+        if a.read() != b.read():
+            raise SystemExit("make_fixtures: hand_write no longer matches the package's writer for F4")
+    os.remove(check)
+    for code in HAND_1_1:
+        hand_write(os.path.join(folder, f"{code}.safetensors"), {"t": dtype_1_1_tensor(code)}, metadata={"format": "pt"})
+    rng = np.random.default_rng(SEED + 1)
+    mixed = {
+        "a.c64": ("C64", [3], np.array([1 - 1j, np.nan, -0.0], dtype=np.complex64)),
+        "b.e8m0": ("F8_E8M0", [5], rng.integers(0, 256, 5, dtype=np.uint8)),
+        "c.fnuz": ("F8_E4M3FNUZ", [3, 3], rng.integers(0, 256, 9, dtype=np.uint8)),
+        "d.fnuz": ("F8_E5M2FNUZ", [7], rng.integers(0, 256, 7, dtype=np.uint8)),
+        "e.f4": ("F4", [3, 1], rng.integers(0, 256, 3, dtype=np.uint8)),  # [3, 2] logical
+        "e.f4_empty": ("F4", [0, 1], np.zeros(0, dtype=np.uint8)),
+        "f.f32": ("F32", [2], np.array([1.5, -2.0], dtype=np.float32)),
+        "g.u8": ("U8", [3], np.array([1, 2, 3], dtype=np.uint8)),
+        "h.bool": ("BOOL", [1], np.array([True])),
+    }
+    write_specs(os.path.join(out, "dtypes_1_1_mixed.safetensors"), mixed, metadata={"format": "pt"})
 
 
 def write_metadata_multi(out):
@@ -254,7 +303,7 @@ def up_to_date(out, stamp_path, want):
     return all(os.path.exists(os.path.join(out, name)) for name in names)
 
 
-FIXTURES = ["all_dtypes.safetensors", "other_dtypes", "metadata_multi.safetensors", "hf_sharded",
+FIXTURES = ["all_dtypes.safetensors", "dtypes_1_1", "dtypes_1_1_mixed.safetensors", "metadata_multi.safetensors", "hf_sharded",
             "large.safetensors", "manifest.json"]
 
 
@@ -280,7 +329,8 @@ def main(argv):
         write_hf_sharded(work)
         if large:
             write_large(work)
-        names = ["all_dtypes.safetensors"] + [f"other_dtypes/{c}.safetensors" for c in OTHER_DTYPES] + [
+        names = ["all_dtypes.safetensors"] + [f"dtypes_1_1/{c}.safetensors" for c in DTYPES_1_1] + [
+            "dtypes_1_1_mixed.safetensors"] + [
             "metadata_multi.safetensors", "hf_sharded"] + (["large.safetensors"] if large else [])
         manifest = {
             "generator": "scripts/make_fixtures.py",

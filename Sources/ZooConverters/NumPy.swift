@@ -49,7 +49,8 @@ public enum NumPy {
     }
 
     /// The NumPy dtype string (`descr`) for a zoo dtype, or nil when NumPy has none (`BF16`,
-    /// `F8_*`, `Q8_0`).
+    /// `F8_*`, `F4`, `F6_*`, `Q8_0`) or zoo does not write it (`C64`: zoo carries complex
+    /// tensors from safetensors but has no NumPy complex reader or writer).
     public static func descr(for dtype: DType) -> String? {
         switch dtype {
         case .f64: "<f8"
@@ -64,7 +65,7 @@ public enum NumPy {
         case .u16: "<u2"
         case .u8: "|u1"
         case .bool: "|b1"
-        case .bf16, .f8E4M3, .f8E5M2, .q8_0: nil
+        case .bf16, .f8E4M3, .f8E5M2, .q8_0, .c64, .f8E8M0, .f8E4M3FNUZ, .f8E5M2FNUZ, .f4, .f6E2M3, .f6E3M2: nil
         }
     }
 }
@@ -143,7 +144,7 @@ public struct NumPyHeader: Equatable, Sendable {
             let kind = code.first ?? " "
             let why = switch kind {
             case "O": "object arrays hold pickled Python objects, which zoo never loads"
-            case "c": "complex numbers have no zoo dtype"
+            case "c": "complex arrays are not read from NumPy files (zoo carries C64 from safetensors only)"
             case "S", "a": "byte strings are not tensors"
             case "U": "unicode strings are not tensors"
             case "V": "raw void records (bfloat16 or float8 saved through ml_dtypes come out as void: save them as float32)"

@@ -132,6 +132,9 @@ extension NumPyError.Reason: CustomStringConvertible {
         case let .encryptedMember(path): "member \"\(path)\" is encrypted"
         case let .notNpyMember(path): "member \"\(path)\" is not a .npy array"
         case let .duplicateMember(path): "member \"\(path)\" appears twice"
+        case let .noNumPyDType(tensor, dtype) where dtype.isCarriedOnly:
+            "tensor '\(tensor)' is \(dtype.rawValue), which zoo carries bit-exact but cannot write to NumPy or convert "
+                + "(export it to safetensors)"
         case let .noNumPyDType(tensor, dtype):
             "tensor '\(tensor)' is \(dtype.rawValue), which NumPy has no dtype for (convert it first, e.g. --dtype f32)"
         case let .unsafeTensorName(name): "tensor name '\(name)' cannot be an .npz member (absolute, .., backslash or empty component)"

@@ -37,10 +37,16 @@ public enum Safetensors {
     static func writerRank(_ dtype: DType) -> Int {
         switch dtype {
         case .bool: 0
+        case .f4: 1
+        case .f6E2M3: 2
+        case .f6E3M2: 3
         case .u8: 4
         case .i8: 5
         case .f8E5M2: 6
         case .f8E4M3: 7
+        case .f8E8M0: 8
+        case .f8E4M3FNUZ: 9
+        case .f8E5M2FNUZ: 10
         case .i16: 11
         case .u16: 12
         case .f16: 13
@@ -48,6 +54,7 @@ public enum Safetensors {
         case .i32: 15
         case .u32: 16
         case .f32: 17
+        case .c64: 18
         case .f64: 19
         case .i64: 20
         case .u64: 21
@@ -287,6 +294,10 @@ enum SafetensorsHeader {
         }
         guard let offsets = nonNegativeIntegers(fields["data_offsets"]), offsets.count == 2, offsets[0] <= offsets[1]
         else { throw fail(.invalidDataOffsets(tensor: name)) }
+        // Sub-byte types must fill whole bytes, as the official reader demands (MisalignedSlice).
+        guard dtype.fits(shape: shape) else {
+            throw fail(.misalignedSubByte(tensor: name, dtype: dtype, elementCount: Shape.elementCount(shape) ?? 0))
+        }
         guard let count = Shape.elementCount(shape), let length = dtype.byteCount(elementCount: count) else {
             throw fail(.sizeOverflow(tensor: name))
         }

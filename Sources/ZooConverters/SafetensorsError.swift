@@ -9,7 +9,7 @@ import ZooFormat
 ///
 /// ```swift
 /// do { _ = try SafetensorsFile(path: "model.safetensors") }
-/// catch { print(error) }   // "model.safetensors: byte 8: tensor 'w': unknown dtype \"F4\" ..."
+/// catch { print(error) }   // "model.safetensors: byte 8: tensor 'w': dtype \"Q4_K\" is not supported ..."
 /// ```
 public struct SafetensorsError: Error, Equatable, Sendable, CustomStringConvertible {
     public enum Reason: Equatable, Sendable {
@@ -36,8 +36,10 @@ public struct SafetensorsError: Error, Equatable, Sendable, CustomStringConverti
         case unexpectedField(tensor: String, field: String)
         /// A tensor's `dtype` is not a string.
         case invalidDTypeValue(tensor: String)
-        /// A dtype zoo does not know (e.g. `F4`, `F8_E8M0`, `C64`).
+        /// A dtype zoo does not know (e.g. `Q8_0`, which safetensors does not define, or a misspelling).
         case unknownDType(tensor: String, dtype: String)
+        /// A sub-byte dtype (`F4`, `F6_*`) whose elements do not fill a whole number of bytes.
+        case misalignedSubByte(tensor: String, dtype: DType, elementCount: Int)
         /// `shape` is not an array of at most ``ZooFormat/Shape/maxRank`` non-negative integers.
         case invalidShape(tensor: String)
         /// `data_offsets` is not `[begin, end]` with `0 <= begin <= end`.
@@ -147,6 +149,9 @@ extension SafetensorsError.Reason: CustomStringConvertible {
         case let .unknownDType(tensor, dtype):
             "tensor '\(tensor)': dtype \"\(dtype)\" is not supported (zoo reads "
                 + DType.scalarCases.map(\.rawValue).joined(separator: " ") + ")"
+        case let .misalignedSubByte(tensor, dtype, count):
+            "tensor '\(tensor)': \(count) elements of \(dtype.rawValue) (\(dtype.bitWidth) bits each) are not a whole "
+                + "number of bytes"
         case let .invalidShape(tensor):
             "tensor '\(tensor)': shape must be an array of at most \(Shape.maxRank) non-negative integers"
         case let .invalidDataOffsets(tensor):

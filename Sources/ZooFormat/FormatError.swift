@@ -31,8 +31,11 @@ public struct FormatError: Error, Equatable, Sendable, CustomStringConvertible {
         case invalidShape(tensor: String, shape: [Int])
         /// Element count times dtype width overflows.
         case sizeOverflow(tensor: String)
-        /// A block-quantised tensor whose last dimension is not a multiple of the block size.
+        /// A block-quantised tensor whose last dimension is not a multiple of the block size, or
+        /// a sub-byte tensor (F4, F6) whose bits do not fill a whole number of bytes.
         case blockMisfit(tensor: String, dtype: DType, shape: [Int])
+        /// A tensor of a dtype that a later format version defines than the manifest declares.
+        case dtypeNeedsNewerVersion(tensor: String, dtype: DType, declared: FormatVersion)
         case lengthMismatch(tensor: String, expected: Int, declared: Int)
         case shardOutOfRange(tensor: String, shard: Int, shardCount: Int)
         /// A tensor of an earlier shard listed after one of a later shard.
@@ -48,6 +51,8 @@ public struct FormatError: Error, Equatable, Sendable, CustomStringConvertible {
         /// A file is missing or shorter/longer than the manifest says.
         case fileSizeMismatch(path: String, declared: Int, actual: Int)
         case missingFile(String)
+        /// A symbolic link inside a checkpoint folder (`shards`, `assets/x`, `manifest.json`...).
+        case symbolicLink(String)
         case noSuchTensor(String)
         case dtypeMismatch(tensor: String, dtype: DType, requested: String)
     }
@@ -93,8 +98,14 @@ extension FormatError.Reason: CustomStringConvertible {
         case let .duplicateTensor(name): "tensor '\(name)' appears twice"
         case let .invalidShape(tensor, shape): "tensor '\(tensor)': invalid shape \(shape)"
         case let .sizeOverflow(tensor): "tensor '\(tensor)': element count times dtype width overflows"
+        case let .blockMisfit(tensor, dtype, shape) where dtype.isSubByte:
+            "tensor '\(tensor)': \(dtype.rawValue) packs \(dtype.bitWidth)-bit elements, and shape \(shape) holds "
+                + "\(Shape.elementCount(shape) ?? 0) of them, not a whole number of bytes"
         case let .blockMisfit(tensor, dtype, shape):
             "tensor '\(tensor)': \(dtype.rawValue) needs a last dimension that is a multiple of \(dtype.blockSize), shape is \(shape)"
+        case let .dtypeNeedsNewerVersion(tensor, dtype, declared):
+            "tensor '\(tensor)': dtype \(dtype.rawValue) needs formatVersion \(dtype.minimumFormatVersion) or later, "
+                + "the manifest declares \(declared)"
         case let .lengthMismatch(tensor, expected, declared):
             "tensor '\(tensor)': length \(declared) does not match dtype x shape = \(expected) bytes"
         case let .shardOutOfRange(tensor, shard, count):
@@ -113,6 +124,8 @@ extension FormatError.Reason: CustomStringConvertible {
         case let .fileSizeMismatch(path, declared, actual):
             "\(path) is \(actual) bytes, the manifest declares \(declared)"
         case let .missingFile(path): "\(path) is missing"
+        case let .symbolicLink(path):
+            "\(path) is a symbolic link: a checkpoint folder holds no links (copy the files in instead)"
         case let .noSuchTensor(name): "no tensor named '\(name)'"
         case let .dtypeMismatch(tensor, dtype, requested): "tensor '\(tensor)' is \(dtype.rawValue), not \(requested)"
         }

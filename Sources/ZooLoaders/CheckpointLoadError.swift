@@ -13,6 +13,8 @@ public struct CheckpointLoadError: Error, Equatable, Sendable, CustomStringConve
         case duplicateKey(String, tensors: [String])
         /// A `rename` rule whose regular expression does not compile.
         case invalidKeyPattern(String, message: String)
+        /// A tensor of a dtype zoo carries but does not decode (C64, F4, F6, F8_E8M0, FNUZ floats).
+        case undecodableDType(tensor: String, dtype: DType)
     }
 
     /// The checkpoint's location (folder, archive or store blob).
@@ -36,6 +38,9 @@ public struct CheckpointLoadError: Error, Equatable, Sendable, CustomStringConve
             return "\(location): tensors \(tensors.map { "'\($0)'" }.joined(separator: ", ")) all map to key '\(key)'"
         case let .invalidKeyPattern(pattern, message):
             return "\(location): invalid regular expression \"\(pattern)\": \(message)"
+        case let .undecodableDType(tensor, dtype):
+            return "\(location): tensor '\(tensor)' is \(dtype.rawValue), which zoo stores and exports bit-exact but "
+                + "cannot decode into Float32 for a model"
         }
     }
 }

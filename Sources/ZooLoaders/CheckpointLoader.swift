@@ -108,6 +108,9 @@ public enum CheckpointLoader {
     static func decode(_ entry: TensorEntry, from checkpoint: Checkpoint, zeroCopy: Bool) throws(CheckpointLoadError)
         -> Tensor
     {
+        guard Float32Conversion.decodes(entry.dtype) else {
+            throw CheckpointLoadError(location: checkpoint.location, reason: .undecodableDType(tensor: entry.name, dtype: entry.dtype))
+        }
         let shard: (bytes: UnsafeRawBufferPointer, owner: MappedFile)
         do {
             shard = try checkpoint.shardBytes(entry.shard)

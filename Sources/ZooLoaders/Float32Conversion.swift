@@ -17,10 +17,15 @@ public enum Float32Conversion {
     /// Elements per parallel piece: a whole number of Q8_0 blocks.
     static let chunkElements = 1 << 18
 
+    /// Whether ``convert(_:from:into:)`` decodes `dtype`: every dtype but those zoo only carries
+    /// (``ZooFormat/DType/isCarriedOnly``: C64, F4, F6, F8_E8M0 and the FNUZ floats).
+    public static func decodes(_ dtype: DType) -> Bool { !dtype.isCarriedOnly }
+
     /// Decodes `destination.count` elements of `dtype` from the little-endian `bytes`.
     ///
     /// - Precondition: `bytes.count == dtype.byteCount(elementCount: destination.count)`
-    ///   (callers size both from a validated manifest entry).
+    ///   (callers size both from a validated manifest entry) and ``decodes(_:)`` holds for
+    ///   `dtype` (callers check it and throw, naming the tensor).
     public static func convert(
         _ bytes: UnsafeRawBufferPointer, from dtype: DType, into destination: UnsafeMutableBufferPointer<Float>
     ) {
@@ -46,6 +51,8 @@ public enum Float32Conversion {
         case .u8: map(source, target, count, UInt8.self)
         case .bool:
             for i in 0..<count { target[i] = source.load(fromByteOffset: i, as: UInt8.self) == 0 ? 0 : 1 }
+        case .c64, .f8E8M0, .f8E4M3FNUZ, .f8E5M2FNUZ, .f4, .f6E2M3, .f6E3M2:
+            preconditionFailure("\(dtype.rawValue) is carried, never decoded: check Float32Conversion.decodes first")
         }
     }
 

@@ -11,6 +11,25 @@ final class ImportCommandTests: CLITestCase {
         XCTAssertTrue(list.stdout.contains("bert-tiny   latest   \(result.stdout.dropFirst(7).prefix(12))"), list.stdout)
     }
 
+    func testImportExport_C64AndF4FromTheOfficialWriter_ByteIdentical() throws {
+        // Files safetensors 0.8.0 wrote ($ZOO_TEST_FIXTURES/dtypes_1_1, scripts/make_fixtures.py).
+        let root = try XCTUnwrap(ProcessInfo.processInfo.environment["ZOO_TEST_FIXTURES"], "run `make test` (it builds the fixtures)")
+        for code in ["C64", "F4"] {
+            let original = root + "/dtypes_1_1/" + code + ".safetensors"
+            try run(["import", original])
+            let model = code.lowercased()  // store names are lowercase
+            let show = try json(try run(["show", model, "--tensors", "--json"]).stdout)
+            XCTAssertEqual(show["tensors"]?.arrayValue?.first?["dtype"]?.stringValue, code)
+            try run(["verify", model, "--deep"])
+            try run(["export", model, "-o", scratch + "/\(code).safetensors"])
+            XCTAssertEqual(FileManager.default.contents(atPath: scratch + "/\(code).safetensors"),
+                           FileManager.default.contents(atPath: original), code)
+            let npz = try run(["export", model, "-o", scratch + "/\(code).npz"], expect: 1)
+            XCTAssertTrue(npz.stderr.contains("tensor 't' is \(code)"), npz.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: scratch + "/\(code).npz"))
+        }
+    }
+
     func testImport_SameModelTwice_SameDigest() throws {
         let first = try importBertTiny()
         let second = try importBertTiny(["--name", "other:v2"])

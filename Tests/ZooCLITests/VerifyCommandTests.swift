@@ -53,6 +53,22 @@ final class VerifyCommandTests: CLITestCase {
                       result.stderr)
     }
 
+    func testVerifyAndImport_FolderWithLinkedShards_Exit1NamingTheLink() throws {
+        try Fixtures.writeCheckpoint(at: scratch + "/cp")
+        // The same bytes, reached through a linked shards/ folder: refused, not followed.
+        XCTAssertEqual(rename(scratch + "/cp/shards", scratch + "/real-shards"), 0)
+        XCTAssertEqual(symlink(scratch + "/real-shards", scratch + "/cp/shards"), 0)
+        let expected = "Error: \(scratch)/cp/shards: shards is a symbolic link: a checkpoint folder holds no links"
+        let verify = try run(["verify", scratch + "/cp", "--deep"], expect: 1)
+        XCTAssertTrue(verify.stderr.hasPrefix(expected), verify.stderr)
+        let before = Fixtures.listing(storeRoot)
+        let imported = try run(["import", scratch + "/cp"], expect: 1)
+        XCTAssertTrue(imported.stderr.hasPrefix(expected), imported.stderr)
+        XCTAssertEqual(imported.stdout, "")
+        XCTAssertEqual(try run(["list"]).stdout.contains("tiny"), false, "nothing imported")
+        XCTAssertEqual(Fixtures.listing(storeRoot).filter { $0.hasPrefix("blobs/") }, before.filter { $0.hasPrefix("blobs/") })
+    }
+
     func testVerify_ArchivePaths_PlainAndZstd() throws {
         try Fixtures.writeCheckpoint(at: scratch + "/cp")
         try run(["import", scratch + "/cp"])
@@ -68,6 +84,30 @@ final class VerifyCommandTests: CLITestCase {
         try Fixtures.flipByte(in: scratch + "/t.zoo", at: shardStart)
         let result = try run(["verify", scratch + "/t.zoo"], expect: 1)
         XCTAssertTrue(result.stderr.hasPrefix("Error: shard 'shards/00000.bin' (\(scratch)/t.zoo, byte "), result.stderr)
+    }
+
+    func testVerify_ArchivePaddingByteFlipped_Exit1NamingTheOffset_PlainAndZstd() throws {
+        try Fixtures.writeCheckpoint(at: scratch + "/cp")
+        try run(["import", scratch + "/cp"])
+        try run(["export", "tiny", "-o", scratch + "/t.zoo"])
+        // The manifest member's data starts at 512; the byte after it is tar padding no digest covers.
+        let bytes = [UInt8](try XCTUnwrap(FileManager.default.contents(atPath: scratch + "/t.zoo")))
+        let size = try XCTUnwrap(Int(String(decoding: bytes[124..<135], as: UTF8.self).trimmingCharacters(in: .whitespaces), radix: 8))
+        XCTAssertNotEqual(size % 512, 0, "the manifest is followed by padding")
+        let padding = 512 + size
+        try Fixtures.flipByte(in: scratch + "/t.zoo", at: padding)
+        let plain = try run(["verify", scratch + "/t.zoo", "--deep"], expect: 1)
+        XCTAssertEqual(plain.stderr, "Error: \(scratch)/t.zoo: byte \(padding): non-zero byte in the tar padding after \"manifest.json\"\n")
+
+        let zstd = Process()
+        zstd.executableURL = URL(fileURLWithPath: "/usr/bin/zstd")
+        zstd.arguments = ["-q", scratch + "/t.zoo", "-o", scratch + "/t.zoo.zst"]
+        try zstd.run()
+        zstd.waitUntilExit()
+        XCTAssertEqual(zstd.terminationStatus, 0)
+        try run(["verify", scratch + "/t.zoo.zst"])  // the fast check hashes contents only
+        let deep = try run(["verify", scratch + "/t.zoo.zst", "--deep"], expect: 1)
+        XCTAssertEqual(deep.stderr, "Error: \(scratch)/t.zoo.zst: byte \(padding): non-zero byte in the tar padding after \"manifest.json\"\n")
     }
 
     func testVerify_SafetensorsFile_Exit0AndTruncated_Exit1() throws {

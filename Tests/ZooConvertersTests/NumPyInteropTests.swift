@@ -72,7 +72,7 @@ final class NumPyInteropTests: XCTestCase {
         let cases: [(String, NumPyError.Reason)] = [
             ("object.npy", .unsupportedDType(descr: "|O", why: "object arrays hold pickled Python objects, which zoo never loads")),
             ("structured.npy", .unsupportedDType(descr: "[...]", why: "structured (record) dtypes are not tensors")),
-            ("complex.npy", .unsupportedDType(descr: "<c8", why: "complex numbers have no zoo dtype")),
+            ("complex.npy", .unsupportedDType(descr: "<c8", why: "complex arrays are not read from NumPy files (zoo carries C64 from safetensors only)")),
             ("unicode.npy", .unsupportedDType(descr: "<U2", why: "unicode strings are not tensors")),
             ("evil_dotdot.npz", .unsafeMemberPath("../evil.npy")),
             ("evil_abs.npz", .unsafeMemberPath("/abs.npy")),

@@ -43,7 +43,7 @@ final class NumPyTests: XCTestCase {
             ("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }",
              .unsupportedDType(descr: "|O", why: "object arrays hold pickled Python objects, which zoo never loads")),
             ("{'descr': '<c8', 'fortran_order': False, 'shape': (2,), }",
-             .unsupportedDType(descr: "<c8", why: "complex numbers have no zoo dtype")),
+             .unsupportedDType(descr: "<c8", why: "complex arrays are not read from NumPy files (zoo carries C64 from safetensors only)")),
             ("{'descr': '<U3', 'fortran_order': False, 'shape': (2,), }",
              .unsupportedDType(descr: "<U3", why: "unicode strings are not tensors")),
             ("{'descr': [('a', '<i4')], 'fortran_order': False, 'shape': (2,), }",

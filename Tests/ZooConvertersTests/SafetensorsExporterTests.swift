@@ -9,7 +9,9 @@ final class SafetensorsExporterTests: XCTestCase {
     static let tensors: [(String, DType, [Int], [UInt8])] = {
         var result: [(String, DType, [Int], [UInt8])] = []
         for (i, dtype) in DType.scalarCases.enumerated() {
-            result.append(("layer.\(i).\(dtype.rawValue.lowercased())", dtype, [2, 3], patternBytes(6 * dtype.bitWidth / 8, seed: UInt8(i))))
+            // [2, 4]: 8 elements fill whole bytes in every dtype, F4 and F6 included.
+            result.append(("layer.\(i).\(dtype.rawValue.lowercased())", dtype, [2, 4],
+                           patternBytes(dtype.byteCount(elementCount: 8) ?? 0, seed: UInt8(i))))
         }
         result.append(("scalar", .f32, [], [0, 0, 0x20, 0x40]))
         result.append(("empty", .i64, [3, 0], []))

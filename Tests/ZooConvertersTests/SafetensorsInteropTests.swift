@@ -116,21 +116,26 @@ final class SafetensorsInteropTests: XCTestCase {
         let dir = try makeTemporaryDirectory(self)
         // large.safetensors has its own test below.
         let names = descriptions.keys.filter {
-            $0.hasSuffix(".safetensors") && !$0.hasPrefix("other_dtypes/") && $0 != "large.safetensors"
+            $0.hasSuffix(".safetensors") && $0 != "large.safetensors"
         }.sorted()
         XCTAssertTrue(names.contains("all_dtypes.safetensors"))
         XCTAssertTrue(names.contains("metadata_multi.safetensors"))
         for name in names {
-            let stem = name.replacingOccurrences(of: ".safetensors", with: "")
+            // dtypes_1_1/C64.safetensors: model "C64", written to dir/dtypes_1_1_C64.
+            let stem = name.replacingOccurrences(of: ".safetensors", with: "").replacingOccurrences(of: "/", with: "_")
             let manifest = try SafetensorsImporter().importFile(fixtures + "/" + name, to: dir + "/" + stem)
-            XCTAssertEqual(manifest.name, stem)
+            XCTAssertEqual(manifest.name, URL(fileURLWithPath: name).deletingPathExtension().lastPathComponent)
             try assertMatchesFixture(manifest, name)
+            // A 1.1 dtype makes a 1.1 manifest (spec §6); the others stay 1.0 unless reordered.
+            if manifest.tensors.contains(where: \.dtype.isCarriedOnly) {
+                XCTAssertEqual(manifest.formatVersion, FormatVersion(major: 1, minor: 1), name)
+            }
             // What the reader lists must be the original file's data-offset order.
             XCTAssertEqual(manifest.tensorsInSourceOrder.map(\.name), try SafetensorsFile(path: fixtures + "/" + name).tensors.map(\.name))
 
             let checkpoint = try Checkpoint(directory: dir + "/" + stem)
             XCTAssertTrue(checkpoint.verify(.deep).isClean, name)
-            let exported = dir + "/" + name
+            let exported = dir + "/" + stem + ".safetensors"
             try SafetensorsExporter().exportFile(checkpoint, to: exported)
             try assertSameFile(exported, fixtures + "/" + name)
             let check = try officialCheck(exported, entry: name)
@@ -167,19 +172,61 @@ final class SafetensorsInteropTests: XCTestCase {
         XCTAssertEqual(check.status, 0, check.stderr)
     }
 
-    func testOtherDTypeFixtures_ImportThrowsUnknownDTypeNamingTheTensor() throws {
+    func testDTypes1_1Fixtures_CarriedBitExactThroughFolderArchiveAndExport() throws {
         let dir = try makeTemporaryDirectory(self)
-        let names = descriptions.keys.filter { $0.hasPrefix("other_dtypes/") }.sorted()
-        XCTAssertEqual(names.count, 5)
-        for name in names {
-            let code = try XCTUnwrap(descriptions[name]?["tensors"]?.arrayValue?.first?["dtype"]?.stringValue)
-            let path = fixtures + "/" + name
-            let error = safetensorsError { try SafetensorsImporter().importFile(path, to: dir + "/zoo") }
-            XCTAssertEqual(error?.file, path)
-            XCTAssertEqual(error?.reason, .unknownDType(tensor: "t", dtype: code), name)
-            XCTAssertEqual(error?.offset, try SafetensorsHeaderProbe.offset(of: #""t":{"#, in: path), name)
+        let names = descriptions.keys.filter { $0.hasPrefix("dtypes_1_1") }.sorted()
+        XCTAssertEqual(names, ["dtypes_1_1/C64.safetensors", "dtypes_1_1/F4.safetensors", "dtypes_1_1/F6_E2M3.safetensors",
+                               "dtypes_1_1/F6_E3M2.safetensors", "dtypes_1_1/F8_E4M3FNUZ.safetensors",
+                               "dtypes_1_1/F8_E5M2FNUZ.safetensors", "dtypes_1_1/F8_E8M0.safetensors",
+                               "dtypes_1_1_mixed.safetensors"])
+        var seen = Set<DType>()
+        for (i, name) in names.enumerated() {
+            let original = fixtures + "/" + name
+            let manifest = try SafetensorsImporter().importFile(original, to: dir + "/zoo\(i)")
+            try assertMatchesFixture(manifest, name)
+            XCTAssertEqual(manifest.formatVersion, FormatVersion(major: 1, minor: 1), name)
+            seen.formUnion(manifest.tensors.map(\.dtype))
+            // Folder -> .zoo -> safetensors: the official file comes back byte for byte.
+            try CheckpointArchive.write(try Checkpoint(directory: dir + "/zoo\(i)"), to: dir + "/m\(i).zoo")
+            let archived = try CheckpointArchive.open(dir + "/m\(i).zoo")
+            XCTAssertTrue(archived.verify(.deep).isClean, name)
+            try SafetensorsExporter().exportFile(archived, to: dir + "/back\(i).safetensors")
+            XCTAssertEqual(try readBytes(dir + "/back\(i).safetensors"), try readBytes(original), name)
+            let check = try officialCheck(dir + "/back\(i).safetensors", entry: name)
+            XCTAssertEqual(check.status, 0, "check_safetensors.py \(name): \(check.stderr)")
         }
-        XCTAssertEqual(try FileSystem.listDirectory(dir), [])
+        XCTAssertTrue(Set(DType.allCases.filter(\.isCarriedOnly)).isSubset(of: seen), "every 1.1 dtype is covered")
+
+        // The exporters that have no such dtype refuse by name, writing nothing.
+        let c64 = try Checkpoint(directory: dir + "/zoo0")
+        XCTAssertThrowsError(try NumPyExporter().exportNPZ(c64, to: dir + "/c64.npz")) { error in
+            XCTAssertEqual((error as? NumPyError)?.reason, .noNumPyDType(tensor: "t", dtype: .c64))
+            XCTAssertTrue("\(error)".contains("C64"), "\(error)")
+        }
+        XCTAssertThrowsError(try GGUFExporter().export(c64, to: dir + "/c64.gguf")) { error in
+            XCTAssertEqual((error as? GGUFError)?.reason, .unsupportedDType(tensor: "t", dtype: .c64), "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/c64.npz"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/c64.gguf"))
+    }
+
+    func testSubByteTensorOfPartialBytes_RefusedAsTheOfficialReaderDoes() throws {
+        let dir = try makeTemporaryDirectory(self)
+        // 3 F4 elements are 12 bits; 2 F6_E2M3 elements too. Both files are otherwise well formed.
+        for (dtype, shape) in [("F4", "[1,3]"), ("F6_E2M3", "[2]")] {
+            let header = #"{"t":{"dtype":"\#(dtype)","shape":\#(shape),"data_offsets":[0,2]}}"#
+            let path = dir + "/\(dtype).safetensors"
+            try Data(safetensorsBytes(header: header, data: [0x12, 0x34])).write(to: URL(fileURLWithPath: path))
+            let error = safetensorsError { try SafetensorsImporter().importFile(path, to: dir + "/zoo") }
+            let count = dtype == "F4" ? 3 : 2
+            XCTAssertEqual(error?.reason, .misalignedSubByte(tensor: "t", dtype: try XCTUnwrap(DType(rawValue: dtype)), elementCount: count))
+            XCTAssertEqual(error?.offset, try SafetensorsHeaderProbe.offset(of: #""t":{"#, in: path))
+            XCTAssertTrue(error?.description.contains("not a whole number of bytes") ?? false, "\(String(describing: error))")
+            let check = try officialCheck(path, entry: "dtypes_1_1/F4.safetensors")
+            XCTAssertEqual(check.status, 2, "the official package refuses it too: \(check.stderr)")
+            XCTAssertTrue(check.stderr.contains("byte boundary"), check.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/zoo"))
+        }
     }
 
     // MARK: Folders

@@ -26,7 +26,9 @@ final class CheckpointWriterTests: XCTestCase {
     func testWriteRead_EveryDType_IsBitExact() throws {
         var generator = SplitMix64(seed: 7)
         let specs = DType.scalarCases.enumerated().map { i, dtype in
-            TensorSpec("t.\(dtype.rawValue)", dtype, [3, i + 1], bytes: randomBytes(3 * (i + 1) * dtype.bitWidth / 8, &generator))
+            // [4, i + 1]: a multiple of 4 elements fills whole bytes in every dtype, F4 and F6 included.
+            TensorSpec("t.\(dtype.rawValue)", dtype, [4, i + 1],
+                       bytes: randomBytes(dtype.byteCount(elementCount: 4 * (i + 1)) ?? 0, &generator))
         }
         let manifest = try makeCheckpoint(at: temp("ckpt"), tensors: specs)
         let checkpoint = try Checkpoint(directory: temp("ckpt"))

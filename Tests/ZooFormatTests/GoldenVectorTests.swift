@@ -150,7 +150,8 @@ final class GoldenVectorTests: XCTestCase {
 
     func testGolden_Mixed_TypedValuesAndUnicodeSurvive() throws {
         let checkpoint = try Checkpoint(directory: golden + "/mixed")
-        XCTAssertEqual(Set(checkpoint.manifest.tensors.map(\.dtype)), Set(DType.scalarCases))
+        // The golden vectors are format 1.0: every 1.0 scalar dtype (the 1.1 ones have their own tests).
+        XCTAssertEqual(Set(checkpoint.manifest.tensors.map(\.dtype)), Set(DType.scalarCases.filter { !$0.isCarriedOnly }))
         XCTAssertEqual(try checkpoint.tensor(named: "scalar").shape, [])
         XCTAssertEqual(try checkpoint.tensor(named: "empty2d").entry.offset, 576)
         XCTAssertEqual(checkpoint.manifest.shards[1].length, 576)

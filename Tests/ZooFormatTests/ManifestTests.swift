@@ -29,7 +29,7 @@ final class ManifestTests: XCTestCase {
         var parameters = 0
         for (i, spec) in specs.enumerated() {
             let count = Shape.elementCount(spec.shape) ?? 0
-            let length = count * spec.dtype.bitWidth / 8
+            let length = spec.dtype.byteCount(elementCount: count) ?? 0
             let offset = ends[spec.shard].map(Manifest.alignUp) ?? 0
             ends[spec.shard] = offset + length
             parameters += count
@@ -441,12 +441,14 @@ final class ManifestTests: XCTestCase {
     }
 
     func testValidate_EveryDType_HasItsWidth() {
-        let widths: [DType: Int] = [.f64: 8, .f32: 4, .f16: 2, .bf16: 2, .f8E4M3: 1, .f8E5M2: 1, .i64: 8, .i32: 4,
-                                    .i16: 2, .i8: 1, .u64: 8, .u32: 4, .u16: 2, .u8: 1, .bool: 1]
-        XCTAssertEqual(Set(DType.scalarCases), Set(widths.keys))
-        for dtype in DType.scalarCases { XCTAssertEqual(dtype.byteCount(elementCount: 3), 3 * (widths[dtype] ?? 0)) }
+        let bits: [DType: Int] = [.f64: 64, .f32: 32, .f16: 16, .bf16: 16, .f8E4M3: 8, .f8E5M2: 8, .i64: 64, .i32: 32,
+                                  .i16: 16, .i8: 8, .u64: 64, .u32: 32, .u16: 16, .u8: 8, .bool: 8,
+                                  .c64: 64, .f8E8M0: 8, .f8E4M3FNUZ: 8, .f8E5M2FNUZ: 8, .f4: 4, .f6E2M3: 6, .f6E3M2: 6]
+        XCTAssertEqual(Set(DType.scalarCases), Set(bits.keys))
+        for dtype in DType.scalarCases { XCTAssertEqual(dtype.byteCount(elementCount: 8), bits[dtype], dtype.rawValue) }
         XCTAssertEqual(DType.scalarCases.map(\.rawValue).sorted(),
-                       ["BF16", "BOOL", "F16", "F32", "F64", "F8_E4M3", "F8_E5M2", "I16", "I32", "I64", "I8", "U16", "U32", "U64", "U8"])
+                       ["BF16", "BOOL", "C64", "F16", "F32", "F4", "F64", "F6_E2M3", "F6_E3M2", "F8_E4M3", "F8_E4M3FNUZ",
+                        "F8_E5M2", "F8_E5M2FNUZ", "F8_E8M0", "I16", "I32", "I64", "I8", "U16", "U32", "U64", "U8"])
     }
 
     func testQ8_0_SizesAreWholeBlocksAlongTheLastDimension() {

@@ -125,7 +125,7 @@ struct TensorSpec {
 
     /// A tensor filled with a repeating byte pattern that starts at `seed`.
     init(_ name: String, _ dtype: DType, _ shape: [Int], seed: UInt8 = 1) {
-        let count = (Shape.elementCount(shape) ?? 0) * dtype.bitWidth / 8
+        let count = dtype.byteCount(elementCount: Shape.elementCount(shape) ?? 0) ?? 0
         self.init(name, dtype, shape, bytes: (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ Int(seed)) })
     }
 }

@@ -209,6 +209,25 @@ final class VerificationTests: XCTestCase {
         XCTAssertEqual(report.failures.map(\.name), ["shards/00001.bin"])
         XCTAssertEqual(report.failures.first?.error, IOError(call: "open", path: shard1, errno: ENOENT).description)
     }
+
+    func testDeep_ArchiveChangedAfterOpening_ReportsTheTarPaddingByte() throws {
+        try makeTwoShards()
+        try CheckpointArchive.write(try Checkpoint(directory: temp("ckpt")), to: temp("m.zoo"))
+        let archived = try CheckpointArchive.open(temp("m.zoo"))
+        XCTAssertTrue(archived.verify(.deep).isClean)
+        // The first shard's 138 data bytes are followed by tar padding to the next 512-byte block.
+        let padding = archived.shardRegions[0].offset + 138
+        try flipByte(at: padding, of: temp("m.zoo"))
+        XCTAssertTrue(archived.verify(.files).isClean, "the fast check hashes contents only")
+        let report = archived.verify(.deep)
+        XCTAssertEqual(report.failures.count, 1)
+        assertFailure(report.failures.first, .archive, "m.zoo", file: temp("m.zoo"), offset: padding, expected: archived.digest,
+                      actual: nil, error: "non-zero byte in the tar padding after \"shards/00000.bin\"")
+        XCTAssertEqual(report.failures.first?.description,
+                       "archive 'm.zoo' (\(temp("m.zoo")), byte \(padding)): non-zero byte in the tar padding after \"shards/00000.bin\"")
+        // A folder checkpoint has no archive to walk.
+        XCTAssertTrue(try Checkpoint(directory: temp("ckpt")).verify(.deep).isClean)
+    }
 }
 
 /// A byte counter fed from several threads.

@@ -121,4 +121,19 @@ final class DTypeCastTests: LoaderTestCase {
             }
         }
     }
+
+    func testLoad_CarriedOnlyDTypes_RefusedNamingTensorAndDType() throws {
+        for dtype in DType.allCases where dtype.isCarriedOnly {
+            let bytes = [UInt8](repeating: 0x3C, count: dtype.byteCount(elementCount: 8) ?? 0)
+            let checkpoint = try writeCheckpoint([RawTensor("t", dtype, [8], bytes: bytes)])
+            XCTAssertFalse(Float32Conversion.decodes(dtype))
+            XCTAssertThrowsError(try CheckpointLoader.stateDict(from: checkpoint)) { error in
+                guard let error = error as? CheckpointLoadError else { return XCTFail("\(error)") }
+                XCTAssertEqual(error.reason, .undecodableDType(tensor: "t", dtype: dtype))
+                XCTAssertTrue(error.description.contains("tensor 't' is \(dtype.rawValue)"), error.description)
+            }
+        }
+        XCTAssertTrue(Float32Conversion.decodes(.q8_0))
+        XCTAssertTrue(Float32Conversion.decodes(.bool))
+    }
 }

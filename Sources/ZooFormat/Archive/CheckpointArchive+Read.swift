@@ -82,6 +82,10 @@ extension CheckpointArchive {
         manifestRead: (Manifest) -> Void,
         visit: (TarHandle, DeclaredMember, Int) throws(ArchiveError) -> Void
     ) throws(ArchiveError) -> Manifest {
+        // An uncompressed archive is walked byte for byte first (cheap: headers and padding only);
+        // libarchive must then find the members where the walk did.
+        let layout = compression == .none ? try layoutMembers(path) : nil
+        var layoutIndex = 0
         let tar = try TarHandle(mode: .read, path: path)
         try tar.check(archive_read_support_format_tar(tar.raw))
         if compression == .zstd { try tar.check(archive_read_support_filter_zstd(tar.raw)) }
@@ -92,8 +96,21 @@ extension CheckpointArchive {
         func next() throws(ArchiveError) -> Bool {
             headerOffset = tar.position
             let status = archive_read_next_header(tar.raw, &entry)
-            if status == ARCHIVE_EOF { return false }
+            if status == ARCHIVE_EOF {
+                if let layout, layoutIndex != layout.count {
+                    throw ArchiveError(file: path, offset: headerOffset, reason: .layout("libarchive ended before member \(layoutIndex + 1)"))
+                }
+                return false
+            }
             try tar.check(status, offset: headerOffset)
+            if let layout {
+                guard layoutIndex < layout.count, layout[layoutIndex].dataOffset == tar.position else {
+                    throw ArchiveError(file: path, offset: headerOffset, reason: .layout(
+                        "libarchive and the header walk disagree about member \(layoutIndex + 1)"))
+                }
+                headerOffset = layout[layoutIndex].headerOffset  // exact, where libarchive's count is not
+                layoutIndex += 1
+            }
             return true
         }
 
@@ -160,13 +177,13 @@ extension CheckpointArchive {
         return manifest
     }
 
-    /// The member's path, normalised from a leading `./` and refused when unsafe.
+    /// The member's path, refused when unsafe. A leading `./` is refused, not normalised
+    /// (spec §12.4): the name must be the manifest's path exactly.
     private static func memberPath(_ entry: OpaquePointer, archive: String, offset: Int) throws(ArchiveError) -> String {
         guard let raw = archive_entry_pathname(entry) else {
             throw ArchiveError(file: archive, offset: offset, reason: .unsafePath("<unreadable name>"))
         }
-        var bytes = Array(String(cString: raw).utf8)
-        while bytes.starts(with: [0x2e, 0x2f]) { bytes.removeFirst(2) }  // "./"
+        let bytes = Array(String(cString: raw).utf8)
         let path = String(decoding: bytes, as: UTF8.self)
         guard PathComponents.areSafe(bytes), !bytes.contains(UInt8(ascii: "\\")) else {
             throw ArchiveError(file: archive, offset: offset, reason: .unsafePath(path))
@@ -175,9 +192,38 @@ extension CheckpointArchive {
     }
 
     private static func checkRegular(_ entry: OpaquePointer, path: String, archive: String, offset: Int) throws(ArchiveError) {
+        // GNU sparse members (typeflag S, or pax GNU.sparse records) read as regular files to libarchive.
+        guard archive_entry_sparse_count(entry) == 0 else {
+            throw ArchiveError(file: archive, offset: offset, reason: .sparseMember(path))
+        }
         guard archive_entry_filetype(entry) == ZOO_AE_IFREG, archive_entry_hardlink(entry) == nil,
             archive_entry_symlink(entry) == nil
         else { throw ArchiveError(file: archive, offset: offset, reason: .notARegularFile(path)) }
+    }
+
+    /// Checks every byte of the archive's tar layout (``TarLayout``): headers as written, pax
+    /// records, zero padding, the end marker and nothing but zeros after it up to the record
+    /// size. `open` and `extract` do this for `.zoo`; for `.zoo.zst` it costs a decompression
+    /// pass, so `zoo verify --deep` runs it.
+    public static func verifyLayout(_ path: String) throws(ArchiveError) {
+        switch compression(ofFileAt: path) {
+        case .none?: _ = try layoutMembers(path)
+        case .zstd?:
+            var source = try TarDecompressedSource(path: path)
+            _ = try TarLayout.check(&source, archive: path)
+        case nil: throw ArchiveError(file: path, reason: .notAnArchive)
+        }
+    }
+
+    /// The members of an uncompressed archive as its headers describe them, every byte checked.
+    static func layoutMembers(_ path: String) throws(ArchiveError) -> [TarLayout.Member] {
+        let fd: Int32
+        do { fd = try FileSystem.openForReading(path) } catch { throw ArchiveError(file: path, reason: .io(error)) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw ArchiveError(file: path, reason: .io(IOError(call: "fstat", path: path, errno: errno))) }
+        var source = TarFileSource(fd: fd, path: path, size: Int(info.st_size))
+        return try TarLayout.check(&source, archive: path)
     }
 
     /// Reads exactly `count` bytes of the current member (a small one: the manifest).

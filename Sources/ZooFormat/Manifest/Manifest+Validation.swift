@@ -42,6 +42,9 @@ extension Manifest {
             guard tensor.shape.count <= Shape.maxRank, tensor.shape.allSatisfy({ $0 >= 0 }) else {
                 throw fail(.invalidShape(tensor: name, shape: tensor.shape))
             }
+            guard tensor.dtype.minimumFormatVersion <= formatVersion else {
+                throw fail(.dtypeNeedsNewerVersion(tensor: name, dtype: tensor.dtype, declared: formatVersion))
+            }
             guard tensor.dtype.fits(shape: tensor.shape) else {
                 throw fail(.blockMisfit(tensor: name, dtype: tensor.dtype, shape: tensor.shape))
             }

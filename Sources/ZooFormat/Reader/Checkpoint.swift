@@ -85,6 +85,7 @@ public final class Checkpoint: @unchecked Sendable {
     /// Opens a checkpoint folder (`manifest.json`, `shards/`, `assets/`). Shards must be exactly
     /// as long as the manifest says: a longer file would hide bytes no digest covers.
     public convenience init(directory: String) throws(FormatError) {
+        try Folder.checkLayout(of: directory)
         let manifestPath = directory + "/manifest.json"
         let bytes: [UInt8]?
         do {
@@ -100,11 +101,13 @@ public final class Checkpoint: @unchecked Sendable {
         // One lstat per file gives both its kind (links are refused) and its size.
         func region(_ entry: FileEntry) throws(FormatError) -> FileRegion {
             let path = directory + "/" + entry.path
+            try Folder.checkFolders(of: entry.path, in: directory)
             let status: FileSystem.Status
             do { status = try FileSystem.status(of: path) } catch { throw FormatError(file: path, reason: .io(error)) }
             switch status.kind {
             case .regular: break
             case .missing: throw FormatError(file: path, reason: .missingFile(entry.path))
+            case .symbolicLink: throw FormatError(file: path, reason: .symbolicLink(entry.path))
             default: throw FormatError(file: path, reason: .invalidPath(entry.path, why: "not a regular file (links are refused)"))
             }
             guard status.size == entry.length else {

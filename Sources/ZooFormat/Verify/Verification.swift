@@ -27,6 +27,9 @@ public struct VerificationFailure: Sendable, Equatable, CustomStringConvertible 
         /// Non-zero bytes in the alignment padding between tensors (checked by the deep level):
         /// bytes no tensor digest covers must carry nothing.
         case padding
+        /// The tar layout of the `.zoo` the checkpoint is mapped from (deep level): headers,
+        /// padding and end marker, byte for byte (spec §12.4). `expected` is the model digest.
+        case archive
     }
 
     public var kind: Kind
@@ -55,6 +58,7 @@ public struct VerificationFailure: Sendable, Equatable, CustomStringConvertible 
 
     public var description: String {
         if kind == .padding { return "shard '\(name)' (\(file), byte \(offset)): \(error ?? "non-zero padding")" }
+        if kind == .archive { return "archive '\(name)' (\(file), byte \(offset)): \(error ?? "bad tar layout")" }
         let found = actual.map { "found \($0)" } ?? (error ?? "unreadable")
         return "\(kind) '\(name)' (\(file), byte \(offset)): expected \(expected), \(found)"
     }
@@ -115,12 +119,28 @@ extension Checkpoint {
             case .shard: report.checkedShards += 1
             case .asset: report.checkedAssets += 1
             case .tensor: report.checkedTensors += 1
-            case .padding: break
+            case .padding, .archive: break
             }
             report.hashedByteCount += item.length
             if let failure { report.failures.append(failure) }
         }
+        if options.contains(.tensors), let failure = checkArchiveLayout() { report.failures.append(failure) }
         return report
+    }
+
+    /// For a checkpoint mapped from one `.zoo` file, walks that archive's tar layout again (the
+    /// file may have changed since it was opened); `nil` when clean or not an archive.
+    private func checkArchiveLayout() -> VerificationFailure? {
+        guard let first = shardRegions.first?.path ?? assetRegions.first?.path, first == location,
+            (shardRegions + assetRegions).allSatisfy({ $0.path == location }), FileSystem.kind(of: location) == .regular
+        else { return nil }
+        do {
+            try CheckpointArchive.verifyLayout(location)
+            return nil
+        } catch {
+            return VerificationFailure(kind: .archive, name: FileSystem.lastComponent(of: location), file: location,
+                                       offset: error.offset ?? 0, expected: digest, actual: nil, error: error.reason.description)
+        }
     }
 
     /// Hashes one item; returns its failure, or `nil` when it matches.
@@ -130,7 +150,7 @@ extension Checkpoint {
         if kind == .padding { return checkPadding(shard: index) }
         let name: String, expected: SHA256Digest, region: FileRegion, offset: Int
         switch kind {
-        case .padding: return nil
+        case .padding, .archive: return nil
         case .shard:
             (name, expected, region, offset) = (manifest.shards[index].path, manifest.shards[index].digest,
                                                 shardRegions[index], shardRegions[index].offset)

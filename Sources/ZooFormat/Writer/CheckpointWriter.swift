@@ -187,10 +187,12 @@ public final class CheckpointWriter {
         }
         try closeShard()
         manifest.tensors = entries
+        // Dtypes of a later minor version raise the manifest's version to the oldest that has them.
+        manifest.formatVersion = entries.reduce(manifest.formatVersion) { max($0, $1.dtype.minimumFormatVersion) }
         // The source's order is kept only where it differs from storage order (format 1.1).
         if storageIndex.enumerated().contains(where: { $0.offset != $0.element }) {
             manifest.sourceOrder = storageIndex
-            manifest.formatVersion = Manifest.sourceOrderVersion
+            manifest.formatVersion = max(manifest.formatVersion, Manifest.sourceOrderVersion)
         }
         pending = []
     }

@@ -50,6 +50,9 @@ extension Zoo {
                     let scratch = try Self.makeScratchDirectory()
                     cleanup = scratch
                     try CheckpointArchive.extract(target, to: scratch + "/checkpoint")
+                    // --deep also walks the decompressed tar byte for byte (a .zoo gets that when opened);
+                    // after extraction, which bounds the stream, so a zstd bomb never reaches the walk.
+                    if deep { try CheckpointArchive.verifyLayout(target) }
                     checkpoint = try Checkpoint(directory: scratch + "/checkpoint")
                 case let format:
                     // Converting checks every header and layout rule; the copy is then hashed as asked.

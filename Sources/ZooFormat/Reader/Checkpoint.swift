@@ -108,7 +108,7 @@ public final class Checkpoint: @unchecked Sendable {
             case .regular: break
             case .missing: throw FormatError(file: path, reason: .missingFile(entry.path))
             case .symbolicLink: throw FormatError(file: path, reason: .symbolicLink(entry.path))
-            default: throw FormatError(file: path, reason: .invalidPath(entry.path, why: "not a regular file (links are refused)"))
+            default: throw FormatError(file: path, reason: .invalidPath(entry.path, why: "not a regular file"))
             }
             guard status.size == entry.length else {
                 throw FormatError(file: path, reason: .fileSizeMismatch(path: entry.path, declared: entry.length, actual: status.size))

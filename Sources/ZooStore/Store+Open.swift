@@ -29,7 +29,12 @@ extension Store {
     }
 
     private func openUnverified(digest: SHA256Digest) throws(StoreError) -> Checkpoint {
-        let manifest = try manifest(for: digest)
+        try openUnverified(try manifest(for: digest), digest: digest)
+    }
+
+    /// The model `manifest` (validated, with this digest) over the blobs in the store, each
+    /// present with its size; nothing is read.
+    func openUnverified(_ manifest: Manifest, digest: SHA256Digest) throws(StoreError) -> Checkpoint {
         func region(_ entry: FileEntry) throws(StoreError) -> FileRegion {
             let path = blobPath(entry.digest)
             guard FileSystem.kind(of: path) == .regular else {
@@ -47,7 +52,7 @@ extension Store {
         var assets: [FileRegion] = []
         for entry in manifest.assets { assets.append(try region(entry)) }
         do {
-            // manifest(for:) parsed, hence validated, the manifest: not again.
+            // The caller parsed, hence validated, the manifest: not again.
             return try Checkpoint(validated: manifest, location: blobPath(digest), shards: shards, assets: assets)
         } catch {
             throw StoreError(.format(error))

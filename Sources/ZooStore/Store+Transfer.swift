@@ -114,10 +114,11 @@ public final class TransferSession: @unchecked Sendable {
         }
     }
 
-    /// Writes the model's name, after checking under the store lock that every blob is in
-    /// place with its size, writing the manifest blob (replacing a damaged one) and opening
-    /// the model. Blobs were hashed by the caller: fetched ones while they streamed, present
-    /// ones with ``Store/checkBlob(_:length:progress:)``.
+    /// Writes the model's name, after checking every tensor digest and the padding of every
+    /// shard against the blobs, then, under the store lock, that every blob is in place with its
+    /// size, writing the manifest blob (replacing a damaged one) and opening the model. Blob
+    /// digests were checked by the caller: fetched blobs while they streamed, present ones with
+    /// ``Store/checkBlob(_:length:progress:)``.
     ///
     /// - Parameter name: `NAME:TAG`; `nil` takes the manifest's name with tag `latest`.
     /// - Throws: ``StoreError/Reason/missingBlob(name:digest:)`` when a blob vanished (a
@@ -125,6 +126,11 @@ public final class TransferSession: @unchecked Sendable {
     @discardableResult
     public func commit(as name: ModelReference?) throws(StoreError) -> SHA256Digest {
         let target = try Store.refTarget(name, manifest: manifest)
+        // Blob digests only prove the shards are the ones named; a manifest whose tensor digests
+        // or padding disagree with those shards must not enter the store either, as for an
+        // import. Outside the lock: published blobs never change, and their presence is
+        // checked again under it.
+        try Store.checkInput(try store.openUnverified(manifest, digest: digest))
         return try store.withLock { () throws(StoreError) -> SHA256Digest in
             for blob in blobs {
                 let path = store.blobPath(blob.digest)

@@ -116,6 +116,29 @@ final class StoreInputCheckTests: XCTestCase {
         XCTAssertEqual(try store.refs().map(\.name), ["good"])
     }
 
+    /// A pull checks blob digests as the bytes stream; a registry could still serve the right
+    /// shards under a manifest whose tensor digests lie. The commit checks them, as an import does.
+    func testTransferCommit_ManifestLiesAboutTensorDigest_RefusedAndNothingNamed() throws {
+        let (original, _) = try goodImportedAndCopy()
+        var manifest = original
+        manifest.tensors[0].digest = SHA256.digest(Array("other".utf8))
+        let session = try store.beginTransfer(manifestBytes: manifest.canonicalBytes)
+        defer { session.end() }
+        XCTAssertThrowsError(try session.commit(as: try ModelReference(parsing: "pulled"))) { error in
+            guard case let .inconsistentInput(_, tensor, _, expected, _)? = (error as? StoreError)?.reason else {
+                return XCTFail("\(error)")
+            }
+            XCTAssertEqual(tensor, manifest.tensors[0].name)
+            XCTAssertEqual(expected, manifest.tensors[0].digest)
+        }
+        XCTAssertEqual(try store.refs().map(\.name), ["good"])
+        XCTAssertEqual(FileSystem.kind(of: store.blobPath(manifest.digest)), .missing, "no manifest blob written")
+
+        let honest = try store.beginTransfer(manifestBytes: original.canonicalBytes)
+        defer { honest.end() }
+        XCTAssertEqual(try honest.commit(as: try ModelReference(parsing: "pulled")), original.digest)
+    }
+
     func testImport_NonZeroPaddingWithGoodBlobStored_RefusedNamingOffset() throws {
         let (manifest, bad) = try goodImportedAndCopy()
         // The layout rule puts each tensor at the 64-byte aligned end of the previous one.

@@ -55,6 +55,7 @@ extension Store {
     /// shard digest, tensor digests, padding — so the store's copy never hides bad input; only
     /// bytes hashed as they were written skip that.
     func prepare(_ blobs: inout [PlannedBlob], staging: String, progress: (@Sendable (Int) -> Void)?) throws(StoreError) {
+        try checkFreeSpace(for: blobs, staging: staging)
         for index in blobs.indices {
             if blobs[index].duplicate || FileSystem.kind(of: blobPath(blobs[index].digest)) == .regular {
                 if blobs[index].needsInputCheck {
@@ -73,4 +74,25 @@ extension Store {
 struct StoreRefTarget {
     let name: String
     let tag: String
+}
+
+extension Store {
+    /// Refuses to start copying what the store's file system has no room for: the blobs to be
+    /// copied into `tmp/` (not those the store holds, repeats, or files already staged there,
+    /// which are renamed). A disk that fills anyway fails with the write's `ENOSPC`, and the
+    /// staging is removed.
+    func checkFreeSpace(for blobs: [PlannedBlob], staging: String) throws(StoreError) {
+        var needed = 0
+        for blob in blobs where !blob.duplicate {
+            if case .stagedFile = blob.source { continue }
+            if FileSystem.kind(of: blobPath(blob.digest)) == .regular { continue }
+            needed = needed.addingReportingOverflow(blob.length).partialValue
+        }
+        guard needed > 0 else { return }
+        let available: Int
+        do { available = try FreeSpace.available(at: staging) } catch { throw StoreError(.io(error)) }
+        guard needed <= available else {
+            throw StoreError(.format(FormatError(file: root, reason: .insufficientSpace(needed: needed, available: available))))
+        }
+    }
 }

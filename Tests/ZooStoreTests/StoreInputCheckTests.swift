@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 import XCTest
 import ZooFormat
 import ZooStore
@@ -137,6 +138,40 @@ final class StoreInputCheckTests: XCTestCase {
         let honest = try store.beginTransfer(manifestBytes: original.canonicalBytes)
         defer { honest.end() }
         XCTAssertEqual(try honest.commit(as: try ModelReference(parsing: "pulled")), original.digest)
+    }
+
+    func testImport_LargerThanTheFreeSpace_RefusedBeforeCopyingAndNothingLeft() throws {
+        // The store on a 1 MiB tmpfs (mounting needs root, as CI has; skipped elsewhere), a 2 MiB model.
+        let mountPoint = scratch + "/small"
+        try FileSystem.makeDirectories(mountPoint)
+        guard Self.succeeds("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mountPoint]) else {
+            throw XCTSkip("cannot mount a tmpfs here (not root)")
+        }
+        defer { _ = Self.succeeds("/bin/umount", [mountPoint]) }
+        let small = Store(root: mountPoint + "/store")
+        let source = scratch + "/big"
+        try TestCheckpoints.writeLarge(at: source, megabytes: 2, tensorMegabytes: 1, shardMegabytes: 1)
+        XCTAssertThrowsError(try small.importCheckpoint(try Checkpoint(directory: source), name: try ModelReference(parsing: "big"))) {
+            error in
+            guard case let .format(format)? = (error as? StoreError)?.reason,
+                case let .insufficientSpace(needed, available) = format.reason
+            else { return XCTFail("expected insufficientSpace, got \(error)") }
+            XCTAssertGreaterThanOrEqual(needed, 2 << 20)
+            XCTAssertLessThanOrEqual(available, 1 << 20)
+        }
+        XCTAssertEqual(try small.refs(), [])
+        XCTAssertEqual(try small.storedBlobs(), [])
+        XCTAssertEqual(try FileSystem.listDirectory(small.tmpDirectory), [], "the staging folder is removed")
+    }
+
+    private static func succeeds(_ command: String, _ arguments: [String]) -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: command)
+        process.arguments = arguments
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
     }
 
     func testImport_NonZeroPaddingWithGoodBlobStored_RefusedNamingOffset() throws {

@@ -1,5 +1,3 @@
-import ZooFormat
-
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -8,10 +6,10 @@ import Darwin
 
 /// The free space of file systems, checked before an import writes, so that a model larger
 /// than the disk is refused up front instead of filling it.
-enum FreeSpace {
+package enum FreeSpace {
     /// Bytes an unprivileged process may still write on the file system holding `path` (the
     /// nearest existing folder at or above it). The corresponding C function is `statvfs`.
-    static func available(at path: String) throws(IOError) -> Int {
+    package static func available(at path: String) throws(IOError) -> Int {
         var folder = path
         while FileSystem.kind(of: folder) == .missing, let slash = folder.lastIndex(of: "/") {
             folder = slash == folder.startIndex ? "/" : String(folder[..<slash])
@@ -24,7 +22,7 @@ enum FreeSpace {
 
     /// What writing `tensors` as a checkpoint needs: their bytes, each tensor's alignment
     /// padding, and room for the manifest. Nil when it overflows.
-    static func needed(for tensors: [TensorDescriptor]) -> Int? {
+    package static func needed(for tensors: [TensorDescriptor]) -> Int? {
         var total = manifestAllowance
         for tensor in tensors {
             guard let count = Shape.elementCount(tensor.shape), let bytes = tensor.dtype.byteCount(elementCount: count) else {
@@ -38,7 +36,7 @@ enum FreeSpace {
     }
 
     /// Room for the manifest and folder entries beside the tensors...
-    static let manifestAllowance = 64 << 10
+    package static let manifestAllowance = 64 << 10
     /// ... and per tensor (a manifest entry takes 100-300 bytes).
-    static let manifestBytesPerTensor = 512
+    package static let manifestBytesPerTensor = 512
 }

@@ -1,0 +1,17 @@
+import FuzzSupport
+import ZooConverters
+
+/// PyTorch `torch.save` zips: zip end records (zip64), central directory vs local headers,
+/// archive layout, the restricted unpickler, the pickle walk and tensor views against their
+/// storages; then every small tensor is gathered in row-major order (strided views included).
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzPyTorch(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = inputBytes(data, size)
+    blackHole(PyTorchZip.kind(ofFileAt: "/nonexistent"))
+    bytes.withUnsafeBytes { blackHole(PyTorchZip.kind(of: $0)) }
+    for selection in [PyTorchSelection.automatic, .everything] {
+        guard let checkpoint = try? PyTorchCheckpoint(bytes: bytes, name: "fuzz.pt", selection: selection) else { continue }
+        gatherTensors(checkpoint)
+    }
+    return 0
+}

@@ -1,0 +1,17 @@
+import FuzzSupport
+import ZooConverters
+
+/// Safetensors: header length, JSON header, layout; then every tensor's bytes are read once.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzSafetensors(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    guard let file = try? SafetensorsFile(bytes: bytes, name: "fuzz.safetensors") else { return 0 }
+    var sum: UInt8 = 0
+    for tensor in file.tensors {
+        _ = file.tensor(named: tensor.name)
+        sum &+= checksum(tensor.bytes)
+        _ = tensor.elementCount
+    }
+    blackHole(sum)
+    return 0
+}

@@ -1,0 +1,15 @@
+import FuzzSupport
+import ZooConverters
+
+/// The restricted unpickler alone: the input is `data.pkl`, put into a valid torch zip (with
+/// `byteorder`) so every execution reaches the pickle machine; storages it names are absent
+/// unless it names none, so the walk past them is FuzzPyTorch's job.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzUnpickler(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    var zip = StoredZip()
+    zip.add("archive/data.pkl", inputBytes(data, size))
+    zip.add("archive/byteorder", Array("little".utf8))
+    zip.add("archive/version", Array("3\n".utf8))
+    if let checkpoint = try? PyTorchCheckpoint(bytes: zip.bytes, name: "fuzz.pt") { gatherTensors(checkpoint) }
+    return 0
+}

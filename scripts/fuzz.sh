@@ -6,7 +6,7 @@
 #   ZOO_FUZZ_SECONDS   seconds per target when no argument is given; 0 skips fuzzing (exit 0)
 #   ZOO_FUZZ_JOBS      parallel fuzzing processes per target (default 1)
 #   ZOO_FUZZ_OUT       where findings and the grown corpus go (default .build-fuzz/findings)
-# Build: release with -sanitize=fuzzer,address into .build-fuzz (its own scratch path, so it
+# Build: release with libFuzzer's coverage instrumentation and ASan into .build-fuzz (its own scratch path, so it
 # never disturbs .build). Seeds come from fuzz/corpus/<target>/ (read only); each run grows a
 # working corpus under $ZOO_FUZZ_OUT. Exits 1 on any finding (crash, trap, sanitizer report,
 # timeout of 5 s, more than 2 GiB RSS), printing the reproducer's path and the command to replay it.
@@ -38,13 +38,22 @@ corpus_of() {  # FuzzCheckpointFolder -> folder, FuzzGGUF -> gguf
 start=$(date +%s)
 mkdir -p "$out"
 # ld.gold warns once per ASan helper symbol ("Cannot export local symbol"): keep those out of the log.
+# Instrumentation: `-sanitize=fuzzer` for the compiler only (coverage counters, comparison
+# tracing) and ASan; libFuzzer itself is linked without its `main` (SwiftPM gives every executable
+# its own entry point, which calls LLVMFuzzerRunDriver: fuzz/Sources/FuzzSupport/RunFuzzer.swift).
+# The driver's `-sanitize=fuzzer` would link libFuzzer's `main` too and clash with that entry point.
+libfuzzer="$(dirname "$(dirname "$(command -v swiftc)")")/lib/clang"
+libfuzzer="$(find "$libfuzzer" -name 'libclang_rt.fuzzer_no_main-x86_64.a' 2>/dev/null | head -n 1)"
+[ -f "$libfuzzer" ] || { echo "fuzz: libclang_rt.fuzzer_no_main not found in the Swift toolchain" >&2; exit 1; }
+flags=(-c release -Xswiftc -sanitize=address -Xswiftc -Xfrontend -Xswiftc -sanitize=fuzzer
+       -Xlinker --whole-archive -Xlinker "$libfuzzer" -Xlinker --no-whole-archive -Xlinker -lstdc++)
 # One product at a time: a plain `swift build` would also build every other target of the root
 # package (the training core, the remote client, the CLI's argument parser) for nothing.
 build_status=0
 : >"$out/build.log"
 for target in "${targets[@]}"; do
-    zoo_run swift build --package-path fuzz --scratch-path .build-fuzz -c release --product "$target" \
-        -Xswiftc -sanitize=fuzzer,address >>"$out/build.log" 2>&1 || { build_status=$?; break; }
+    zoo_run swift build --package-path fuzz --scratch-path .build-fuzz --product "$target" "${flags[@]}" \
+        >>"$out/build.log" 2>&1 || { build_status=$?; break; }
 done
 grep -v "Cannot export local symbol" "$out/build.log" | tail -n 40 || true
 [ "$build_status" = 0 ] || { echo "fuzz: build failed (exit $build_status)" >&2; exit 1; }
@@ -74,7 +83,7 @@ for target in "${targets[@]}"; do
     "$bin/$target" "$work" "$seeds" "${dict[@]}" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 \
         -malloc_limit_mb=2048 -max_len=65536 -artifact_prefix="$artifacts" -print_final_stats=1 \
         -jobs="$jobs" -workers="$jobs" >"$log" 2>&1 || status=$?
-    stats="$(grep -E '^stat::number_of_executed_units|^stat::average_exec_per_sec' "$log" | awk '{printf "%s ", $2}')"
+    stats="$(grep -E '^stat::number_of_executed_units|^stat::average_exec_per_sec' "$log" | awk '{printf "%s ", $2}' || true)"
     cov="$(grep -E '#[0-9]+.*(DONE|cov:)' "$log" | tail -n 1 | grep -oE 'cov: [0-9]+ ft: [0-9]+' || true)"
     echo "fuzz: $target: exit $status; executions, exec/s: ${stats:-?} ${cov}"
     found=$(find "$artifacts" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) -newer "$work" 2>/dev/null || true)

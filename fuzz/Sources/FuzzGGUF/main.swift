@@ -3,8 +3,8 @@ import ZooConverters
 
 /// GGUF: header, metadata key/values (nested arrays), tensor infos, alignment, data layout;
 /// then every tensor's bytes and every metadata value are read once.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzGGUF(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+func fuzzGGUF(_ input: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    guard let data = input else { return 0 }
     guard let file = try? GGUFFile(bytes: inputBytes(data, size), name: "fuzz.gguf") else { return 0 }
     var sum: UInt8 = 0
     for entry in file.metadata { blackHole(file.value(forKey: entry.key)) }
@@ -16,3 +16,5 @@ public func fuzzGGUF(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     blackHole(sum)
     return 0
 }
+
+runFuzzer(fuzzGGUF)

@@ -2,8 +2,8 @@ import FuzzSupport
 import ZooConverters
 
 /// Safetensors: header length, JSON header, layout; then every tensor's bytes are read once.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzSafetensors(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+func fuzzSafetensors(_ input: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    guard let data = input else { return 0 }
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     guard let file = try? SafetensorsFile(bytes: bytes, name: "fuzz.safetensors") else { return 0 }
     var sum: UInt8 = 0
@@ -15,3 +15,5 @@ public func fuzzSafetensors(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     blackHole(sum)
     return 0
 }
+
+runFuzzer(fuzzSafetensors)

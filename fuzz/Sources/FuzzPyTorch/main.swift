@@ -4,8 +4,8 @@ import ZooConverters
 /// PyTorch `torch.save` zips: zip end records (zip64), central directory vs local headers,
 /// archive layout, the restricted unpickler, the pickle walk and tensor views against their
 /// storages; then every small tensor is gathered in row-major order (strided views included).
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzPyTorch(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+func fuzzPyTorch(_ input: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    guard let data = input else { return 0 }
     let bytes = inputBytes(data, size)
     blackHole(PyTorchZip.kind(ofFileAt: "/nonexistent"))
     bytes.withUnsafeBytes { blackHole(PyTorchZip.kind(of: $0)) }
@@ -15,3 +15,5 @@ public func fuzzPyTorch(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     return 0
 }
+
+runFuzzer(fuzzPyTorch)

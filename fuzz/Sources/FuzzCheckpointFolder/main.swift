@@ -5,8 +5,8 @@ import ZooFormat
 /// verification. The input is a sequence of files, each `[index: u8][length: u32 LE][bytes]`,
 /// `index` choosing one of a fixed list of paths (``FolderInput/paths``), so the fuzzer cannot
 /// write outside the scratch folder; a truncated last record takes the bytes that remain.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzCheckpointFolder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+func fuzzCheckpointFolder(_ input: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    guard let data = input else { return 0 }
     let folder = scratchDirectory + "/folder"
     removeTree(folder)
     defer { removeTree(folder) }
@@ -19,3 +19,5 @@ public func fuzzCheckpointFolder(_ data: UnsafePointer<UInt8>, _ size: Int) -> C
     }
     return 0
 }
+
+runFuzzer(fuzzCheckpointFolder)

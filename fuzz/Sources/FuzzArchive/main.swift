@@ -5,8 +5,8 @@ import ZooFormat
 /// names, order and sizes against the manifest, offsets of mapped tensors. An archive that
 /// opens is verified deep (every shard, asset, tensor and padding byte); a compressed one is
 /// extracted (streaming, bounded, hashed) instead.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzArchive(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+func fuzzArchive(_ input: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    guard let data = input else { return 0 }
     let path = scratchFile("fuzz.zoo", inputBytes(data, size))
     defer { removeTree(path) }
     switch CheckpointArchive.compression(ofFileAt: path) {
@@ -23,3 +23,5 @@ public func fuzzArchive(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     return 0
 }
+
+runFuzzer(fuzzArchive)

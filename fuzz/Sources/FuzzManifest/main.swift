@@ -3,8 +3,8 @@ import ZooFormat
 
 /// The manifest: strict JSON, schema, validation. A manifest that parses must survive its own
 /// canonical form: parsing the canonical bytes gives the same manifest and the same bytes.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzManifest(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+func fuzzManifest(_ input: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    guard let data = input else { return 0 }
     guard let manifest = try? Manifest(parsing: inputBytes(data, size), file: "manifest.json") else { return 0 }
     let canonical = manifest.canonicalBytes
     let again: Manifest
@@ -16,3 +16,5 @@ public func fuzzManifest(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     blackHole(manifest.tensorsInSourceOrder)
     return 0
 }
+
+runFuzzer(fuzzManifest)

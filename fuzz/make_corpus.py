@@ -14,7 +14,6 @@ quickly. The output is committed; re-run after a format change. Deterministic: s
 import io
 import json
 import os
-import shutil
 import struct
 import subprocess
 import sys
@@ -192,7 +191,7 @@ def checkpoint_seeds():
 def main():
     fixtures = sys.argv[1] if len(sys.argv) > 1 else os.environ.get(
         "ZOO_TEST_FIXTURES", os.path.expanduser("~/.cache/zoo-dev/fixtures"))
-    shutil.rmtree(CORPUS, ignore_errors=True)
+    # Files are overwritten, never removed: reproducers kept as seeds by hand stay.
     safetensors_seeds(fixtures)
     gguf_seeds(fixtures)
     numpy_seeds(fixtures)

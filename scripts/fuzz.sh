@@ -4,7 +4,7 @@
 #   e.g. scripts/fuzz.sh 300 FuzzGGUF FuzzNpz
 # Knobs:
 #   ZOO_FUZZ_SECONDS   seconds per target when no argument is given; 0 skips fuzzing (exit 0)
-#   ZOO_FUZZ_JOBS      parallel fuzzing processes per target (default 1)
+#   ZOO_FUZZ_JOBS      parallel fuzzing processes per target (-fork=N; default 1, in-process)
 #   ZOO_FUZZ_OUT       where findings and the grown corpus go (default .build-fuzz/findings)
 # Build: release with libFuzzer's coverage instrumentation and ASan into .build-fuzz (its own scratch path, so it
 # never disturbs .build). Seeds come from fuzz/corpus/<target>/ (read only); each run grows a
@@ -78,15 +78,19 @@ for target in "${targets[@]}"; do
     dict=()
     [ -f "fuzz/dict/$(corpus_of "$target").dict" ] && dict=(-dict="fuzz/dict/$(corpus_of "$target").dict")
     log="$out/$target/fuzz.log"
+    stamp="$out/$target/.started"  # reproducers of this run are newer than it
+    touch "$stamp"
     echo "fuzz: $target for ${seconds} s (seeds $seeds, log $log)"
     status=0
-    "$bin/$target" "$work" "$seeds" "${dict[@]}" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 \
-        -malloc_limit_mb=2048 -max_len=65536 -artifact_prefix="$artifacts" -print_final_stats=1 \
-        -jobs="$jobs" -workers="$jobs" >"$log" 2>&1 || status=$?
+    parallel=()  # -jobs makes libFuzzer write fuzz-N.log files into the current folder: only when asked
+    [ "$jobs" -gt 1 ] && parallel=(-fork="$jobs")
+    "$bin/$target" "$work" "$seeds" "${dict[@]}" "${parallel[@]}" -max_total_time="$seconds" -timeout=5 \
+        -rss_limit_mb=2048 -malloc_limit_mb=2048 -max_len=65536 -artifact_prefix="$artifacts" \
+        -print_final_stats=1 >"$log" 2>&1 || status=$?
     stats="$(grep -E '^stat::number_of_executed_units|^stat::average_exec_per_sec' "$log" | awk '{printf "%s ", $2}' || true)"
     cov="$(grep -E '#[0-9]+.*(DONE|cov:)' "$log" | tail -n 1 | grep -oE 'cov: [0-9]+ ft: [0-9]+' || true)"
     echo "fuzz: $target: exit $status; executions, exec/s: ${stats:-?} ${cov}"
-    found=$(find "$artifacts" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) -newer "$work" 2>/dev/null || true)
+    found=$(find "$artifacts" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) -newer "$stamp" 2>/dev/null || true)
     if [ "$status" != 0 ] || [ -n "$found" ]; then
         failed+=("$target")
         grep -E 'ERROR:|SUMMARY:|Fatal error|invariant failed|deadly signal|Test unit written' "$log" | head -n 12 >&2 || true
@@ -94,7 +98,6 @@ for target in "${targets[@]}"; do
             echo "fuzz: reproducer $f  (replay: $bin/$target $f)" >&2
         done
     fi
-    touch "$work"
 done
 if [ "${#failed[@]}" -gt 0 ]; then
     echo "fuzz: findings in ${failed[*]} (logs and reproducers under $out)" >&2

@@ -2,7 +2,8 @@ import FuzzSupport
 import ZooConverters
 
 /// GGUF: header, metadata key/values (nested arrays), tensor infos, alignment, data layout;
-/// then every tensor's bytes and every metadata value are read once.
+/// then every tensor's bytes and every metadata value are read once, and small models are
+/// imported (metadata to JSON, architecture mapping) and verified.
 func fuzzGGUF(_ input: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let data = input else { return 0 }
     guard let file = try? GGUFFile(bytes: inputBytes(data, size), name: "fuzz.gguf") else { return 0 }
@@ -14,6 +15,7 @@ func fuzzGGUF(_ input: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         blackHole((tensor.shape, tensor.elementCount, tensor.type.description))
     }
     blackHole(sum)
+    writeAndVerify(GGUFImporter().model(of: file))
     return 0
 }
 

@@ -3,7 +3,8 @@ import ZooConverters
 
 /// PyTorch `torch.save` zips: zip end records (zip64), central directory vs local headers,
 /// archive layout, the restricted unpickler, the pickle walk and tensor views against their
-/// storages; then every small tensor is gathered in row-major order (strided views included).
+/// storages; then every small tensor is gathered in row-major order (strided views included),
+/// and small models are imported and verified.
 func fuzzPyTorch(_ input: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let data = input else { return 0 }
     let bytes = inputBytes(data, size)
@@ -12,6 +13,7 @@ func fuzzPyTorch(_ input: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     for selection in [PyTorchSelection.automatic, .everything] {
         guard let checkpoint = try? PyTorchCheckpoint(bytes: bytes, name: "fuzz.pt", selection: selection) else { continue }
         gatherTensors(checkpoint)
+        writeAndVerify(PyTorchImporter().model(of: checkpoint))
     }
     return 0
 }

@@ -45,7 +45,10 @@ mkdir -p "$out"
 libfuzzer="$(dirname "$(dirname "$(command -v swiftc)")")/lib/clang"
 libfuzzer="$(find "$libfuzzer" -name 'libclang_rt.fuzzer_no_main-x86_64.a' 2>/dev/null | head -n 1)"
 [ -f "$libfuzzer" ] || { echo "fuzz: libclang_rt.fuzzer_no_main not found in the Swift toolchain" >&2; exit 1; }
-flags=(-c release -Xswiftc -sanitize=address -Xswiftc -Xfrontend -Xswiftc -sanitize=fuzzer
+# `-assert-config Debug` keeps the standard library's debug-only checks (slicing an unsafe buffer out
+# of range, among others) in the optimised build: without it, FuzzGGUF's first finding only trapped
+# in the debug test suite.
+flags=(-c release -Xswiftc -assert-config -Xswiftc Debug -Xswiftc -sanitize=address -Xswiftc -Xfrontend -Xswiftc -sanitize=fuzzer
        -Xlinker --whole-archive -Xlinker "$libfuzzer" -Xlinker --no-whole-archive -Xlinker -lstdc++)
 # One product at a time: a plain `swift build` would also build every other target of the root
 # package (the training core, the remote client, the CLI's argument parser) for nothing.

@@ -4,6 +4,7 @@
 #   make demo      the main job end to end on the bundled bert-tiny checkpoint (scripts/demo.sh)
 #   make test      the whole test suite (scripts/test.sh); ARGS="--filter X" narrows it
 #   make bench     the benchmark, release build (scripts/bench.sh)
+#   make fuzz      libFuzzer targets, 20 s each (scripts/fuzz.sh; fuzz/README.md); ARGS="300 FuzzGGUF"
 #   make setup     install what is missing, nothing else (scripts/setup.sh)
 #   make build     debug build of everything
 #   make fixtures  safetensors interop fixtures into $ZOO_CACHE/fixtures (scripts/make_fixtures.py)
@@ -20,7 +21,7 @@ export PATH := $(PATH):/opt/swift/usr/bin
 ARGS ?=
 ENV := source scripts/env.sh
 
-.PHONY: all setup build demo test bench fixtures bert-tiny clean
+.PHONY: all setup build demo test bench fuzz fixtures bert-tiny clean
 all: build
 
 setup:
@@ -37,6 +38,9 @@ test:
 
 bench:
 	bash scripts/bench.sh $(ARGS)
+
+fuzz: setup
+	bash scripts/fuzz.sh $(ARGS)
 
 fixtures: setup
 	$(ENV) && "$$ZOO_PYTHON" scripts/make_fixtures.py "$$ZOO_TEST_FIXTURES"

@@ -210,6 +210,12 @@ struct GGUFParser {
 
         // Data section and layout.
         let dataStart = GGUF.alignUp(reader.offset, alignment) ?? Int.max
+        // With tensors, the padding up to the data section must be there even if every tensor is
+        // empty: else their views would start past the end of the file (found by fuzz/FuzzGGUF).
+        if !tensors.isEmpty, dataStart > fileSize {
+            throw fail(.truncated(what: "padding before the tensor data", needed: dataStart - reader.offset,
+                                  available: fileSize - reader.offset), at: reader.offset)
+        }
         let dataSize = max(0, fileSize - min(dataStart, fileSize))
         for tensor in tensors {
             let (end, overflow) = tensor.rawOffset.addingReportingOverflow(UInt64(tensor.length))

@@ -130,7 +130,9 @@ public final class CheckpointWriter {
             throw FormatError(file: destination, reason: .invalidTensorName(name))
         }
         guard !names.contains(name) else { throw FormatError(file: destination, reason: .duplicateTensor(name)) }
-        guard shape.count <= Shape.maxRank, shape.allSatisfy({ $0 >= 0 }) else {
+        // A dimension above 2^53-1 has no place in a manifest (spec §4.1), even in a tensor of 0
+        // elements (a zero elsewhere in the shape): refuse it here, not in the reader of what we wrote.
+        guard shape.count <= Shape.maxRank, shape.allSatisfy({ $0 >= 0 && $0 <= Int(maxExactInteger) }) else {
             throw FormatError(file: destination, reason: .invalidShape(tensor: name, shape: shape))
         }
         guard dtype.fits(shape: shape) else {

@@ -9,7 +9,8 @@
 # Build: release with libFuzzer's coverage instrumentation and ASan into .build-fuzz (its own scratch path, so it
 # never disturbs .build). Seeds come from fuzz/corpus/<target>/ (read only); each run grows a
 # working corpus under $ZOO_FUZZ_OUT. Exits 1 on any finding (crash, trap, sanitizer report,
-# timeout of 5 s, more than 2 GiB RSS), printing the reproducer's path and the command to replay it.
+# timeout of 5 s, more than 2 GiB RSS), printing the reproducer's path and the command to replay it;
+# exits 2 when the fuzz build fails.
 set -euo pipefail
 
 # shellcheck source=scripts/env.sh
@@ -59,7 +60,7 @@ for target in "${targets[@]}"; do
         >>"$out/build.log" 2>&1 || { build_status=$?; break; }
 done
 grep -v "Cannot export local symbol" "$out/build.log" | tail -n 40 || true
-[ "$build_status" = 0 ] || { echo "fuzz: build failed (exit $build_status)" >&2; exit 1; }
+[ "$build_status" = 0 ] || { echo "fuzz: build failed (exit $build_status)" >&2; exit 2; }
 bin="$(swift build --package-path fuzz --scratch-path .build-fuzz -c release --show-bin-path)"
 echo "fuzz: build took $(( $(date +%s) - start )) s"
 

@@ -10,7 +10,7 @@ import ZooFormat
 /// The moments come from a seeded generator: `ZOO_FAULT_SEED` replays a failing run (the seed is in
 /// every failure message); `ZOO_FAULT_ROUNDS` sets the kills per test (default 6).
 final class FaultInjectionTests: RemoteCLITestCase {
-    private var random = SeededGenerator(seed: 0)
+    private var random = SplitMix64(seed: 0)
     private var seed: UInt64 = 0
     private var rounds = 6
 
@@ -19,7 +19,7 @@ final class FaultInjectionTests: RemoteCLITestCase {
         let environment = ProcessInfo.processInfo.environment
         seed = environment["ZOO_FAULT_SEED"].flatMap { UInt64($0) } ?? 20_261_203
         rounds = environment["ZOO_FAULT_ROUNDS"].flatMap { Int($0) }.map { max(1, $0) } ?? 6
-        random = SeededGenerator(seed: seed)
+        random = SplitMix64(seed: seed)
     }
 
     func testImport_KilledAtSeededMoments_NextImportCompletesAndReclaimsEverything() throws {
@@ -157,20 +157,5 @@ final class FaultInjectionTests: RemoteCLITestCase {
         }
         walk(root, "")
         return found.sorted()
-    }
-}
-
-/// SplitMix64: a tiny, well-mixed generator whose whole state is the seed, so a run replays exactly.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

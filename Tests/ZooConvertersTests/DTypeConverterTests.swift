@@ -48,7 +48,7 @@ final class DTypeConverterTests: XCTestCase {
     func testConvertCheckpoint_LargeTensor_StreamsInPiecesExactly() throws {
         let scratch = try makeTemporaryDirectory(self)
         let count = DTypeConverter.chunkElements * 2 + 1000
-        var generator = SeededGenerator(seed: 11)
+        var generator = SplitMix64(seed: 11)
         let values = (0..<count).map { _ in Float(Int32(truncatingIfNeeded: generator.next()) % 100_000) / 7 }
         try makeCheckpoint(at: scratch + "/src", tensors: [("big", .f32, [count], values.withUnsafeBytes(Array.init))])
         let result = try DTypeConverter(target: .bf16).convert(try Checkpoint(directory: scratch + "/src"), to: scratch + "/dst", lineage: nil)

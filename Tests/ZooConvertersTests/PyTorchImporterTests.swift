@@ -48,7 +48,7 @@ final class PyTorchImporterTests: XCTestCase {
     }
 
     func testGather_RandomViews_MatchTheNaiveGatherInAnyChunking() throws {
-        var random = SeededGenerator(seed: 2008)
+        var random = SplitMix64(seed: 2008)
         var views: [(String, Int, [Int], [Int])] = []
         for i in 0..<200 {
             let rank = Int.random(in: 0...5, using: &random)

@@ -76,19 +76,6 @@ func XCTAssertThrowsFormatReason<T>(
     }
 }
 
-/// SplitMix64: a small, fast, seeded generator, so random tests replay exactly.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// `count` random bytes from `generator`.
 func randomBytes(_ count: Int, _ generator: inout SplitMix64) -> [UInt8] {
     var bytes = [UInt8](repeating: 0, count: count)

@@ -30,6 +30,10 @@ extension Zoo {
         @Option(help: "Convert floating-point tensors to this dtype on the way in.")
         var dtype: TargetDType?
 
+        @Option(help: ArgumentHelp("For a Hugging Face cache folder or hf:// id: a ref (default main) or commit hash.",
+                                   valueName: "revision"))
+        var revision: String?
+
         func validate() throws {
             if let name, name.nameAndTag == nil {
                 throw ValidationError("--name takes NAME[:TAG], not a digest (got \(name)).")
@@ -40,6 +44,12 @@ extension Zoo {
             let store = global.openStore
             Reclaiming.run(store)
             let digest: SHA256Digest
+            if let snapshot = try HuggingFaceCacheInput.snapshot(path: path, revision: revision) {
+                digest = try importForeign({ _ in try snapshot.model() }, into: store,
+                                           defaultTag: snapshot.defaultTag)
+                print(digest)
+                return
+            }
             switch try InputError.format(of: path) {
             case .checkpointFolder:
                 digest = try importOpened(try Checkpoint(directory: path), into: store)
@@ -69,6 +79,25 @@ extension Zoo {
                     directory: staging + "/checkpoint", name: try target(for: manifest), options: .trustDigests)
             }
             print(digest)
+        }
+
+        /// A foreign model: validated whole, then written once (converted on the way with --dtype).
+        private func importForeign(_ open: (String) throws -> ForeignModel, into store: Store, defaultTag: String?) throws -> SHA256Digest {
+            let stagingArea = try store.makeStagingDirectory(prefix: "convert")
+            defer { stagingArea.remove() }
+            let staging = stagingArea.path
+            var model = try open(staging)
+            let conversion = ConversionReport()
+            if let dtype { model = model.converted(to: dtype.dtype, report: conversion) }
+            let manifest = try watching(staging, label: "converting", total: model.tensorByteCount) {
+                try model.write(to: staging + "/checkpoint")
+            }
+            Zoo.Convert.warn(conversion.overflows)
+            var reference = try target(for: manifest)
+            if name == nil, let defaultTag, let tagged = try? ModelReference(name: reference.nameAndTag?.name ?? "", tag: defaultTag) {
+                reference = tagged
+            }
+            return try store.importStaged(directory: staging + "/checkpoint", name: reference, options: .trustDigests)
         }
 
         private func importOpened(_ checkpoint: Checkpoint, into store: Store) throws -> SHA256Digest {

@@ -69,24 +69,41 @@ public struct HuggingFaceSnapshot: Sendable, Equatable {
     }
 }
 
+/// One revision found by ``HuggingFaceCache/scan(root:)``.
+public struct HuggingFaceCacheEntry: Sendable {
+    /// `ORG/NAME`.
+    public var repoID: String
+    /// The snapshot folder's name (a commit hash).
+    public var commit: String
+    /// The refs (`refs/<name>`) naming this commit, sorted.
+    public var refs: [String]
+    /// The resolved snapshot, or why it does not resolve (a link outside blobs/, a dangling link...).
+    public var snapshot: Result<HuggingFaceSnapshot, HuggingFaceCacheError>
+}
+
 extension HuggingFaceCache {
-    /// What a cache root holds: every `models--*` repo with each snapshot, newest ref first.
-    /// A repo or snapshot that does not resolve is listed with its error.
-    public static func scan(root: String) throws(HuggingFaceCacheError) -> [(repo: String, revision: String, result: Result<HuggingFaceSnapshot, HuggingFaceCacheError>)] {
+    /// What a cache root holds: every revision of every `models--*` repo, by repo then commit.
+    /// Links are checked (a broken revision is listed with its error) but blobs are not hashed.
+    public static func scan(root: String) throws(HuggingFaceCacheError) -> [HuggingFaceCacheEntry] {
         guard FileSystem.kind(of: root) == .directory else { return [] }
         let names: [String]
         do { names = try FileSystem.listDirectory(root) } catch { throw HuggingFaceCacheError(path: root, reason: .io(error)) }
-        var out: [(String, String, Result<HuggingFaceSnapshot, HuggingFaceCacheError>)] = []
+        var out: [HuggingFaceCacheEntry] = []
         for name in names.sorted() {
             guard let repo = repoID(folderName: name) else { continue }
             let folder = root + "/" + name
+            var refsByCommit: [String: [String]] = [:]
+            for ref in (try? FileSystem.listDirectory(folder + "/refs")) ?? [] {
+                if let commit = try? readRef(folder + "/refs/" + ref, name: ref) { refsByCommit[commit, default: []].append(ref) }
+            }
             let commits = (try? FileSystem.listDirectory(folder + "/snapshots"))?.sorted() ?? []
             for commit in commits {
-                do throws(HuggingFaceCacheError) {
-                    out.append((repo, commit, .success(try snapshot(at: folder, revision: commit))))
-                } catch {
-                    out.append((repo, commit, .failure(error)))
+                let result: Result<HuggingFaceSnapshot, HuggingFaceCacheError>
+                do throws(HuggingFaceCacheError) { result = .success(try snapshot(at: folder, revision: commit)) } catch {
+                    result = .failure(error)
                 }
+                out.append(HuggingFaceCacheEntry(repoID: repo, commit: commit, refs: (refsByCommit[commit] ?? []).sorted(),
+                                                 snapshot: result))
             }
         }
         return out

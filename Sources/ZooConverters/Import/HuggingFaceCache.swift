@@ -167,6 +167,10 @@ public enum HuggingFaceCache {
             parts[ups] == "blobs", HuggingFace.isSafeRelativePath(String(parts[ups + 1]))
         else { throw HuggingFaceCacheError(path: repoFolder, reason: .linkOutsideBlobs(link: link, target: target)) }
         let blob = blobs + "/" + parts[ups + 1]
+        // A linked blobs/ folder would put the contents outside the repo folder.
+        guard FileSystem.kind(of: blobs) == .directory else {
+            throw HuggingFaceCacheError(path: repoFolder, reason: .linkOutsideBlobs(link: link, target: target))
+        }
         switch FileSystem.kind(of: blob) {
         case .regular: break
         case .missing: throw HuggingFaceCacheError(path: repoFolder, reason: .danglingLink(link: link, target: target))

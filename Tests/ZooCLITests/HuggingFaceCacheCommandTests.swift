@@ -107,6 +107,8 @@ final class HuggingFaceCacheCommandTests: CLITestCase {
         assertErrorLine(home, contains: [scratch + "/.cache/huggingface/hub/models--Org--Absent"])
         let revision = try run(["import", repoFolder, "--revision", "v2"], expect: 1)
         assertErrorLine(revision, contains: ["no revision \"v2\"", "refs/v2"])
+        let misplaced = try run(["import", hub, "--revision", "main"], expect: 2)  // a usage error
+        XCTAssertTrue(misplaced.stderr.contains("--revision applies to hf:// ids"), misplaced.stderr)
         let bad = try run(["import", "hf://../x"], expect: 1)
         assertErrorLine(bad, contains: ["not hf://ORG/NAME[@REVISION]"])
     }

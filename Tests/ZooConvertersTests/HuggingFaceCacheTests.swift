@@ -122,6 +122,18 @@ final class HuggingFaceCacheTests: XCTestCase {
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    func testDamagedWeightsNameTheSnapshotEntryAndItsBlob() throws {
+        // Consistent with its name (so the cache is intact) but not safetensors: the importer's error.
+        let junk = Array("not safetensors at all".utf8)
+        let repo = try makeRepo(["model.safetensors": junk])
+        let snapshot = try HuggingFaceCache.snapshot(at: repo, revision: nil)
+        try snapshot.verifyBlobs()
+        XCTAssertThrowsError(try snapshot.model()) { error in
+            let file = (error as? SafetensorsError)?.file
+            XCTAssertEqual(file, snapshot.folder + "/model.safetensors (blobs/\(SHA256.digest(junk).hex))")
+        }
+    }
+
     func testParsesHFReferences() throws {
         XCTAssertEqual(try HuggingFaceCache.parseReference("hf://org/name").repo, "org/name")
         XCTAssertNil(try HuggingFaceCache.parseReference("hf://org/name").revision)

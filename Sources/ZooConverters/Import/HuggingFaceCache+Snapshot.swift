@@ -63,7 +63,15 @@ public struct HuggingFaceSnapshot: Sendable, Equatable {
     /// same config.json and tokenizer handling as a plain folder), named after the repo and
     /// recording its source under ``sourceMetadataKey``.
     public func model() throws -> ForeignModel {
-        var model = try SafetensorsImporter(name: defaultName).folderModel(folder, files: files)
+        var model: ForeignModel
+        do { model = try SafetensorsImporter(name: defaultName).folderModel(folder, files: files) } catch {
+            // Name the snapshot entry the user knows, with the blob that holds it.
+            var named = error
+            if let entry = files.first(where: { $0.value == error.file })?.key {
+                named.file = folder + "/" + entry + " (blobs/" + FileSystem.lastComponent(of: error.file) + ")"
+            }
+            throw named
+        }
         model.metadata[Self.sourceMetadataKey] = .object(["repo": .string(repoID), "revision": .string(commit)])
         return model
     }

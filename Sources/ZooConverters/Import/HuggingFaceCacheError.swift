@@ -54,7 +54,8 @@ public struct HuggingFaceCacheError: Error, Sendable, Equatable, CustomStringCon
         case let .tooManyEntries(limit):
             return "\(path): more than \(limit) entries (or folders nested deeper than 16) in the snapshot"
         case let .notInCache(repo, looked):
-            return "\(repo): not in the Hugging Face cache (looked in \(looked.joined(separator: ", "))); " +
+            return "\(repo): not in the Hugging Face cache (looked in \(looked.joined(separator: ", ")); " +
+                "the cache is HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub); " +
                 "download it with huggingface_hub or `hf download \(repo)` first"
         case let .invalidReference(text):
             return "\(text): not hf://ORG/NAME[@REVISION]"

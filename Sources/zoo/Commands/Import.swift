@@ -9,7 +9,9 @@ extension Zoo {
             abstract: "Import a model into the store and print its digest.",
             discussion: """
                 PATH is recognised by its content: a .safetensors file, a Hugging Face model folder \
-                (model.safetensors or model.safetensors.index.json), a PyTorch checkpoint (torch.save zip: \
+                (model.safetensors or model.safetensors.index.json; also a Hugging Face cache folder \
+                models--ORG--NAME or its snapshots/<commit>, and hf://ORG/NAME[@REVISION] looked up in the local \
+                cache), a PyTorch checkpoint (torch.save zip: \
                 pytorch_model.bin, .pt, .pth), a GGUF file, a NumPy .npy or .npz file, a .zoo archive (plain or \
                 zstd) or a checkpoint folder (manifest.json). With --dtype, floating-point tensors are converted \
                 while they are written (see zoo convert) and the lineage records it: for a zoo checkpoint \
@@ -35,6 +37,9 @@ extension Zoo {
         var revision: String?
 
         func validate() throws {
+            if revision != nil, !path.hasPrefix("hf://"), HuggingFaceCache.location(of: path) == nil {
+                throw ValidationError("--revision applies to hf:// ids and Hugging Face cache folders (models--ORG--NAME), not \(path).")
+            }
             if let name, name.nameAndTag == nil {
                 throw ValidationError("--name takes NAME[:TAG], not a digest (got \(name)).")
             }

@@ -54,6 +54,26 @@ final class HuggingFaceCacheTests: XCTestCase {
         XCTAssertEqual(ModelFormat.detect(repo + "/snapshots/" + commit), .huggingFaceFolder)
     }
 
+    func testShardedSnapshotReadsTheIndexAndShardsFromBlobs() throws {
+        let shard1 = safetensorsBytes(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, data: patternBytes(8, seed: 1))
+        let shard2 = safetensorsBytes(header: #"{"b":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, data: patternBytes(4, seed: 2))
+        let index = Array(#"""
+            {"metadata": {"total_size": 12}, "weight_map": {"a": "model-00001-of-00002.safetensors",
+             "b": "model-00002-of-00002.safetensors"}}
+            """#.utf8)
+        let repo = try makeRepo(["model-00001-of-00002.safetensors": shard1, "model-00002-of-00002.safetensors": shard2,
+                                 "model.safetensors.index.json": index])
+        let model = try HuggingFaceCache.snapshot(at: repo, revision: nil).model()
+        XCTAssertEqual(model.tensors.tensorDescriptors.map(\.name), ["a", "b"])
+        XCTAssertEqual(model.metadata[SafetensorsImporter.MetadataKey.indexMetadata]?["total_size"], 12)
+
+        // A shard the index names but the snapshot lacks: named, not looked for elsewhere.
+        try FileManager.default.removeItem(atPath: repo + "/snapshots/" + commit + "/model-00002-of-00002.safetensors")
+        XCTAssertThrowsError(try HuggingFaceCache.snapshot(at: repo, revision: nil).model()) { error in
+            XCTAssertTrue("\(error)".contains("model-00002-of-00002.safetensors"), "\(error)")
+        }
+    }
+
     func testCommitOrOtherRefGivesItsOwnTag() throws {
         let repo = try makeRepo(["model.safetensors": weights()], ref: false)
         try writeBytes(Array(commit.utf8), to: repo + "/refs/v1")

@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "ZooFormat", dependencies: ["COpenSSL", "CArchive"]),
         // The training core knows nothing of checkpoints or the zoo.
         .target(name: "TrainingCore", dependencies: ["CBLAS"]),
-        .target(name: "ZooConverters", dependencies: ["ZooFormat", "CArchive"]),
+        .target(name: "ZooConverters", dependencies: ["ZooFormat", "CArchive", "COpenSSL"]),
         .target(name: "ZooStore", dependencies: ["ZooFormat"]),
         .target(name: "ZooRemote", dependencies: ["ZooStore", "ZooFormat", "CCurl"]),
         // The bridge from checkpoints to the training core.

@@ -14,6 +14,7 @@ APT_PACKAGES=(libarchive-dev libssl-dev libzstd-dev libopenblas-dev libcurl4-ope
 SAFETENSORS_VERSION="0.8.0"
 GGUF_VERSION="0.19.0"    # ggml's gguf-py: GGUF interop fixtures and checks (needs numpy only)
 NUMPY_VERSION="2.4.6"   # only installed into the venv when the base Python has no numpy
+HUGGINGFACE_HUB_VERSION="2.4.0"  # scan_cache_dir checks the hub cache layout of scripts/make_hf_cache.py
 
 say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
@@ -117,6 +118,13 @@ else
     say "gguf ${have:-missing}, want $GGUF_VERSION"
     want+=("gguf==$GGUF_VERSION")
 fi
+have="$(dist_version huggingface-hub)"
+if [ "$have" = "$HUGGINGFACE_HUB_VERSION" ]; then
+    say "huggingface-hub $have present"
+else
+    say "huggingface-hub ${have:-missing}, want $HUGGINGFACE_HUB_VERSION"
+    want+=("huggingface-hub==$HUGGINGFACE_HUB_VERSION")
+fi
 if [ "${#want[@]}" -gt 0 ]; then
     say "running: $ZOO_PYTHON -m pip install ${want[*]}"
     "$ZOO_PYTHON" -m pip install --disable-pip-version-check -q "${want[@]}" \
@@ -130,4 +138,5 @@ if got != sys.argv[1]:
     sys.exit(f"safetensors {got} installed, want {sys.argv[1]}")
 PY
 "$ZOO_PYTHON" -c 'import gguf, gguf.quants' || die "the venv's gguf does not import"
+"$ZOO_PYTHON" -c 'from huggingface_hub import scan_cache_dir' || die "the venv's huggingface_hub does not import"
 say "ready: ZOO_PYTHON=$ZOO_PYTHON"

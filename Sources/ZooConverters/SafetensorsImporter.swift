@@ -99,30 +99,46 @@ public struct SafetensorsImporter: Sendable {
     private func folderModel(_ folder: String) throws(SafetensorsError) -> ForeignModel {
         let names: [String]
         do { names = try FileSystem.listDirectory(folder) } catch { throw SafetensorsError(file: folder, reason: .io(error)) }
+        return try folderModel(folder, names: names, files: nil)
+    }
+
+    /// A Hugging Face folder whose files live elsewhere (a hub cache snapshot, whose entries are
+    /// links into `blobs/`): `files` maps each relative path to the regular file holding it, and
+    /// nothing outside `files` is read.
+    package func folderModel(_ folder: String, files: [String: String]) throws(SafetensorsError) -> ForeignModel {
+        let names = files.keys.filter { !$0.contains("/") }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        return try folderModel(folder, names: names, files: files)
+    }
+
+    /// `names` are the folder's entries; `files`, when given, maps relative paths to the files to read.
+    private func folderModel(_ folder: String, names: [String], files mapped: [String: String]?)
+        throws(SafetensorsError) -> ForeignModel
+    {
+        func resolve(_ name: String) -> String { mapped?[name] ?? folder + "/" + name }
         var metadata: [String: JSONValue] = [MetadataKey.sourceFormat: "safetensors"]
 
         let files: [SafetensorsFile]
         if let indexName = try Self.indexName(in: names, folder: folder) {
-            let index = try ShardIndex(path: folder + "/" + indexName)
+            let index = try ShardIndex(path: resolve(indexName))
             try index.checkSeries(folderNames: names)
             if let indexMetadata = index.metadata { metadata[MetadataKey.indexMetadata] = .object(indexMetadata) }
-            files = try index.openShards(in: folder)
+            files = try index.openShards(in: folder, files: mapped)
         } else {
             let weights = try Self.weightsName(in: names, folder: folder)
-            try Self.requireRegularFile(folder + "/" + weights)
-            files = [try SafetensorsFile(path: folder + "/" + weights)]
+            try Self.requireRegularFile(resolve(weights))
+            files = [try SafetensorsFile(path: resolve(weights))]
         }
         if let merged = try Self.mergedMetadata(files) { metadata[MetadataKey.fileMetadata] = Self.json(merged) }
 
         var assets: [(name: String, path: String)] = []
         for name in names where HuggingFace.isAsset(name) {
-            let path = folder + "/" + name
+            let path = resolve(name)
             try Self.requireRegularFile(path)
             assets.append((name, path))
         }
         var architecture = self.architecture
         if architecture == nil, names.contains("config.json") {
-            architecture = HuggingFace.architecture(config: try Self.readConfig(folder + "/config.json"))
+            architecture = HuggingFace.architecture(config: try Self.readConfig(resolve("config.json")))
         }
         return ForeignModel(
             format: .huggingFaceFolder, name: name ?? Self.baseName(folder),
@@ -310,14 +326,15 @@ struct ShardIndex {
 
     /// Opens and validates every shard, and checks that each tensor is in exactly the shard
     /// the index names. Returns the shards in name order.
-    func openShards(in folder: String) throws(SafetensorsError) -> [SafetensorsFile] {
+    /// `mapped`, when given, maps a shard's relative path to the (already checked) file to read.
+    func openShards(in folder: String, files mapped: [String: String]? = nil) throws(SafetensorsError) -> [SafetensorsFile] {
         var files: [SafetensorsFile] = []
         var holder: [String: String] = [:]  // tensor -> shard that holds it
         for shard in shards {
-            let shardPath = folder + "/" + shard
+            let shardPath = mapped?[shard] ?? folder + "/" + shard
             // Every folder on the way must be a real folder: a linked one could lead outside.
             var prefix = folder
-            for component in shard.split(separator: "/").dropLast() {
+            for component in shard.split(separator: "/").dropLast() where mapped == nil {
                 prefix += "/" + component
                 guard FileSystem.kind(of: prefix) == .directory else {
                     throw SafetensorsError(file: path, reason: .shardPathOutsideFolder(shard))

@@ -90,6 +90,11 @@ extension ForeignModel {
     ///   ``PyTorchError``), naming the file and byte offset.
     public static func open(_ path: String, format: ModelFormat, scratchDirectory: String) throws -> ForeignModel {
         switch format {
+        case .huggingFaceFolder where HuggingFaceCache.location(of: path) != nil:
+            let location = HuggingFaceCache.location(of: path)!
+            let snapshot = try HuggingFaceCache.snapshot(at: location.repoFolder, revision: location.revision)
+            try snapshot.verifyBlobs()
+            return try snapshot.model()
         case .safetensors, .huggingFaceFolder: return try SafetensorsImporter().model(from: path)
         case .gguf: return try GGUFImporter().model(of: try GGUFFile(path: path))
         case .npy, .npz: return try NumPyImporter().model(from: path, scratchDirectory: scratchDirectory)

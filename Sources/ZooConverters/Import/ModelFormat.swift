@@ -11,7 +11,8 @@ public enum ModelFormat: String, Sendable, Equatable, CaseIterable {
     case compressedArchive = "zoo-archive-zstd"
     /// A `.safetensors` file: an 8-byte little-endian header length, then `{`.
     case safetensors
-    /// A Hugging Face model folder (`model.safetensors` or `model.safetensors.index.json`).
+    /// A Hugging Face model folder (`model.safetensors` or `model.safetensors.index.json`), or a
+    /// hub cache folder (``HuggingFaceCache``).
     case huggingFaceFolder = "huggingface"
     /// A GGUF file (llama.cpp): starts with `GGUF`.
     case gguf
@@ -34,6 +35,8 @@ public enum ModelFormat: String, Sendable, Equatable, CaseIterable {
             {
                 return .huggingFaceFolder
             }
+            // A hub cache folder (models--ORG--NAME or its snapshots/<commit>): links into blobs/.
+            if HuggingFaceCache.location(of: path) != nil { return .huggingFaceFolder }
             return nil
         default:
             switch CheckpointArchive.compression(ofFileAt: path) {

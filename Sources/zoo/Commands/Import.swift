@@ -9,7 +9,9 @@ extension Zoo {
             abstract: "Import a model into the store and print its digest.",
             discussion: """
                 PATH is recognised by its content: a .safetensors file, a Hugging Face model folder \
-                (model.safetensors or model.safetensors.index.json), a PyTorch checkpoint (torch.save zip: \
+                (model.safetensors or model.safetensors.index.json; also a Hugging Face cache folder \
+                models--ORG--NAME or its snapshots/<commit>, and hf://ORG/NAME[@REVISION] looked up in the local \
+                cache), a PyTorch checkpoint (torch.save zip: \
                 pytorch_model.bin, .pt, .pth), a GGUF file, a NumPy .npy or .npz file, a .zoo archive (plain or \
                 zstd) or a checkpoint folder (manifest.json). With --dtype, floating-point tensors are converted \
                 while they are written (see zoo convert) and the lineage records it: for a zoo checkpoint \
@@ -30,7 +32,14 @@ extension Zoo {
         @Option(help: "Convert floating-point tensors to this dtype on the way in.")
         var dtype: TargetDType?
 
+        @Option(help: ArgumentHelp("For a Hugging Face cache folder or hf:// id: a ref (default main) or commit hash.",
+                                   valueName: "revision"))
+        var revision: String?
+
         func validate() throws {
+            if revision != nil, !path.hasPrefix("hf://"), HuggingFaceCache.location(of: path) == nil {
+                throw ValidationError("--revision applies to hf:// ids and Hugging Face cache folders (models--ORG--NAME), not \(path).")
+            }
             if let name, name.nameAndTag == nil {
                 throw ValidationError("--name takes NAME[:TAG], not a digest (got \(name)).")
             }
@@ -40,6 +49,12 @@ extension Zoo {
             let store = global.openStore
             Reclaiming.run(store)
             let digest: SHA256Digest
+            if let snapshot = try HuggingFaceCacheInput.snapshot(path: path, revision: revision) {
+                digest = try importForeign({ _ in try snapshot.model() }, into: store,
+                                           defaultTag: snapshot.defaultTag)
+                print(digest)
+                return
+            }
             switch try InputError.format(of: path) {
             case .checkpointFolder:
                 digest = try importOpened(try Checkpoint(directory: path), into: store)
@@ -69,6 +84,25 @@ extension Zoo {
                     directory: staging + "/checkpoint", name: try target(for: manifest), options: .trustDigests)
             }
             print(digest)
+        }
+
+        /// A foreign model: validated whole, then written once (converted on the way with --dtype).
+        private func importForeign(_ open: (String) throws -> ForeignModel, into store: Store, defaultTag: String?) throws -> SHA256Digest {
+            let stagingArea = try store.makeStagingDirectory(prefix: "convert")
+            defer { stagingArea.remove() }
+            let staging = stagingArea.path
+            var model = try open(staging)
+            let conversion = ConversionReport()
+            if let dtype { model = model.converted(to: dtype.dtype, report: conversion) }
+            let manifest = try watching(staging, label: "converting", total: model.tensorByteCount) {
+                try model.write(to: staging + "/checkpoint")
+            }
+            Zoo.Convert.warn(conversion.overflows)
+            var reference = try target(for: manifest)
+            if name == nil, let defaultTag, let tagged = try? ModelReference(name: reference.nameAndTag?.name ?? "", tag: defaultTag) {
+                reference = tagged
+            }
+            return try store.importStaged(directory: staging + "/checkpoint", name: reference, options: .trustDigests)
         }
 
         private func importOpened(_ checkpoint: Checkpoint, into store: Store) throws -> SHA256Digest {

@@ -19,7 +19,15 @@ extension Zoo {
         @Flag(help: "With --remote oci://...: allow plain http.")
         var insecure = false
 
+        @Flag(name: .customLong("hf"),
+              help: "List the Hugging Face cache instead (HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub).")
+        var huggingFace = false
+
         func run() throws {
+            if huggingFace {
+                try HuggingFaceCacheListing.print(store: global.openStore, json: json)
+                return
+            }
             if let remote {
                 try RemoteListing.print(remote: remote, insecure: insecure, store: global.openStore, json: json)
                 return

@@ -30,7 +30,12 @@ enum ZooMain {
     private static func fail(with error: Error) -> Never {
         let code = Zoo.exitCode(for: error)
         if code == .validationFailure {
-            Terminal.writeError(Zoo.fullMessage(for: error))
+            var message = Zoo.fullMessage(for: error)
+            let arguments = Array(CommandLine.arguments.dropFirst())
+            if let name = SubcommandSuggestion.suggestion(for: arguments, among: SubcommandSuggestion.subcommandNames) {
+                message = message.replacingFirstLine { $0 + " (did you mean 'zoo \(name)'?)" }
+            }
+            Terminal.writeError(message)
             exit(usageExitCode)
         }
         if error is ExitCode || error is CleanExit || code != .failure {
@@ -40,5 +45,13 @@ enum ZooMain {
         let text = String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " ")
         Terminal.writeError("Error: " + text)
         exit(1)
+    }
+}
+
+extension String {
+    /// The text with its first line transformed.
+    fileprivate func replacingFirstLine(_ transform: (String) -> String) -> String {
+        guard let end = firstIndex(where: \.isNewline) else { return transform(self) }
+        return transform(String(self[..<end])) + self[end...]
     }
 }

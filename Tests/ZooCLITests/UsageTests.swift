@@ -36,6 +36,13 @@ final class UsageTests: CLITestCase {
         XCTAssertEqual(result.stdout, "")
     }
 
+    func testUsage_MistypedSubcommand_SuggestsTheNearestOne() throws {
+        let result = try run(["imprt", "x.safetensors"], expect: 2)
+        XCTAssertTrue(result.stderr.hasPrefix("Error: 2 unexpected arguments: 'imprt', 'x.safetensors' (did you mean 'zoo import'?)"), result.stderr)
+        let far = try run(["frobnicate"], expect: 2)
+        XCTAssertFalse(far.stderr.contains("did you mean"), far.stderr)
+    }
+
     func testUsage_UnknownOption_Exit2() throws {
         let result = try run(["list", "--colour"], expect: 2)
         XCTAssertTrue(result.stderr.contains("Unknown option '--colour'"), result.stderr)

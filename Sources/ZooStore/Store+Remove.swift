@@ -24,8 +24,10 @@ extension Store {
     ///
     /// - Throws: ``StoreError/Reason/noSuchModel(_:)``; a corrupt manifest of another model
     ///   stops the removal before anything changes (what it needs would be unknown).
+    ///
+    /// - Parameter dryRun: report what would be removed and deleted, changing nothing.
     @discardableResult
-    public func remove(_ reference: ModelReference) throws(StoreError) -> RemovalReport {
+    public func remove(_ reference: ModelReference, dryRun: Bool = false) throws(StoreError) -> RemovalReport {
         guard FileSystem.kind(of: refDirectory) == .directory else {
             throw StoreError(.noSuchModel(reference.description))
         }
@@ -49,6 +51,11 @@ extension Store {
             let stillNeeded = try reachableBlobs(from: remaining)
             // The removed model's blobs; if its manifest is unreadable, only the manifest blob is known.
             let candidates = (try? blobs(ofModel: digest)) ?? [digest]
+            if dryRun {
+                let doomedBlobs = candidates.sorted().filter { !stillNeeded.contains($0) && FileSystem.kind(of: blobPath($0)) == .regular }
+                let bytes = doomedBlobs.reduce(0) { $0 + ((try? FileSystem.fileSize(blobPath($1))) ?? 0) }
+                return RemovalReport(removedRefs: doomed, deletedBlobs: doomedBlobs, freedByteCount: bytes)
+            }
 
             try changingRefs(base: base) { () throws(StoreError) in
                 for ref in doomed { try removeRefFile(ref) }

@@ -24,6 +24,18 @@ final class EmbedCommandTests: CLITestCase {
         XCTAssertEqual(result.stderr, "")
     }
 
+    func testEmbed_Dash_ReadsOneTextPerLineOfStandardInput() throws {
+        _ = try importBertTiny(["--name", "bert-tiny"])
+        let piped = try zoo.run(["embed", "bert-tiny", "-"], input: "hello world\n\nCrème brûlée!\n")
+        XCTAssertEqual(piped.status, 0, piped.stderr)
+        let direct = try run(["embed", "bert-tiny", "hello world", "Crème brûlée!"])
+        XCTAssertEqual(piped.stdout, direct.stdout)
+        XCTAssertEqual(piped.stdout.split(separator: "\n").count, 2, "empty lines are skipped")
+        let empty = try zoo.run(["embed", "bert-tiny", "-"], input: "")
+        XCTAssertEqual(empty.status, 2)
+        XCTAssertTrue(empty.stderr.contains("no texts on standard input"), empty.stderr)
+    }
+
     func testEmbed_JSON_SameNumbersAsTextWithTokenCounts() throws {
         let digest = try importBertTiny(["--name", "bert-tiny"])
         let texts = ["hello world", "a longer sentence with more words in it"]

@@ -26,6 +26,24 @@ final class RemoveCommandTests: CLITestCase {
         XCTAssertEqual(Fixtures.listing(storeRoot), before)
     }
 
+    func testRm_DryRun_ReportsWhatWouldGoAndChangesNothing() throws {
+        let digest = try importBertTiny()
+        let before = Fixtures.listing(storeRoot)
+        let result = try run(["rm", "bert-tiny", "--dry-run"])
+        XCTAssertEqual(result.stdout, "Would untag: bert-tiny:latest (\(digest))\nWould delete 8 blobs (823.1 kB)\n")
+        XCTAssertEqual(Fixtures.listing(storeRoot), before)
+        XCTAssertEqual(try run(["rm", "bert-tiny"]).stdout, "Untagged: bert-tiny:latest (\(digest))\nDeleted 8 blobs (823.1 kB)\n")
+    }
+
+    func testRm_SeveralReferences_RemovesEachAndReportsTheUnknownOne() throws {
+        _ = try importBertTiny()
+        _ = try importBertTiny(["--name", "copy:v1"])
+        let result = try run(["rm", "copy:v1", "nothing", "bert-tiny"], expect: 1)
+        XCTAssertEqual(result.stderr, "Error: no model nothing:latest in the store\n")
+        XCTAssertTrue(result.stdout.contains("Untagged: copy:v1") && result.stdout.contains("Untagged: bert-tiny:latest"), result.stdout)
+        XCTAssertEqual(try run(["list", "--json"]).stdout, "[]\n")
+    }
+
     func testRm_ShortPrefix_Exit2() throws {
         let result = try run(["rm", "sha256:ab"], expect: 2)
         XCTAssertTrue(result.stderr.contains("a digest prefix needs at least 4 hex digits"), result.stderr)

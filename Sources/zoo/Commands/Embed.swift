@@ -22,7 +22,7 @@ extension Zoo {
         @Argument(help: ArgumentHelp("A stored model reference or a checkpoint path.", valueName: "model"))
         var model: String
 
-        @Argument(help: ArgumentHelp("The texts to embed.", valueName: "text"))
+        @Argument(help: ArgumentHelp("The texts to embed; - reads one text per line of standard input.", valueName: "text"))
         var texts: [String]
 
         @Flag(help: "Print JSON: the model digest, the dimension and each text's tokens and embedding.")
@@ -46,6 +46,7 @@ extension Zoo {
         func run() throws {
             let checkpoint = try openCheckpoint()
             let embedder = try SentenceEmbedder(checkpoint: checkpoint, maxLength: maxLength)
+            let texts = try inputTexts()
             let vectors = try embedder.embed(texts, batchSize: batchSize)
             if json {
                 JSONOutput.print(Self.json(
@@ -53,6 +54,17 @@ extension Zoo {
             } else {
                 for vector in vectors { print(vector.map { "\($0)" }.joined(separator: " ")) }
             }
+        }
+
+        /// The arguments, or for a lone `-` each non-empty line of standard input.
+        private func inputTexts() throws -> [String] {
+            guard texts == ["-"] else { return texts }
+            var lines: [String] = []
+            while let line = readLine(strippingNewline: true) {
+                if !line.isEmpty { lines.append(line) }
+            }
+            guard !lines.isEmpty else { throw ValidationError("no texts on standard input (one per line)") }
+            return lines
         }
 
         /// The model `model` names: a stored model, else a checkpoint folder or archive at that path.

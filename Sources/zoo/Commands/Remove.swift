@@ -5,23 +5,41 @@ extension Zoo {
     struct Remove: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "rm",
-            abstract: "Remove a model from the store.",
+            abstract: "Remove models from the store.",
             discussion: """
                 NAME:TAG removes that tag; a digest or digest prefix removes every tag of the model. \
-                Blobs no remaining model needs are deleted.
+                Blobs no remaining model needs are deleted. Several references are removed in turn; \
+                one that fails (no such model) is reported and the others are still removed, and the \
+                exit status is then 1.
                 """)
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: ArgumentHelp("The model: NAME[:TAG], a digest or a digest prefix.", valueName: "ref"),
+        @Argument(help: ArgumentHelp("The models: NAME[:TAG], a digest or a digest prefix.", valueName: "ref"),
                   transform: { try ModelReference(parsing: $0) })
-        var reference: ModelReference
+        var references: [ModelReference]
+
+        @Flag(help: "Show what would be untagged and deleted; change nothing.")
+        var dryRun = false
 
         func run() throws {
-            let report = try global.openStore.remove(reference)
-            for ref in report.removedRefs { print("Untagged: \(ref) (\(ref.digest))") }
-            print("Deleted \(report.deletedBlobs.count) blob\(report.deletedBlobs.count == 1 ? "" : "s") "
-                + "(\(Formatting.bytes(report.freedByteCount)))")
+            let store = global.openStore
+            var failures = 0
+            for reference in references {
+                do {
+                    let report = try store.remove(reference, dryRun: dryRun)
+                    let (untagged, deleted) = dryRun ? ("Would untag", "Would delete") : ("Untagged", "Deleted")
+                    for ref in report.removedRefs { print("\(untagged): \(ref) (\(ref.digest))") }
+                    print("\(deleted) \(report.deletedBlobs.count) blob\(report.deletedBlobs.count == 1 ? "" : "s") "
+                        + "(\(Formatting.bytes(report.freedByteCount)))")
+                } catch {
+                    // One line per failed reference; the rest are still removed.
+                    guard references.count > 1 else { throw error }
+                    Terminal.writeError("Error: \(error)")
+                    failures += 1
+                }
+            }
+            if failures > 0 { throw ExitCode.failure }
         }
     }
 }

@@ -35,14 +35,19 @@ struct ZooProcess {
             .deletingLastPathComponent().deletingLastPathComponent().path
     }
 
-    /// Runs `zoo arguments...` with `ZOO_HOME` set to ``home`` and waits for it.
-    func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Result {
+    /// Runs `zoo arguments...` with `ZOO_HOME` set to ``home`` and waits for it; `input`, when
+    /// given, is its standard input (else it reads nothing).
+    func run(_ arguments: [String], environment extra: [String: String] = [:], input: String? = nil) throws -> Result {
         let process = try Self.makeProcess(arguments, home: home, environment: extra)
-        let out = Pipe(), err = Pipe()
+        let out = Pipe(), err = Pipe(), stdin = Pipe()
         process.standardOutput = out
         process.standardError = err
-        process.standardInput = FileHandle.nullDevice
+        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
         try process.run()
+        if let input {
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try stdin.fileHandleForWriting.close()
+        }
         // Read both pipes to the end before waiting, so a chatty child never blocks.
         let group = DispatchGroup()
         let errData = DataBox()

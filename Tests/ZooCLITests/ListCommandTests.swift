@@ -37,4 +37,15 @@ final class ListCommandTests: CLITestCase {
         XCTAssertEqual(try FileSystem.listDirectory(storeRoot + "/index/models").count, 2)
         XCTAssertEqual(try run(["list", "--json"]).stdout, json)
     }
+
+    func testList_Pattern_KeepsTheMatchingNamesAndTags() throws {
+        _ = try importBertTiny()
+        _ = try importBertTiny(["--name", "team/copy:v1"])
+        XCTAssertEqual(try json(try run(["list", "bert*", "--json"]).stdout).arrayValue?.compactMap { $0["name"]?.stringValue },
+                       ["bert-tiny"])
+        XCTAssertEqual(try json(try run(["list", "*:v1", "--json"]).stdout).arrayValue?.compactMap { $0["name"]?.stringValue },
+                       ["team/copy"])
+        XCTAssertEqual(try run(["list", "nothing*", "--json"]).stdout, "[]\n")
+        try run(["list", "x*", "--hf"], expect: 2)
+    }
 }

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import ArgumentParser
 import ZooFormat
 import ZooStore
@@ -8,6 +13,10 @@ extension Zoo {
             commandName: "list", abstract: "List the models in the store.", aliases: ["ls"])
 
         @OptionGroup var global: GlobalOptions
+
+        @Argument(help: ArgumentHelp("Only models whose NAME or NAME:TAG matches this shell pattern (* ? [...]), e.g. 'bert*'.",
+                                     valueName: "pattern"))
+        var pattern: String?
 
         @Flag(help: "Print a JSON array of objects instead of a table.")
         var json = false
@@ -32,7 +41,10 @@ extension Zoo {
                 try RemoteListing.print(remote: remote, insecure: insecure, store: global.openStore, json: json)
                 return
             }
-            let entries = try global.openStore.list()
+            let entries = try global.openStore.list().filter { entry in
+                guard let pattern else { return true }
+                return Self.matches(pattern, entry.name) || Self.matches(pattern, "\(entry.name):\(entry.tag)")
+            }
             if json {
                 JSONOutput.print(.array(entries.map(Self.json)))
                 return
@@ -48,6 +60,15 @@ extension Zoo {
                              Formatting.bytes(entry.byteCount), architecture])
             }
             print(Formatting.table(rows))
+        }
+
+        /// Shell-style matching (fnmatch(3)); `/` in names is an ordinary character here.
+        static func matches(_ pattern: String, _ text: String) -> Bool { fnmatch(pattern, text, 0) == 0 }
+
+        func validate() throws {
+            if pattern != nil, remote != nil || huggingFace {
+                throw ValidationError("a PATTERN filters the store's models; it cannot be combined with --remote or --hf")
+            }
         }
 
         static func json(_ entry: StoreEntry) -> JSONValue {

@@ -44,6 +44,15 @@ final class RemoveCommandTests: CLITestCase {
         XCTAssertEqual(try run(["list", "--json"]).stdout, "[]\n")
     }
 
+    func testRm_JSON_OneObjectPerReference() throws {
+        let digest = try importBertTiny()
+        let reports = try XCTUnwrap(try json(try run(["rm", "bert-tiny", "--json"]).stdout).arrayValue)
+        XCTAssertEqual(reports.count, 1)
+        XCTAssertEqual(reports[0]["untagged"]?.arrayValue?.first?["digest"], .string(digest))
+        XCTAssertEqual(reports[0]["deletedBlobs"], 8)
+        XCTAssertEqual(reports[0]["dryRun"], false)
+    }
+
     func testRm_ShortPrefix_Exit2() throws {
         let result = try run(["rm", "sha256:ab"], expect: 2)
         XCTAssertTrue(result.stderr.contains("a digest prefix needs at least 4 hex digits"), result.stderr)

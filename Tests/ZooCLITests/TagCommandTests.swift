@@ -23,4 +23,10 @@ final class TagCommandTests: CLITestCase {
         let result = try run(["tag", "a", "sha256:" + String(repeating: "a", count: 64)], expect: 2)
         XCTAssertTrue(result.stderr.contains("DST takes NAME[:TAG], not a digest"), result.stderr)
     }
+
+    func testTag_JSON_NamesTheTagAndTheModel() throws {
+        let digest = try importBertTiny()
+        let tagged = try json(try run(["tag", "bert-tiny", "copy:v2", "--json"]).stdout)
+        XCTAssertEqual(tagged, .object(["tagged": "copy:v2", "digest": .string(digest)]))
+    }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ZooFormat
 import ZooStore
 
 extension Zoo {
@@ -22,12 +23,26 @@ extension Zoo {
         @Flag(help: "Show what would be untagged and deleted; change nothing.")
         var dryRun = false
 
+        @Flag(help: "Print a JSON array (one object per reference removed) instead of text.")
+        var json = false
+
         func run() throws {
             let store = global.openStore
             var failures = 0
+            var reports: [JSONValue] = []
+            defer { if json { JSONOutput.print(.array(reports)) } }
             for reference in references {
                 do {
                     let report = try store.remove(reference, dryRun: dryRun)
+                    if json {
+                        reports.append(.object([
+                            "reference": .string(reference.description), "dryRun": .bool(dryRun),
+                            "untagged": .array(report.removedRefs.map { .object(["name": .string($0.name), "tag": .string($0.tag),
+                                                                                   "digest": .string($0.digest.description)]) }),
+                            "deletedBlobs": .int(report.deletedBlobs.count), "freedBytes": .int(report.freedByteCount),
+                        ]))
+                        continue
+                    }
                     let (untagged, deleted) = dryRun ? ("Would untag", "Would delete") : ("Untagged", "Deleted")
                     for ref in report.removedRefs { print("\(untagged): \(ref) (\(ref.digest))") }
                     print("\(deleted) \(report.deletedBlobs.count) blob\(report.deletedBlobs.count == 1 ? "" : "s") "

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ZooFormat
 import ZooStore
 
 extension Zoo {
@@ -20,6 +21,9 @@ extension Zoo {
                   transform: { try ModelReference(parsing: $0) })
         var target: ModelReference
 
+        @Flag(help: "Print a JSON object instead of text.")
+        var json = false
+
         func validate() throws {
             guard target.nameAndTag != nil else {
                 throw ValidationError("DST takes NAME[:TAG], not a digest (got \(target)).")
@@ -28,7 +32,11 @@ extension Zoo {
 
         func run() throws {
             let digest = try global.openStore.tag(source, as: target)
-            print("Tagged \(target) (\(digest))")
+            if json {
+                JSONOutput.print(.object(["tagged": .string(target.description), "digest": .string(digest.description)]))
+            } else {
+                print("Tagged \(target) (\(digest))")
+            }
         }
     }
 }

@@ -15,7 +15,7 @@ enum ZooMain {
     static func main() {
         var command: ParsableCommand
         do {
-            command = try Zoo.parseAsRoot()
+            command = try Zoo.parseAsRoot(GlobalOptions.movingLeadingStore(Array(CommandLine.arguments.dropFirst())))
         } catch {
             fail(with: error)
         }

@@ -43,6 +43,17 @@ final class UsageTests: CLITestCase {
         XCTAssertFalse(far.stderr.contains("did you mean"), far.stderr)
     }
 
+    func testStoreBeforeTheSubcommand_IsTheSameAsAfterIt() throws {
+        let other = scratch + "/other-store"
+        let imported = try run(["--store", other, "import", try Fixtures.bertTiny(), "--name", "elsewhere"])
+        XCTAssertEqual(imported.status, 0, imported.stderr)
+        let listed = try json(try run(["--store=" + other, "list", "--json"]).stdout)
+        XCTAssertEqual(listed.arrayValue?.compactMap { $0["name"]?.stringValue }, ["elsewhere"])
+        XCTAssertEqual(try json(try run(["list", "--store", other, "--json"]).stdout), listed)
+        XCTAssertEqual(try run(["list", "--json"]).stdout, "[]\n", "the default store is untouched")
+        try run(["--store", other, "remote", "list"])
+    }
+
     func testUsage_UnknownOption_Exit2() throws {
         let result = try run(["list", "--colour"], expect: 2)
         XCTAssertTrue(result.stderr.contains("Unknown option '--colour'"), result.stderr)

@@ -23,11 +23,15 @@ final class PushCommandTests: RemoteCLITestCase {
         XCTAssertEqual(pulled.stdout.split(separator: "\n").first.map(String.init), "Pulled copy:latest (\(manifest.digest))")
     }
 
-    func testPush_PlainHTTPWithoutInsecure_ExitsOneWithTheHint() throws {
+    func testPush_LoopbackRegistryWithoutSchemeOrInsecure_SpeaksPlainHTTP() throws {
         let registry = try startRegistry()
-        try importBig(count: 1, megabytes: 1)
-        let result = try run(["push", "big", "oci://\(registry.address)/big"], expect: 1)
-        assertErrorLine(result, contains: ["(if the registry speaks plain http, use --insecure)"])
+        let manifest = try importBig(count: 1, megabytes: 1)
+        let port = registry.address.split(separator: ":").last.map(String.init) ?? ""
+        let pushed = try run(["push", "big", "localhost:\(port)/team/big:v1"])
+        XCTAssertTrue(pushed.stdout.hasPrefix("Pushed \(manifest.digest) to oci://localhost:\(port)/team/big:v1"), pushed.stdout)
+        let other = ZooProcess(home: scratch + "/target")
+        let pulled = try other.run(["pull", "\(registry.address)/team/big:v1"])
+        XCTAssertEqual(pulled.status, 0, pulled.stderr)
     }
 
     func testPush_KilledMidTransfer_NextPushSendsOnlyWhatTheRegistryLacks() throws {

@@ -36,6 +36,16 @@ final class RegistryTransferTests: XCTestCase {
         return started
     }
 
+    /// Loopback registries get plain http by default; https asked of one that speaks http says how to fix it.
+    func testPush_HTTPSToAPlainHTTPRegistry_FailsWithTheInsecureHint() throws {
+        let registry = try startRegistry()
+        let target = RemoteTarget(base: .registry(RegistryAddress(host: registry.address, insecure: false), namespace: ""),
+                                  name: "big", version: nil)
+        XCTAssertThrowsError(try client(source).push(try ModelReference(parsing: "big:v1"), to: target)) { error in
+            XCTAssertTrue("\(error)".contains("(if the registry speaks plain http, use --insecure)"), "\(error)")
+        }
+    }
+
     func testPushThenPull_IntoAnEmptyStore_GivesByteIdenticalBlobs() throws {
         let registry = try startRegistry()
         let pusher = client(source)

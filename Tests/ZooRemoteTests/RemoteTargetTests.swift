@@ -30,6 +30,27 @@ final class RemoteTargetTests: XCTestCase {
         XCTAssertEqual(target.version, .digest(digest))
     }
 
+    func testParse_Loopback_AllowsPlainHTTPWithoutInsecure_OtherHostsDoNot() throws {
+        XCTAssertEqual(try parse("oci://127.0.0.1:5000/bert").base,
+                       .registry(RegistryAddress(host: "127.0.0.1:5000", insecure: true), namespace: ""))
+        XCTAssertEqual(try parse("oci://localhost:5000/bert").base,
+                       .registry(RegistryAddress(host: "localhost:5000", insecure: true), namespace: ""))
+        XCTAssertEqual(try parse("oci://registry.example.com/bert").base,
+                       .registry(RegistryAddress(host: "registry.example.com", insecure: false), namespace: ""))
+        XCTAssertEqual(try parse("oci://10.0.0.1:5000/bert").base,
+                       .registry(RegistryAddress(host: "10.0.0.1:5000", insecure: false), namespace: ""))
+    }
+
+    func testParse_HostSlashRepoWithoutScheme_IsARegistryAsDockerReadsIt() throws {
+        XCTAssertEqual(try parse("registry.example.com:5000/team/bert-tiny:v1"), try parse("oci://registry.example.com:5000/team/bert-tiny:v1"))
+        XCTAssertEqual(try parse("ghcr.io/org/model@\(digest)"), try parse("oci://ghcr.io/org/model@\(digest)"))
+        XCTAssertEqual(try parse("localhost:5000/bert").base,
+                       .registry(RegistryAddress(host: "localhost:5000", insecure: true), namespace: ""))
+        // No dot, port or localhost before the slash: a folder, as before; a remote name stays a remote.
+        XCTAssertEqual(try parse("shared/layout:bert").base, .folder(path: "/work/shared/layout"))
+        XCTAssertEqual(try parse("hub:team/bert").repository, "team/team/bert")
+    }
+
     func testParse_RemoteName_UsesItsURLPrefixAndInsecureSetting() throws {
         let hub = try parse("hub:bert:v2")
         XCTAssertEqual(hub.repository, "team/bert")

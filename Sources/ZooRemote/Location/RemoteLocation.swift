@@ -13,6 +13,14 @@ public struct RegistryAddress: Sendable, Hashable, CustomStringConvertible {
         self.insecure = insecure
     }
 
+    /// Whether `host` (`HOST[:PORT]`) names this machine's loopback, where a registry is usually
+    /// a local test or cache speaking plain http: zoo then allows http without `--insecure`, as
+    /// docker does for localhost registries. Nothing leaves the machine either way.
+    public static func isLoopback(_ host: String) -> Bool {
+        let name = host.split(separator: ":", maxSplits: 1).first.map(String.init)?.lowercased() ?? ""
+        return name == "localhost" || name == "127.0.0.1"
+    }
+
     /// `https://HOST[:PORT]` (or `http://`).
     public var origin: String { (insecure ? "http://" : "https://") + host }
 
@@ -59,7 +67,8 @@ public enum RemoteVersion: Sendable, Equatable, CustomStringConvertible {
 ///
 /// | text | meaning |
 /// | --- | --- |
-/// | `oci://HOST[:PORT]/REPO[:TAG\|@sha256:...]` | a registry repository (https; `--insecure` for http) |
+/// | `oci://HOST[:PORT]/REPO[:TAG\|@sha256:...]` | a registry repository (https; `--insecure` for http; http for localhost and 127.0.0.1) |
+/// | `HOST[:PORT]/REPO[:TAG\|@sha256:...]` | the same, when HOST has a `.` or a port or is `localhost` and is no folder here |
 /// | `REMOTE:NAME[:TAG\|@sha256:...]` | model NAME of a configured remote (`zoo remote add`) |
 /// | `PATH:NAME[:TAG]`, `file://PATH:NAME[:TAG]` | model NAME of the OCI image layout at PATH |
 ///
@@ -105,7 +114,7 @@ public struct RemoteTarget: Sendable, Equatable, CustomStringConvertible {
             let rest = String(text.dropFirst("oci://".count))
             let (host, path) = splitAuthority(rest)
             try validateHost(host, text: text)
-            let address = RegistryAddress(host: host, insecure: insecure)
+            let address = RegistryAddress(host: host, insecure: insecure || RegistryAddress.isLoopback(host))
             guard !path.isEmpty else { return RemoteTarget(base: .registry(address, namespace: ""), name: nil, version: nil) }
             let (name, version) = try parseModel(path, text: text)
             return RemoteTarget(base: .registry(address, namespace: ""), name: name, version: version)
@@ -122,6 +131,9 @@ public struct RemoteTarget: Sendable, Equatable, CustomStringConvertible {
             return try folderTarget(decoded, model: model, text: text, workingDirectory: workingDirectory)
         }
         guard !text.isEmpty else { throw fail("empty") }
+        if let registry = registryWithoutScheme(text, workingDirectory: workingDirectory) {
+            return try parse("oci://" + registry, remotes: remotes, insecure: insecure, workingDirectory: workingDirectory)
+        }
         let (location, model) = splitModel(text)
         let looksLikePath = location.contains("/") || location.hasPrefix(".") || location.hasPrefix("~")
         if !looksLikePath, let remote = remotes.first(where: { $0.name == location }) {
@@ -155,7 +167,7 @@ public struct RemoteTarget: Sendable, Equatable, CustomStringConvertible {
                 }
                 do { try ModelReference.validateName(namespace) } catch { throw fail("repository prefix: \(error.reason)") }
             }
-            return .registry(RegistryAddress(host: host, insecure: insecure), namespace: namespace)
+            return .registry(RegistryAddress(host: host, insecure: insecure || RegistryAddress.isLoopback(host)), namespace: namespace)
         }
         if url.hasPrefix("http://") || url.hasPrefix("https://") {
             throw fail("write a registry as oci://HOST[:PORT][/PREFIX] (with --insecure for plain http)")
@@ -204,6 +216,22 @@ public struct RemoteTarget: Sendable, Equatable, CustomStringConvertible {
         }
         do { try ModelReference.validateName(name) } catch { throw fail(error.reason.description) }
         return (name, version)
+    }
+
+    /// `HOST[:PORT]/REPO[:TAG]` written without `oci://`, as docker, ORAS and Ollama take it: the
+    /// text before the first `/` is a registry when it holds a `.` or a `:` port or is `localhost`
+    /// (docker's rule), is a valid HOST[:PORT], and is not a folder here (a folder wins, so an
+    /// existing `models.v2/` stays a folder). Returns the text to read as `oci://` + it, or nil.
+    private static func registryWithoutScheme(_ text: String, workingDirectory: String) -> String? {
+        guard !text.hasPrefix("/"), !text.hasPrefix("."), !text.hasPrefix("~"), let slash = text.firstIndex(of: "/") else {
+            return nil
+        }
+        let host = String(text[..<slash])
+        guard host.contains(".") || host.contains(":") || host.lowercased() == "localhost",
+            (try? validateHost(host, text: text)) != nil,
+            FileSystem.kind(of: makeAbsolute(host, workingDirectory: workingDirectory)) == .missing
+        else { return nil }
+        return text
     }
 
     /// `HOST[:PORT]/PATH` -> (`HOST[:PORT]`, `PATH`).

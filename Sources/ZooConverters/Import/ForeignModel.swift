@@ -90,7 +90,8 @@ extension ForeignModel {
     ///   ``PyTorchError``), naming the file and byte offset.
     public static func open(_ path: String, format: ModelFormat, scratchDirectory: String) throws -> ForeignModel {
         switch format {
-        case .safetensors, .huggingFaceFolder: return try SafetensorsImporter().model(from: path)
+        case .safetensors: return try SafetensorsImporter().model(from: path)
+        case .huggingFaceFolder: return try HuggingFaceFolder.model(from: path)
         case .gguf: return try GGUFImporter().model(of: try GGUFFile(path: path))
         case .npy, .npz: return try NumPyImporter().model(from: path, scratchDirectory: scratchDirectory)
         case .pytorch: return PyTorchImporter().model(of: try PyTorchCheckpoint(path: path, selection: .automatic))

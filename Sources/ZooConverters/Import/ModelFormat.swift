@@ -11,7 +11,8 @@ public enum ModelFormat: String, Sendable, Equatable, CaseIterable {
     case compressedArchive = "zoo-archive-zstd"
     /// A `.safetensors` file: an 8-byte little-endian header length, then `{`.
     case safetensors
-    /// A Hugging Face model folder (`model.safetensors` or `model.safetensors.index.json`).
+    /// A Hugging Face model folder (`model.safetensors` or `model.safetensors.index.json`;
+    /// `pytorch_model.bin` or `pytorch_model.bin.index.json`; or one `.gguf` file).
     case huggingFaceFolder = "huggingface"
     /// A GGUF file (llama.cpp): starts with `GGUF`.
     case gguf
@@ -34,6 +35,7 @@ public enum ModelFormat: String, Sendable, Equatable, CaseIterable {
             {
                 return .huggingFaceFolder
             }
+            if HuggingFaceFolder.holdsWeights(path) { return .huggingFaceFolder }  // PyTorch .bin, one .gguf
             return nil
         default:
             switch CheckpointArchive.compression(ofFileAt: path) {

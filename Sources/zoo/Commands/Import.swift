@@ -14,8 +14,13 @@ extension Zoo {
                 zstd) or a checkpoint folder (manifest.json). With --dtype, floating-point tensors are converted \
                 while they are written (see zoo convert) and the lineage records it: for a zoo checkpoint \
                 with the unconverted model's digest as parent, for another format with that format. \
-                The default name is the model's name from its manifest, \
-                else the file name, lowercased with other characters folded into "-".
+                Prints `Imported NAME:TAG sha256:...`. \
+                The name is --name; else, for a zoo checkpoint or archive, the name in its manifest; else \
+                the path's: a Hugging Face cache folder gives its repo id (ORG/NAME), a generic weights file \
+                (model.safetensors, pytorch_model.bin) its folder's name, any other file its name without the \
+                extension; a name inside the file (GGUF general.name) comes last. Names are lowercased with \
+                other characters folded into "-". A NAME:TAG that already names another model is refused \
+                unless --force moves it; importing the same model again is a no-op.
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -30,6 +35,15 @@ extension Zoo {
         @Option(help: "Convert floating-point tensors to this dtype on the way in.")
         var dtype: TargetDType?
 
+        @Flag(help: "Move NAME:TAG to the imported model when it already names another one.")
+        var force = false
+
+        @Flag(help: "Print a JSON object (name, tag, digest) instead of text.")
+        var json = false
+
+        /// What happens to a `NAME:TAG` that names another model.
+        private var names: NamePolicy { force ? .replace : .keepExisting }
+
         func validate() throws {
             if let name, name.nameAndTag == nil {
                 throw ValidationError("--name takes NAME[:TAG], not a digest (got \(name)).")
@@ -40,11 +54,16 @@ extension Zoo {
             let store = global.openStore
             Reclaiming.run(store)
             let digest: SHA256Digest
+            let stored: ModelReference
             switch try InputError.format(of: path) {
             case .checkpointFolder:
-                digest = try importOpened(try Checkpoint(directory: path), into: store)
+                let checkpoint = try Checkpoint(directory: path)
+                stored = try target(for: checkpoint.manifest, format: .checkpointFolder)
+                digest = try importOpened(checkpoint, as: stored, into: store)
             case .archive:
-                digest = try importOpened(try CheckpointArchive.open(path), into: store)
+                let checkpoint = try CheckpointArchive.open(path)
+                stored = try target(for: checkpoint.manifest, format: .archive)
+                digest = try importOpened(checkpoint, as: stored, into: store)
             case .compressedArchive:
                 let stagingArea = try store.makeStagingDirectory(prefix: "extract")
                 defer { stagingArea.remove() }
@@ -52,7 +71,8 @@ extension Zoo {
                 let manifest = try watching(staging, label: "extracting", total: nil) {
                     try CheckpointArchive.extract(path, to: staging + "/checkpoint")
                 }
-                digest = try importStaged(staging + "/checkpoint", manifest: manifest, into: store)
+                stored = try target(for: manifest, format: .compressedArchive)
+                digest = try importStaged(staging + "/checkpoint", manifest: manifest, as: stored, into: store)
             case let format:
                 // A foreign format: validated whole, then written once (converted on the way with --dtype).
                 let stagingArea = try store.makeStagingDirectory(prefix: "convert")
@@ -65,33 +85,43 @@ extension Zoo {
                     try model.write(to: staging + "/checkpoint")
                 }
                 Zoo.Convert.warn(conversion.overflows)
-                digest = try store.importStaged(
-                    directory: staging + "/checkpoint", name: try target(for: manifest), options: .trustDigests)
+                stored = try target(for: manifest, format: format)
+                digest = try store.importStaged(directory: staging + "/checkpoint", name: stored, options: .trustDigests,
+                                                names: names)
             }
-            print(digest)
+            let (name, tag) = stored.nameAndTag ?? (stored.description, ModelReference.defaultTag)
+            if json {
+                JSONOutput.print(.object(["name": .string(name), "tag": .string(tag), "digest": .string(digest.description)]))
+            } else {
+                print("Imported \(name):\(tag) \(digest)")
+            }
         }
 
-        private func importOpened(_ checkpoint: Checkpoint, into store: Store) throws -> SHA256Digest {
-            if let dtype { return try importConverted(checkpoint, to: dtype, into: store) }
+        private func importOpened(_ checkpoint: Checkpoint, as target: ModelReference, into store: Store) throws -> SHA256Digest {
+            if let dtype { return try importConverted(checkpoint, to: dtype, as: target, into: store) }
             let bar = ProgressBar(label: "importing",
                                   total: checkpoint.manifest.totalByteCount + checkpoint.manifest.canonicalBytes.count)
             defer { bar.finish() }
-            return try store.importCheckpoint(checkpoint, name: try target(for: checkpoint.manifest), progress: bar.callback)
+            return try store.importCheckpoint(checkpoint, name: target, names: names, progress: bar.callback)
         }
 
         /// A folder the archive extractor just wrote: its files are renamed into the store. The
         /// extractor checked each member against its shard digest only, so the store checks
         /// every tensor digest (which re-reads the files: digests from outside are not trusted).
-        private func importStaged(_ directory: String, manifest: Manifest, into store: Store) throws -> SHA256Digest {
-            if let dtype { return try importConverted(try Checkpoint(directory: directory), to: dtype, into: store) }
+        private func importStaged(_ directory: String, manifest: Manifest, as target: ModelReference, into store: Store)
+            throws -> SHA256Digest
+        {
+            if let dtype { return try importConverted(try Checkpoint(directory: directory), to: dtype, as: target, into: store) }
             let bar = ProgressBar(label: "checking", total: manifest.totalByteCount + manifest.canonicalBytes.count)
             defer { bar.finish() }
-            return try store.importStaged(directory: directory, name: try target(for: manifest), progress: bar.callback)
+            return try store.importStaged(directory: directory, name: target, names: names, progress: bar.callback)
         }
 
         /// `--dtype`: stores `checkpoint` converted. Its lineage names the unconverted checkpoint (not
         /// stored) as parent, and keeps that checkpoint's own lineage in the recipe.
-        private func importConverted(_ checkpoint: Checkpoint, to dtype: TargetDType, into store: Store) throws -> SHA256Digest {
+        private func importConverted(_ checkpoint: Checkpoint, to dtype: TargetDType, as target: ModelReference,
+                                     into store: Store) throws -> SHA256Digest
+        {
             let source = checkpoint.manifest
             // The converter reads the tensors, not the digests: check the input as a plain import does.
             do {
@@ -104,7 +134,8 @@ extension Zoo {
                 recipe["parentLineage"] = ["parent": earlier.parent.map { .string($0.description) } ?? .null, "recipe": earlier.recipe ?? .null]
                 lineage.recipe = .object(recipe)
             }
-            return try Zoo.Convert.convertAndStore(checkpoint, to: dtype, lineage: lineage, name: try target(for: source), in: store)
+            return try Zoo.Convert.convertAndStore(checkpoint, to: dtype, lineage: lineage, name: target, names: names,
+                                                   in: store)
         }
 
         /// Runs `body` (a library call without a progress hook) with a bar fed by the bytes
@@ -119,21 +150,15 @@ extension Zoo {
             return try body()
         }
 
-        /// `--name`, else the manifest's name sanitised, else the file's base name sanitised.
-        private func target(for manifest: Manifest) throws -> ModelReference {
+        /// `--name`; else, for a zoo checkpoint, its manifest's name (zoo chose it), then the
+        /// path's; else the path's name (``SourceName``), then the name the file records.
+        /// Each sanitised; the format's name when none survives.
+        private func target(for manifest: Manifest, format: ModelFormat = .checkpointFolder) throws -> ModelReference {
             if let name { return name }
-            let candidates = [manifest.name, Self.baseName(of: path)]
-            let chosen = candidates.lazy.compactMap(ModelReference.sanitizedName).first ?? "model"
-            return try ModelReference(name: chosen)
-        }
-
-        /// `bert.zoo.zst` -> `bert`; `models/bert-tiny/` -> `bert-tiny`.
-        static func baseName(of path: String) -> String {
-            var base = path.split(separator: "/").last.map(String.init) ?? path
-            for suffix in [".zst", ".zoo", ".safetensors", ".json"] where base.hasSuffix(suffix) && base.count > suffix.count {
-                base.removeLast(suffix.count)
-            }
-            return base
+            let fromPath = SourceName.suggested(forPath: path)
+            let candidates = format.isCheckpoint ? [manifest.name, fromPath] : [fromPath, manifest.name]
+            let chosen = candidates.lazy.compactMap { $0.flatMap(ModelReference.sanitizedName) }.first
+            return try ModelReference(name: chosen ?? ModelReference.sanitizedName(format.rawValue) ?? "imported")
         }
     }
 }

@@ -18,7 +18,7 @@ final class GGUFCommandTests: CLITestCase {
 
     func testImportExport_OfficialFile_RoundTripsByteForByte() throws {
         let source = try Self.fixture("gguf", "all_types.gguf")
-        let digest = try run(["import", source]).stdout.trimmingCharacters(in: .newlines)
+        let digest = try run(["import", source]).importedDigest
         let show = try json(try run(["show", "zoo-fixture", "--json"]).stdout)
         XCTAssertEqual(show["digest"]?.stringValue, digest)
         XCTAssertEqual(show["architecture"]?["type"], "llama")

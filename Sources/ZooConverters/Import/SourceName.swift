@@ -25,7 +25,7 @@ public enum SourceName {
                              ".bin", ".ckpt", ".json"]
     /// Weight-file stems that say nothing about the model.
     static let genericStems: Set<String> = [
-        "model", "pytorch_model", "tf_model", "flax_model", "consolidated", "weights", "checkpoint", "adapter_model",
+        "model", "pytorch_model", "tf_model", "flax_model", "consolidated", "adapter_model",
         "diffusion_pytorch_model",
     ]
 

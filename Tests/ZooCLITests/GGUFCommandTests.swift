@@ -23,7 +23,7 @@ final class GGUFCommandTests: CLITestCase {
         XCTAssertEqual(show["digest"]?.stringValue, digest)
         XCTAssertEqual(show["architecture"]?["type"], "llama")
         XCTAssertEqual(show["metadata"]?["source.format"], "gguf")
-        let result = try run(["export", "zoo-fixture", "-o", scratch + "/out.gguf"])
+        let result = try run(["export", "all_types", "-o", scratch + "/out.gguf"])
         XCTAssertEqual(result.stdout, scratch + "/out.gguf\n")
         XCTAssertEqual(result.stderr, "")
         XCTAssertEqual(FileManager.default.contents(atPath: scratch + "/out.gguf"), FileManager.default.contents(atPath: source))

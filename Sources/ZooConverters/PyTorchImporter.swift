@@ -75,20 +75,24 @@ public struct PyTorchImporter: Sendable {
     public func model(of checkpoint: PyTorchCheckpoint) -> ForeignModel {
         var tensors = ForeignTensors()
         tensors.retain(checkpoint)
-        for tensor in checkpoint.tensors {
-            let descriptor = TensorDescriptor(name: tensor.name, dtype: tensor.dtype, shape: tensor.shape)
-            if let bytes = tensor.contiguousBytes {
-                tensors.append(descriptor, .mapped(bytes, willNeed: { checkpoint.willNeed(tensor) }))
-            } else {
-                tensors.append(descriptor, .produced { sink in
-                    try tensor.forEachChunk { (chunk) throws(FormatError) in try sink.write(chunk) }
-                })
-            }
-        }
+        for tensor in checkpoint.tensors { Self.append(tensor, of: checkpoint, to: &tensors) }
         return ForeignModel(
             format: .pytorch, name: name ?? Self.defaultName(checkpoint.path),
             architecture: architecture ?? Architecture(family: .other, type: "unknown"),
             metadata: Self.metadata(checkpoint), tensors: tensors)
+    }
+
+    /// Adds one tensor of `checkpoint` (which `tensors` must retain): a view of the mapped zip
+    /// when contiguous, else gathered while it is written.
+    static func append(_ tensor: PyTorchTensor, of checkpoint: PyTorchCheckpoint, to tensors: inout ForeignTensors) {
+        let descriptor = TensorDescriptor(name: tensor.name, dtype: tensor.dtype, shape: tensor.shape)
+        if let bytes = tensor.contiguousBytes {
+            tensors.append(descriptor, .mapped(bytes, willNeed: { checkpoint.willNeed(tensor) }))
+        } else {
+            tensors.append(descriptor, .produced { sink in
+                try tensor.forEachChunk { (chunk) throws(FormatError) in try sink.write(chunk) }
+            })
+        }
     }
 
     /// The manifest metadata describing where the tensors came from.

@@ -18,7 +18,8 @@ import ZooFormat
 /// print(manifest.digest, manifest.tensors.count)
 /// ```
 public struct SafetensorsImporter: Sendable {
-    /// The model name; nil takes the file's name without `.safetensors`, or the folder's name.
+    /// The model name; nil takes the file's name without `.safetensors`; for a folder, the
+    /// name its `config.json` records (never the folder's name, which is not content).
     public var name: String?
     /// The architecture to record; nil reads it from a folder's `config.json` (a lone file,
     /// or a folder without one, gets family `other`, type `unknown`).
@@ -130,20 +131,32 @@ public struct SafetensorsImporter: Sendable {
         }
         if let merged = try Self.mergedMetadata(files) { metadata[MetadataKey.fileMetadata] = Self.json(merged) }
 
+        let extras = try Self.folderExtras(folder, names: names, files: mapped)
+        return ForeignModel(
+            format: .huggingFaceFolder, name: name ?? extras.name,
+            architecture: architecture ?? extras.architecture, metadata: metadata,
+            assets: extras.assets, tensors: Self.tensors(of: files))
+    }
+
+    /// What a Hugging Face folder holds besides its weights, whatever their format: the asset
+    /// files (each a regular file), the architecture from `config.json`, and the manifest
+    /// name, taken from the content (``HuggingFace/modelName(config:)``) so that a
+    /// byte-identical copy of the folder under another name has the same model digest.
+    /// `files`, when given, maps relative paths to the files to read (a hub cache snapshot).
+    static func folderExtras(_ folder: String, names: [String], files: [String: String]? = nil) throws(SafetensorsError)
+        -> (assets: [(name: String, path: String)], architecture: Architecture, name: String)
+    {
         var assets: [(name: String, path: String)] = []
         for name in names where HuggingFace.isAsset(name) {
-            let path = resolve(name)
-            try Self.requireRegularFile(path)
+            let path = files?[name] ?? folder + "/" + name
+            try requireRegularFile(path)
             assets.append((name, path))
         }
-        var architecture = self.architecture
-        if architecture == nil, names.contains("config.json") {
-            architecture = HuggingFace.architecture(config: try Self.readConfig(resolve("config.json")))
+        guard names.contains("config.json") else {
+            return (assets, Architecture(family: .other, type: "unknown"), HuggingFace.modelName(config: nil))
         }
-        return ForeignModel(
-            format: .huggingFaceFolder, name: name ?? Self.baseName(folder),
-            architecture: architecture ?? Architecture(family: .other, type: "unknown"), metadata: metadata,
-            assets: assets, tensors: Self.tensors(of: files))
+        let config = try readConfig(files?["config.json"] ?? folder + "/config.json")
+        return (assets, HuggingFace.architecture(config: config), HuggingFace.modelName(config: config))
     }
 
     /// The tensors of `files`, file after file, each in data-offset order.
@@ -196,7 +209,7 @@ public struct SafetensorsImporter: Sendable {
     }
 
     /// `config.json` as a JSON object.
-    private static func readConfig(_ path: String) throws(SafetensorsError) -> [String: JSONValue] {
+    static func readConfig(_ path: String) throws(SafetensorsError) -> [String: JSONValue] {
         let bytes: [UInt8]?
         do { bytes = try FileSystem.readFile(path, limit: HuggingFace.maxConfigBytes) } catch {
             throw SafetensorsError(file: path, reason: .io(error))
@@ -298,9 +311,9 @@ struct ShardIndex {
     }
 
     /// `model-00002-of-00005.safetensors` -> (`model`, 2, 5); nil for other names.
-    static func seriesPosition(_ name: String) -> (prefix: Substring, index: Int, count: Int)? {
-        guard name.hasSuffix(".safetensors") else { return nil }
-        let stem = name.dropLast(".safetensors".count)
+    static func seriesPosition(_ name: String, suffix: String = ".safetensors") -> (prefix: Substring, index: Int, count: Int)? {
+        guard name.hasSuffix(suffix) else { return nil }
+        let stem = name.dropLast(suffix.count)
         let parts = stem.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count >= 4, parts[parts.count - 2] == "of" else { return nil }
         let number = parts[parts.count - 3], total = parts[parts.count - 1]
@@ -314,12 +327,12 @@ struct ShardIndex {
     /// Refuses a folder holding a shard of the indexed series (same prefix and count) that the
     /// index never names: `from_pretrained` would not load it either, and its tensors would be
     /// left out without a word.
-    func checkSeries(folderNames: [String]) throws(SafetensorsError) {
+    func checkSeries(folderNames: [String], suffix: String = ".safetensors") throws(SafetensorsError) {
         let named = Set(shards)
-        let series = Set(shards.compactMap { Self.seriesPosition($0).map { "\($0.prefix)/\($0.count)" } })
+        let series = Set(shards.compactMap { Self.seriesPosition($0, suffix: suffix).map { "\($0.prefix)/\($0.count)" } })
         guard !series.isEmpty else { return }
         for name in folderNames.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) where !named.contains(name) {
-            guard let position = Self.seriesPosition(name), series.contains("\(position.prefix)/\(position.count)") else { continue }
+            guard let position = Self.seriesPosition(name, suffix: suffix), series.contains("\(position.prefix)/\(position.count)") else { continue }
             throw SafetensorsError(file: path, reason: .unindexedShard(name))
         }
     }

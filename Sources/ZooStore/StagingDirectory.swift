@@ -39,7 +39,7 @@ public final class StagingDirectory: Sendable {
 extension Store {
     /// A fresh folder in `tmp/` for staging files, e.g. for a converter's output, owned by the
     /// returned object (see ``StagingDirectory``). Hand a folder inside it to
-    /// ``importStaged(directory:name:options:progress:)`` and call ``StagingDirectory/remove()``
+    /// ``importStaged(directory:name:options:names:progress:)`` and call ``StagingDirectory/remove()``
     /// when done; keep the object alive until then.
     public func makeStagingDirectory(prefix: String = "staging") throws(StoreError) -> StagingDirectory {
         try prepareDirectories()

@@ -52,6 +52,7 @@ extension Store {
     /// (``changingRefs(base:_:update:)``).
     func writeRef(_ target: StoreRefTarget, summary: ModelSummary, staging: String) throws(StoreError) {
         try checkRefPathIsFree(target)
+        try checkNameIsFree(target, for: summary.digest)
         let base = try refIndexLocked()
         let wroteSummary = try installSummary(summary)
         let ref = StoreRef(name: target.name, tag: target.tag, digest: summary.digest)
@@ -96,6 +97,16 @@ extension Store {
             try? Syscalls.unlinkIfPresent(temp)
             throw StoreError(.io(error))
         }
+    }
+
+    /// Refuses a target whose `NAME:TAG` names another model when its policy keeps names.
+    /// Checked before an import copies anything (a quick refusal) and again under the lock,
+    /// where it decides.
+    func checkNameIsFree(_ target: StoreRefTarget, for digest: SHA256Digest) throws(StoreError) {
+        guard target.policy == .keepExisting,
+            let existing = try? readRef(at: refPath(name: target.name, tag: target.tag)), existing != digest
+        else { return }
+        throw StoreError(.nameTaken("\(target.name):\(target.tag)", holding: existing, wanted: digest))
     }
 
     /// Refs live at `refs/<name>/<tag>`, so a name component may not be another model's tag

@@ -14,16 +14,21 @@ extension Store {
     /// - Parameters:
     ///   - name: the `NAME:TAG` to store it under; `nil` takes the manifest's name, sanitised
     ///     (see ``defaultName(for:)``), with tag `latest`.
+    ///   - names: what to do when `name` already names another model: move it (the default),
+    ///     or refuse before anything is committed (``NamePolicy/keepExisting``).
     ///   - progress: called with the number of bytes just copied or found already stored.
-    /// - Throws: ``StoreError``: an invalid name, a digest mismatch naming the shard or asset
+    /// - Throws: ``StoreError``: an invalid name, a name taken by another model
+    ///   (``StoreError/Reason/nameTaken(_:holding:wanted:)``), a digest mismatch naming the shard or asset
     ///   and the file it was read from, ``StoreError/Reason/inconsistentInput(file:tensor:offset:expected:actual:)``
     ///   or ``StoreError/Reason/nonZeroPadding(file:shard:offset:)`` naming the file, tensor and
     ///   byte offset, a name collision, or an I/O error.
     @discardableResult
     public func importCheckpoint(
-        _ checkpoint: Checkpoint, name: ModelReference? = nil, progress: (@Sendable (Int) -> Void)? = nil
+        _ checkpoint: Checkpoint, name: ModelReference? = nil, names: NamePolicy = .replace,
+        progress: (@Sendable (Int) -> Void)? = nil
     ) throws(StoreError) -> SHA256Digest {
-        let target = try Self.refTarget(name, manifest: checkpoint.manifest)
+        let target = try Self.refTarget(name, manifest: checkpoint.manifest, policy: names)
+        try checkNameIsFree(target, for: checkpoint.digest)
         let stagingArea = try makeStagingDirectory(prefix: "import")
         defer { stagingArea.remove() }
         let staging = stagingArea.path
@@ -42,12 +47,16 @@ extension Store {
     }
 
     /// The `(name, tag)` a ref will be written at.
-    static func refTarget(_ reference: ModelReference?, manifest: Manifest) throws(StoreError) -> StoreRefTarget {
-        guard let reference else { return StoreRefTarget(name: defaultName(for: manifest), tag: ModelReference.defaultTag) }
+    static func refTarget(_ reference: ModelReference?, manifest: Manifest, policy: NamePolicy = .replace)
+        throws(StoreError) -> StoreRefTarget
+    {
+        guard let reference else {
+            return StoreRefTarget(name: defaultName(for: manifest), tag: ModelReference.defaultTag, policy: policy)
+        }
         guard let (name, tag) = reference.nameAndTag else {
             throw StoreError(.invalidName(reference.description, why: "a digest cannot name a model; give NAME[:TAG]"))
         }
-        return StoreRefTarget(name: name, tag: tag)
+        return StoreRefTarget(name: name, tag: tag, policy: policy)
     }
 
     /// Makes every blob that is not in the store yet ready to be linked (copied or sealed,
@@ -70,10 +79,20 @@ extension Store {
     }
 }
 
+/// What an import does when its `NAME:TAG` already names a different model.
+public enum NamePolicy: Sendable, Equatable {
+    /// Point the name at the new model (the old one stays stored while other refs name it).
+    case replace
+    /// Refuse with ``StoreError/Reason/nameTaken(_:holding:wanted:)``; a name that already
+    /// names the same model is left as it is (a no-op success).
+    case keepExisting
+}
+
 /// Where a ref goes: `refs/<name>/<tag>`.
 struct StoreRefTarget {
     let name: String
     let tag: String
+    var policy: NamePolicy = .replace
 }
 
 extension Store {

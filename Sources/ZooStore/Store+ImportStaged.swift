@@ -1,6 +1,6 @@
 import ZooFormat
 
-/// How ``Store/importStaged(directory:name:options:progress:)`` treats the staged files.
+/// How ``Store/importStaged(directory:name:options:names:progress:)`` treats the staged files.
 public struct StagedImportOptions: OptionSet, Sendable {
     public let rawValue: UInt8
     public init(rawValue: UInt8) { self.rawValue = rawValue }
@@ -20,14 +20,14 @@ extension Store {
     /// every byte twice.
     ///
     /// The folder is consumed: it is gone afterwards, whether the import succeeded or not.
-    /// Everything else is as in ``importCheckpoint(_:name:progress:)``.
+    /// Everything else is as in ``importCheckpoint(_:name:names:progress:)``.
     ///
     /// - Throws: ``StoreError``; ``StoreError/Reason/notInStagingArea(_:tmp:)`` when `directory`
     ///   is not inside ``tmpDirectory`` (then it is left alone).
     @discardableResult
     public func importStaged(
         directory: String, name: ModelReference? = nil, options: StagedImportOptions = [],
-        progress: (@Sendable (Int) -> Void)? = nil
+        names: NamePolicy = .replace, progress: (@Sendable (Int) -> Void)? = nil
     ) throws(StoreError) -> SHA256Digest {
         guard directory.hasPrefix(tmpDirectory + "/"), !directory.contains("/../") else {
             throw StoreError(.notInStagingArea(directory, tmp: tmpDirectory))
@@ -35,7 +35,8 @@ extension Store {
         defer { try? FileSystem.removeTree(directory) }
         let checkpoint: Checkpoint
         do { checkpoint = try Checkpoint(directory: directory) } catch { throw StoreError(.format(error)) }
-        let target = try Self.refTarget(name, manifest: checkpoint.manifest)
+        let target = try Self.refTarget(name, manifest: checkpoint.manifest, policy: names)
+        try checkNameIsFree(target, for: checkpoint.digest)
         let manifest = checkpoint.manifest
         let stagingArea = try makeStagingDirectory(prefix: "import")
         defer { stagingArea.remove() }

@@ -72,7 +72,7 @@ public struct Store: Sendable {
     public var blobDirectory: String { root + "/blobs/sha256" }
     /// `<root>/refs`.
     public var refDirectory: String { root + "/refs" }
-    /// `<root>/tmp`: staging. Converters that write a checkpoint for ``importStaged(directory:name:options:progress:)``
+    /// `<root>/tmp`: staging. Converters that write a checkpoint for ``importStaged(directory:name:options:names:progress:)``
     /// write it here, so its files can be renamed into place.
     public var tmpDirectory: String { root + "/tmp" }
     /// `<root>/lock`.

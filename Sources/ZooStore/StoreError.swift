@@ -22,6 +22,9 @@ public struct StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         /// `NAME:TAG` cannot be stored because a path component is already taken by another
         /// model's tag (`a:b` and `a/b:latest` would both need `refs/a/b`).
         case nameConflict(String, with: String)
+        /// `NAME:TAG` already names another model (`holding`), and the import was asked not to
+        /// move names (``NamePolicy/keepExisting``).
+        case nameTaken(String, holding: SHA256Digest, wanted: SHA256Digest)
         /// A ref file does not hold `sha256:<hex>`.
         case corruptRef(path: String)
         /// The manifest blob does not hash to the model digest, or is not a valid manifest.
@@ -45,7 +48,7 @@ public struct StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         /// `offset`. Nothing was handed out; the model needs re-importing or re-pulling.
         case damagedBlob(item: String, digest: SHA256Digest, file: String, offset: Int, expected: SHA256Digest,
                          actual: SHA256Digest?)
-        /// ``Store/importStaged(directory:name:options:progress:)`` was given a folder outside the
+        /// ``Store/importStaged(directory:name:options:names:progress:)`` was given a folder outside the
         /// store's `tmp/` (its files would be moved away from where the caller left them).
         case notInStagingArea(String, tmp: String)
         /// The checkpoint itself was rejected.
@@ -75,6 +78,8 @@ extension StoreError.Reason: CustomStringConvertible {
                 + candidates.map(\.description).joined(separator: ", ") + "; give more digits"
         case let .nameConflict(reference, other):
             "cannot store \(reference): its name collides with the stored model \(other)"
+        case let .nameTaken(reference, holding, wanted):
+            "\(reference) already names model \(holding), not \(wanted): give another --name, or --force to move \(reference) to the new model"
         case let .corruptRef(path): "\(path): ref file does not hold a sha256 digest"
         case let .corruptManifestBlob(digest, why): "manifest blob \(digest) is corrupt: \(why)"
         case let .missingBlob(name, digest): "\(name): blob \(digest) is missing from the store"

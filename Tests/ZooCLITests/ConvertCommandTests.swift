@@ -16,7 +16,7 @@ final class ConvertCommandTests: CLITestCase {
         try ids.withUnsafeBytes { try writer.addTensor(name: "ids", dtype: .i32, shape: [2], bytes: $0) }
         try writer.addAsset(path: "config.json", bytes: Array("{\"model_type\":\"gpt2\"}".utf8))
         try writer.finish()
-        return try run(["import", scratch + "/mixed"]).stdout.trimmingCharacters(in: .newlines)
+        return try run(["import", scratch + "/mixed"]).importedDigest
     }
 
     func testConvert_ToF16_NewModelWithLineageAndOverflowWarning() throws {

@@ -11,7 +11,7 @@ final class DiffCommandTests: CLITestCase {
             try bytes.withUnsafeBytes { try writer.addTensor(name: tensorName, dtype: dtype, shape: shape, bytes: $0) }
         }
         try writer.finish()
-        let digest = try run(["import", path, "--name", name]).stdout.trimmingCharacters(in: .newlines)
+        let digest = try run(["import", path, "--name", name]).importedDigest
         XCTAssertTrue(digest.hasPrefix("sha256:"), digest)
         return digest
     }

@@ -18,12 +18,12 @@ final class GGUFCommandTests: CLITestCase {
 
     func testImportExport_OfficialFile_RoundTripsByteForByte() throws {
         let source = try Self.fixture("gguf", "all_types.gguf")
-        let digest = try run(["import", source]).stdout.trimmingCharacters(in: .newlines)
-        let show = try json(try run(["show", "zoo-fixture", "--json"]).stdout)
+        let digest = try run(["import", source]).importedDigest
+        let show = try json(try run(["show", "all_types", "--json"]).stdout)  // the file name, not general.name
         XCTAssertEqual(show["digest"]?.stringValue, digest)
         XCTAssertEqual(show["architecture"]?["type"], "llama")
         XCTAssertEqual(show["metadata"]?["source.format"], "gguf")
-        let result = try run(["export", "zoo-fixture", "-o", scratch + "/out.gguf"])
+        let result = try run(["export", "all_types", "-o", scratch + "/out.gguf"])
         XCTAssertEqual(result.stdout, scratch + "/out.gguf\n")
         XCTAssertEqual(result.stderr, "")
         XCTAssertEqual(FileManager.default.contents(atPath: scratch + "/out.gguf"), FileManager.default.contents(atPath: source))
@@ -32,7 +32,7 @@ final class GGUFCommandTests: CLITestCase {
     func testImport_DetectsByContentNotName() throws {
         try FileManager.default.copyItem(atPath: try Self.fixture("gguf", "bert.gguf"), toPath: scratch + "/weights.bin")
         try run(["import", scratch + "/weights.bin"])
-        let show = try json(try run(["show", "tiny-bert", "--json"]).stdout)
+        let show = try json(try run(["show", "weights", "--json"]).stdout)
         XCTAssertEqual(show["architecture"]?["family"], "autoencoding")
     }
 
@@ -67,7 +67,7 @@ final class GGUFCommandTests: CLITestCase {
 
     func testExport_FormatOptionAndDtype_WritesConvertedGGUF() throws {
         try run(["import", try Self.fixture("gguf", "aligned64.gguf")])
-        try run(["export", "aligned", "-o", scratch + "/plain", "--format", "gguf", "--dtype", "f32"])
+        try run(["export", "aligned64", "-o", scratch + "/plain", "--format", "gguf", "--dtype", "f32"])
         try run(["import", scratch + "/plain", "--name", "widened"])
         let show = try json(try run(["show", "widened", "--json"]).stdout)
         XCTAssertEqual(show["tensors"]?.arrayValue?.map { $0["dtype"] }, ["F32", "F32", "F32"])

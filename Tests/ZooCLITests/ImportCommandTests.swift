@@ -3,12 +3,12 @@ import XCTest
 import ZooFormat
 
 final class ImportCommandTests: CLITestCase {
-    func testImport_BertTinyFolder_PrintsDigestAndNamesItAfterManifest() throws {
+    func testImport_BertTinyFolder_PrintsNameAndDigestAndNamesItAfterTheFolder() throws {
         let result = try run(["import", try Fixtures.bertTiny()])
-        XCTAssertTrue(result.stdout.hasPrefix("sha256:"))
+        XCTAssertTrue(result.stdout.hasPrefix("Imported bert-tiny:latest sha256:"), result.stdout)
         XCTAssertEqual(result.stderr, "", "no progress bar when stderr is not a terminal")
         let list = try run(["list"])
-        XCTAssertTrue(list.stdout.contains("bert-tiny   latest   \(result.stdout.dropFirst(7).prefix(12))"), list.stdout)
+        XCTAssertTrue(list.stdout.contains("bert-tiny   latest   \(result.importedDigest.dropFirst(7).prefix(12))"), list.stdout)
     }
 
     func testImportExport_C64AndF4FromTheOfficialWriter_ByteIdentical() throws {
@@ -43,16 +43,16 @@ final class ImportCommandTests: CLITestCase {
         try FileManager.default.copyItem(atPath: try Fixtures.bertTiny() + "/model.safetensors",
                                          toPath: scratch + "/weights.bin")
         let digest = try run(["import", scratch + "/weights.bin"]).stdout
-        XCTAssertTrue(digest.hasPrefix("sha256:"))
-        let show = try json(try run(["show", "weights.bin", "--json"]).stdout)
-        XCTAssertEqual(show["name"]?.stringValue, "weights.bin")
-        XCTAssertEqual(show["refs"], .array(["weights.bin:latest"]))
+        XCTAssertTrue(digest.hasPrefix("Imported weights:latest sha256:"), digest)
+        let show = try json(try run(["show", "weights", "--json"]).stdout)
+        XCTAssertEqual(show["name"]?.stringValue, "weights.bin", "the manifest keeps the file name")
+        XCTAssertEqual(show["refs"], .array(["weights:latest"]))
     }
 
     func testImport_CheckpointFolder_KeepsItsDigest() throws {
         let manifest = try Fixtures.writeCheckpoint(at: scratch + "/cp", name: "My Tiny GPT")
         let result = try run(["import", scratch + "/cp"])
-        XCTAssertEqual(result.stdout, manifest.digest.description + "\n")
+        XCTAssertEqual(result.stdout, "Imported my-tiny-gpt:latest \(manifest.digest)\n", "a checkpoint keeps its manifest's name")
         XCTAssertEqual(try run(["list", "--json"]).stdout.contains("\"name\": \"my-tiny-gpt\""), true)
     }
 
@@ -64,9 +64,9 @@ final class ImportCommandTests: CLITestCase {
         try run(["rm", "src"])
         // Renamed: detection is by content, not extension.
         try FileManager.default.moveItem(atPath: scratch + "/a.zoo.zst", toPath: scratch + "/compressed")
-        XCTAssertEqual(try run(["import", scratch + "/a.zoo", "--name", "plain"]).stdout, manifest.digest.description + "\n")
+        XCTAssertEqual(try run(["import", scratch + "/a.zoo", "--name", "plain"]).stdout, "Imported plain:latest \(manifest.digest)\n")
         XCTAssertEqual(try run(["import", scratch + "/compressed", "--name", "zst"]).stdout,
-                       manifest.digest.description + "\n")
+                       "Imported zst:latest \(manifest.digest)\n")
         XCTAssertEqual(try FileSystem.listDirectory(storeRoot + "/tmp"), [], "the extraction folder is gone")
         try run(["verify", "zst", "--deep"])
     }

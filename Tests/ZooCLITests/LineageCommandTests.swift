@@ -22,7 +22,7 @@ final class LineageCommandTests: CLITestCase {
     /// Imports a checkpoint named `name` with `lineage`; returns its digest.
     private func importModel(_ name: String, lineage: Lineage?) throws -> String {
         try Fixtures.writeCheckpoint(at: scratch + "/" + name, name: name, lineage: lineage)
-        return try run(["import", scratch + "/" + name]).stdout.trimmingCharacters(in: .newlines)
+        return try run(["import", scratch + "/" + name]).importedDigest
     }
 
     private func digest(_ text: String) throws -> SHA256Digest { try XCTUnwrap(SHA256Digest(parsing: text)) }

@@ -33,17 +33,18 @@ final class NumPyCommandTests: CLITestCase {
 
     func testExport_Npz_ImportsBackWithSameTensors() throws {
         try run(["import", try GGUFCommandTests.fixture("numpy", "model.npz")])
-        let result = try run(["export", "model", "-o", scratch + "/out.npz"])
+        // model.npz is a generic name: the model is named after its folder.
+        let result = try run(["export", "numpy", "-o", scratch + "/out.npz"])
         XCTAssertEqual(result.stderr, "")
         try run(["import", scratch + "/out.npz", "--name", "back"])
         let back = try json(try run(["show", "back", "--json"]).stdout)
-        let original = try json(try run(["show", "model", "--json"]).stdout)
+        let original = try json(try run(["show", "numpy", "--json"]).stdout)
         XCTAssertEqual(back["tensors"]?.arrayValue?.map { $0["digest"] }, original["tensors"]?.arrayValue?.map { $0["digest"] })
     }
 
     func testExport_BF16ToNpz_Exit1NamingTensorUnlessConverted() throws {
         try run(["import", try GGUFCommandTests.fixture("gguf", "bert.gguf")])
-        try run(["convert", "tiny-bert", "--dtype", "bf16", "--name", "bert-bf16"])
+        try run(["convert", "bert", "--dtype", "bf16", "--name", "bert-bf16"])
         let refused = try run(["export", "bert-bf16", "-o", scratch + "/b.npz"], expect: 1)
         XCTAssertEqual(refused.stderr, "Error: \(scratch)/b.npz: tensor 'token_embd.weight' is BF16, which NumPy has no dtype for "
                        + "(convert it first, e.g. --dtype f32)\n")

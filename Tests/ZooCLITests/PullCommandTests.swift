@@ -9,7 +9,7 @@ final class PullCommandTests: RemoteCLITestCase {
         let pulled = try run(["pull", "zoo:bert-tiny"], in: RemoteCLITestCase.repositoryRoot)
         XCTAssertEqual(pulled.status, 0, pulled.stderr)
         let imported = try ZooProcess(home: scratch + "/other").run(["import", try Fixtures.bertTiny()])
-        let digest = imported.stdout.trimmingCharacters(in: .newlines)
+        let digest = imported.importedDigest
         XCTAssertEqual(pulled.stdout.split(separator: "\n").first.map(String.init), "Pulled bert-tiny:latest (\(digest))")
         try run(["verify", "bert-tiny", "--deep"])
         let listed = try run(["list", "--remote", RemoteCLITestCase.repositoryRoot + "/zoo", "--json"])

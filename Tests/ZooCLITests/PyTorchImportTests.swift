@@ -31,7 +31,7 @@ final class PyTorchImportTests: CLITestCase {
     func testImport_PyTorchZipWithoutExtension_DetectedByContentAndExact() throws {
         try FileManager.default.copyItem(atPath: fixtures + "/views.pt", toPath: scratch + "/weights")
         let result = try run(["import", scratch + "/weights", "--name", "views"])
-        XCTAssertTrue(result.stdout.hasPrefix("sha256:"), result.stdout)
+        XCTAssertTrue(result.stdout.hasPrefix("Imported views:latest sha256:"), result.stdout)
         let show = try json(try run(["show", "views", "--json"]).stdout)
         XCTAssertEqual(importedDigests(show), try expectedDigests("views.pt"))
         XCTAssertEqual(show["metadata"]?["source.format"], "pytorch")

@@ -7,9 +7,9 @@ final class ShowCommandTests: CLITestCase {
         let digest = try importBertTiny()
         let text = try run(["show", "bert-tiny"]).stdout
         for line in [
-            "digest:         \(digest)", "name:           bert-tiny", "refs:           bert-tiny:latest",
+            "digest:         \(digest)", "name:           bert", "refs:           bert-tiny:latest",
             "format:         1.0", "architecture:   bert (autoencoding)", "parameters:     201.3k (201282)",
-            "dtypes:         F32", "size:           823.1 kB (823074 bytes)", "shards:         3", "assets:         4",
+            "dtypes:         F32", "size:           823.1 kB (823069 bytes)", "shards:         3", "assets:         4",
             "assets/config.json  731 B  sha256:", "metadata:       safetensors.metadata, source.format",
         ] {
             XCTAssertTrue(text.contains(line), "\(line) not in:\n\(text)")
@@ -31,13 +31,13 @@ final class ShowCommandTests: CLITestCase {
         let short = String(digest.dropFirst(7).prefix(8))
         let value = try json(try run(["show", short, "--json"]).stdout)
         XCTAssertEqual(value["digest"]?.stringValue, digest)
-        XCTAssertEqual(value["name"]?.stringValue, "bert-tiny")
+        XCTAssertEqual(value["name"]?.stringValue, "bert", "from config.json, not the folder name")
         XCTAssertEqual(value["formatVersion"]?.stringValue, "1.0")
         XCTAssertEqual(value["architecture"]?["type"]?.stringValue, "bert")
         XCTAssertEqual(value["architecture"]?["family"]?.stringValue, "autoencoding")
         XCTAssertEqual(value["parameterCount"]?.integerValue, 201_282)
         XCTAssertEqual(value["dtypes"], ["F32"])
-        XCTAssertEqual(value["size"]?.integerValue, 823_074)
+        XCTAssertEqual(value["size"]?.integerValue, 823_069)
         XCTAssertEqual(value["shards"]?.arrayValue?.count, 3, "canonical packing: embeddings, both layers, pooler + head")
         XCTAssertEqual(value["assets"]?.arrayValue?.count, 4)
         XCTAssertEqual(value["tensors"]?.arrayValue?.count, 41)

@@ -5,7 +5,7 @@ import ZooFormat
 final class TagCommandTests: CLITestCase {
     func testTag_StoredModel_NewNamePointsAtTheSameDigest() throws {
         try Fixtures.writeCheckpoint(at: scratch + "/m")
-        let digest = try run(["import", scratch + "/m", "--name", "tiny"]).stdout.trimmingCharacters(in: .newlines)
+        let digest = try run(["import", scratch + "/m", "--name", "tiny"]).importedDigest
         XCTAssertEqual(try run(["tag", "tiny", "team/tiny:v1"]).stdout, "Tagged team/tiny:v1 (\(digest))\n")
         let listed = try json(try run(["list", "--json"]).stdout)
         XCTAssertEqual(listed.arrayValue?.map { "\($0["name"]?.stringValue ?? ""):\($0["tag"]?.stringValue ?? "")" },

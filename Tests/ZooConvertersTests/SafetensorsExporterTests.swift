@@ -194,7 +194,7 @@ final class SafetensorsExporterTests: XCTestCase {
             .hasPrefix("{\n  \"metadata\": {\n    \"total_parameters\": 7,\n    \"total_size\": \(total)\n  },\n  \"weight_map\": {\n"))
 
         let manifest = try SafetensorsImporter().importFolder(dir + "/hf", to: dir + "/back")
-        XCTAssertEqual(manifest.name, "hf")
+        XCTAssertEqual(manifest.name, "bert", "from config.json (model_type), not the folder name")
         XCTAssertEqual(manifest.architecture.type, "bert")
         XCTAssertEqual(manifest.architecture.family, .autoencoding)
         XCTAssertEqual(manifest.architecture.config["hidden_size"], 4)

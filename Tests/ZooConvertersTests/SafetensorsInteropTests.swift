@@ -236,7 +236,7 @@ final class SafetensorsInteropTests: XCTestCase {
         let original = fixtures + "/hf_sharded"
         let manifest = try SafetensorsImporter().importFolder(original, to: dir + "/zoo")
         try assertMatchesFixture(manifest, "hf_sharded")
-        XCTAssertEqual(manifest.name, "hf_sharded")
+        XCTAssertEqual(manifest.name, "bert", "from config.json (model_type), not the folder name")
         XCTAssertEqual(manifest.architecture.family, .autoencoding)
         XCTAssertEqual(manifest.architecture.type, "bert")
         XCTAssertEqual(manifest.architecture.config["hidden_size"], 32)

@@ -11,8 +11,9 @@ public enum ModelFormat: String, Sendable, Equatable, CaseIterable {
     case compressedArchive = "zoo-archive-zstd"
     /// A `.safetensors` file: an 8-byte little-endian header length, then `{`.
     case safetensors
-    /// A Hugging Face model folder (`model.safetensors` or `model.safetensors.index.json`), or a
-    /// hub cache folder (``HuggingFaceCache``).
+    /// A Hugging Face model folder (`model.safetensors` or `model.safetensors.index.json`;
+    /// `pytorch_model.bin` or `pytorch_model.bin.index.json`; or one `.gguf` file), or a hub
+    /// cache folder (``HuggingFaceCache``).
     case huggingFaceFolder = "huggingface"
     /// A GGUF file (llama.cpp): starts with `GGUF`.
     case gguf
@@ -37,6 +38,7 @@ public enum ModelFormat: String, Sendable, Equatable, CaseIterable {
             }
             // A hub cache folder (models--ORG--NAME or its snapshots/<commit>): links into blobs/.
             if HuggingFaceCache.location(of: path) != nil { return .huggingFaceFolder }
+            if HuggingFaceFolder.holdsWeights(path) { return .huggingFaceFolder }  // PyTorch .bin, one .gguf
             return nil
         default:
             switch CheckpointArchive.compression(ofFileAt: path) {

@@ -70,7 +70,8 @@ extension Zoo {
         /// Converts `checkpoint` into the store's staging area, warns about overflows on stderr and
         /// imports the result under `name` (nil: the store's default for its manifest).
         static func convertAndStore(
-            _ checkpoint: Checkpoint, to dtype: TargetDType, lineage: Lineage?, name: ModelReference?, in store: Store
+            _ checkpoint: Checkpoint, to dtype: TargetDType, lineage: Lineage?, name: ModelReference?,
+            names: NamePolicy = .replace, in store: Store
         ) throws -> SHA256Digest {
             let stagingArea = try store.makeStagingDirectory(prefix: "convert")
             defer { stagingArea.remove() }
@@ -86,7 +87,7 @@ extension Zoo {
                 result = try DTypeConverter(target: dtype.dtype).convert(checkpoint, to: staging + "/checkpoint", lineage: lineage)
             }
             warn(result.overflows)
-            return try store.importStaged(directory: staging + "/checkpoint", name: name, options: .trustDigests)
+            return try store.importStaged(directory: staging + "/checkpoint", name: name, options: .trustDigests, names: names)
         }
 
         /// One stderr line per tensor with values that became infinities.

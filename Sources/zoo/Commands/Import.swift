@@ -6,18 +6,24 @@ import ZooStore
 extension Zoo {
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Import a model into the store and print its digest.",
+            abstract: "Import a model into the store and print its name and digest.",
             discussion: """
                 PATH is recognised by its content: a .safetensors file, a Hugging Face model folder \
-                (model.safetensors or model.safetensors.index.json; also a Hugging Face cache folder \
-                models--ORG--NAME or its snapshots/<commit>, and hf://ORG/NAME[@REVISION] looked up in the local \
-                cache), a PyTorch checkpoint (torch.save zip: \
-                pytorch_model.bin, .pt, .pth), a GGUF file, a NumPy .npy or .npz file, a .zoo archive (plain or \
+                (model.safetensors or its index, pytorch_model.bin or its index, or one .gguf; also a Hugging \
+                Face cache folder models--ORG--NAME or its snapshots/<commit>, and hf://ORG/NAME[@REVISION] \
+                looked up in the local cache: HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub), \
+                a PyTorch checkpoint (torch.save zip: pytorch_model.bin, .pt, .pth), a GGUF file, a NumPy .npy or .npz file, a .zoo archive (plain or \
                 zstd) or a checkpoint folder (manifest.json). With --dtype, floating-point tensors are converted \
                 while they are written (see zoo convert) and the lineage records it: for a zoo checkpoint \
                 with the unconverted model's digest as parent, for another format with that format. \
-                The default name is the model's name from its manifest, \
-                else the file name, lowercased with other characters folded into "-".
+                Prints `Imported NAME:TAG sha256:...`. \
+                The name is --name; else, for a zoo checkpoint or archive, the name in its manifest; else \
+                the path's: a Hugging Face cache folder or hf:// id gives its repo id (ORG/NAME, tagged latest for \
+                the revision refs/main names, else the ref or the commit's first 12 digits), a generic weights file \
+                (model.safetensors, pytorch_model.bin) its folder's name, any other file its name without the \
+                extension; a name inside the file (GGUF general.name) comes last. Names are lowercased with \
+                other characters folded into "-". A NAME:TAG that already names another model is refused \
+                unless --force moves it; importing the same model again is a no-op.
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -36,6 +42,15 @@ extension Zoo {
                                    valueName: "revision"))
         var revision: String?
 
+        @Flag(help: "Move NAME:TAG to the imported model when it already names another one.")
+        var force = false
+
+        @Flag(help: "Print a JSON object (name, tag, digest) instead of text.")
+        var json = false
+
+        /// What happens to a `NAME:TAG` that names another model.
+        private var names: NamePolicy { force ? .replace : .keepExisting }
+
         func validate() throws {
             if revision != nil, !path.hasPrefix("hf://"), HuggingFaceCache.location(of: path) == nil {
                 throw ValidationError("--revision applies to hf:// ids and Hugging Face cache folders (models--ORG--NAME), not \(path).")
@@ -49,45 +64,49 @@ extension Zoo {
             let store = global.openStore
             Reclaiming.run(store)
             let digest: SHA256Digest
+            let stored: ModelReference
             if let snapshot = try HuggingFaceCacheInput.snapshot(path: path, revision: revision) {
-                digest = try importForeign({ _ in try snapshot.model() }, into: store,
-                                           defaultTag: snapshot.defaultTag)
-                print(digest)
-                return
-            }
-            switch try InputError.format(of: path) {
-            case .checkpointFolder:
-                digest = try importOpened(try Checkpoint(directory: path), into: store)
-            case .archive:
-                digest = try importOpened(try CheckpointArchive.open(path), into: store)
-            case .compressedArchive:
-                let stagingArea = try store.makeStagingDirectory(prefix: "extract")
-                defer { stagingArea.remove() }
-                let staging = stagingArea.path
-                let manifest = try watching(staging, label: "extracting", total: nil) {
-                    try CheckpointArchive.extract(path, to: staging + "/checkpoint")
+                stored = try name ?? ModelReference(name: ModelReference.sanitizedName(snapshot.defaultName) ?? "imported",
+                                                    tag: snapshot.defaultTag)
+                digest = try importForeign(into: store, as: stored) { _ in try snapshot.model() }.digest
+            } else {
+                switch try InputError.format(of: path) {
+                case .checkpointFolder:
+                    let checkpoint = try Checkpoint(directory: path)
+                    stored = try target(for: checkpoint.manifest, format: .checkpointFolder)
+                    digest = try importOpened(checkpoint, as: stored, into: store)
+                case .archive:
+                    let checkpoint = try CheckpointArchive.open(path)
+                    stored = try target(for: checkpoint.manifest, format: .archive)
+                    digest = try importOpened(checkpoint, as: stored, into: store)
+                case .compressedArchive:
+                    let stagingArea = try store.makeStagingDirectory(prefix: "extract")
+                    defer { stagingArea.remove() }
+                    let staging = stagingArea.path
+                    let manifest = try watching(staging, label: "extracting", total: nil) {
+                        try CheckpointArchive.extract(path, to: staging + "/checkpoint")
+                    }
+                    stored = try target(for: manifest, format: .compressedArchive)
+                    digest = try importStaged(staging + "/checkpoint", manifest: manifest, as: stored, into: store)
+                case let format:
+                    (digest, stored) = try importForeign(into: store, as: nil, format: format) { staging in
+                        try ForeignModel.open(path, format: format, scratchDirectory: staging)
+                    }
                 }
-                digest = try importStaged(staging + "/checkpoint", manifest: manifest, into: store)
-            case let format:
-                // A foreign format: validated whole, then written once (converted on the way with --dtype).
-                let stagingArea = try store.makeStagingDirectory(prefix: "convert")
-                defer { stagingArea.remove() }
-                let staging = stagingArea.path
-                var model = try ForeignModel.open(path, format: format, scratchDirectory: staging)
-                let conversion = ConversionReport()
-                if let dtype { model = model.converted(to: dtype.dtype, report: conversion) }
-                let manifest = try watching(staging, label: "converting", total: model.tensorByteCount) {
-                    try model.write(to: staging + "/checkpoint")
-                }
-                Zoo.Convert.warn(conversion.overflows)
-                digest = try store.importStaged(
-                    directory: staging + "/checkpoint", name: try target(for: manifest), options: .trustDigests)
             }
-            print(digest)
+            let (name, tag) = stored.nameAndTag ?? (stored.description, ModelReference.defaultTag)
+            if json {
+                JSONOutput.print(.object(["name": .string(name), "tag": .string(tag), "digest": .string(digest.description)]))
+            } else {
+                print("Imported \(name):\(tag) \(digest)")
+            }
         }
 
-        /// A foreign model: validated whole, then written once (converted on the way with --dtype).
-        private func importForeign(_ open: (String) throws -> ForeignModel, into store: Store, defaultTag: String?) throws -> SHA256Digest {
+        /// A foreign model: validated whole, then written once (converted on the way with --dtype),
+        /// stored as `fixed` or else as ``target(for:format:)`` names it.
+        private func importForeign(into store: Store, as fixed: ModelReference?, format: ModelFormat = .huggingFaceFolder,
+                                   _ open: (String) throws -> ForeignModel) throws -> (digest: SHA256Digest, stored: ModelReference)
+        {
             let stagingArea = try store.makeStagingDirectory(prefix: "convert")
             defer { stagingArea.remove() }
             let staging = stagingArea.path
@@ -98,34 +117,37 @@ extension Zoo {
                 try model.write(to: staging + "/checkpoint")
             }
             Zoo.Convert.warn(conversion.overflows)
-            var reference = try target(for: manifest)
-            if name == nil, let defaultTag, let tagged = try? ModelReference(name: reference.nameAndTag?.name ?? "", tag: defaultTag) {
-                reference = tagged
-            }
-            return try store.importStaged(directory: staging + "/checkpoint", name: reference, options: .trustDigests)
+            let stored = try fixed ?? target(for: manifest, format: format)
+            let digest = try store.importStaged(directory: staging + "/checkpoint", name: stored, options: .trustDigests,
+                                                names: names)
+            return (digest, stored)
         }
 
-        private func importOpened(_ checkpoint: Checkpoint, into store: Store) throws -> SHA256Digest {
-            if let dtype { return try importConverted(checkpoint, to: dtype, into: store) }
+        private func importOpened(_ checkpoint: Checkpoint, as target: ModelReference, into store: Store) throws -> SHA256Digest {
+            if let dtype { return try importConverted(checkpoint, to: dtype, as: target, into: store) }
             let bar = ProgressBar(label: "importing",
                                   total: checkpoint.manifest.totalByteCount + checkpoint.manifest.canonicalBytes.count)
             defer { bar.finish() }
-            return try store.importCheckpoint(checkpoint, name: try target(for: checkpoint.manifest), progress: bar.callback)
+            return try store.importCheckpoint(checkpoint, name: target, names: names, progress: bar.callback)
         }
 
         /// A folder the archive extractor just wrote: its files are renamed into the store. The
         /// extractor checked each member against its shard digest only, so the store checks
         /// every tensor digest (which re-reads the files: digests from outside are not trusted).
-        private func importStaged(_ directory: String, manifest: Manifest, into store: Store) throws -> SHA256Digest {
-            if let dtype { return try importConverted(try Checkpoint(directory: directory), to: dtype, into: store) }
+        private func importStaged(_ directory: String, manifest: Manifest, as target: ModelReference, into store: Store)
+            throws -> SHA256Digest
+        {
+            if let dtype { return try importConverted(try Checkpoint(directory: directory), to: dtype, as: target, into: store) }
             let bar = ProgressBar(label: "checking", total: manifest.totalByteCount + manifest.canonicalBytes.count)
             defer { bar.finish() }
-            return try store.importStaged(directory: directory, name: try target(for: manifest), progress: bar.callback)
+            return try store.importStaged(directory: directory, name: target, names: names, progress: bar.callback)
         }
 
         /// `--dtype`: stores `checkpoint` converted. Its lineage names the unconverted checkpoint (not
         /// stored) as parent, and keeps that checkpoint's own lineage in the recipe.
-        private func importConverted(_ checkpoint: Checkpoint, to dtype: TargetDType, into store: Store) throws -> SHA256Digest {
+        private func importConverted(_ checkpoint: Checkpoint, to dtype: TargetDType, as target: ModelReference,
+                                     into store: Store) throws -> SHA256Digest
+        {
             let source = checkpoint.manifest
             // The converter reads the tensors, not the digests: check the input as a plain import does.
             do {
@@ -138,7 +160,8 @@ extension Zoo {
                 recipe["parentLineage"] = ["parent": earlier.parent.map { .string($0.description) } ?? .null, "recipe": earlier.recipe ?? .null]
                 lineage.recipe = .object(recipe)
             }
-            return try Zoo.Convert.convertAndStore(checkpoint, to: dtype, lineage: lineage, name: try target(for: source), in: store)
+            return try Zoo.Convert.convertAndStore(checkpoint, to: dtype, lineage: lineage, name: target, names: names,
+                                                   in: store)
         }
 
         /// Runs `body` (a library call without a progress hook) with a bar fed by the bytes
@@ -153,21 +176,15 @@ extension Zoo {
             return try body()
         }
 
-        /// `--name`, else the manifest's name sanitised, else the file's base name sanitised.
-        private func target(for manifest: Manifest) throws -> ModelReference {
+        /// `--name`; else, for a zoo checkpoint, its manifest's name (zoo chose it), then the
+        /// path's; else the path's name (``SourceName``), then the name the file records.
+        /// Each sanitised; the format's name when none survives.
+        private func target(for manifest: Manifest, format: ModelFormat = .checkpointFolder) throws -> ModelReference {
             if let name { return name }
-            let candidates = [manifest.name, Self.baseName(of: path)]
-            let chosen = candidates.lazy.compactMap(ModelReference.sanitizedName).first ?? "model"
-            return try ModelReference(name: chosen)
-        }
-
-        /// `bert.zoo.zst` -> `bert`; `models/bert-tiny/` -> `bert-tiny`.
-        static func baseName(of path: String) -> String {
-            var base = path.split(separator: "/").last.map(String.init) ?? path
-            for suffix in [".zst", ".zoo", ".safetensors", ".json"] where base.hasSuffix(suffix) && base.count > suffix.count {
-                base.removeLast(suffix.count)
-            }
-            return base
+            let fromPath = SourceName.suggested(forPath: path)
+            let candidates = format.isCheckpoint ? [manifest.name, fromPath] : [fromPath, manifest.name]
+            let chosen = candidates.lazy.compactMap { $0.flatMap(ModelReference.sanitizedName) }.first
+            return try ModelReference(name: chosen ?? ModelReference.sanitizedName(format.rawValue) ?? "imported")
         }
     }
 }

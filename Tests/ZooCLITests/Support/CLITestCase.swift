@@ -28,12 +28,14 @@ class CLITestCase: XCTestCase {
         return result
     }
 
-    /// Imports bert-tiny and returns its digest (the one line zoo prints).
+    /// Imports bert-tiny and returns its digest (from the one line zoo prints,
+    /// `Imported NAME:TAG sha256:...`).
     func importBertTiny(_ extra: [String] = []) throws -> String {
         let result = try run(["import", try Fixtures.bertTiny()] + extra)
-        let digest = result.stdout.trimmingCharacters(in: .newlines)
+        let digest = result.importedDigest
         XCTAssertTrue(digest.hasPrefix("sha256:") && digest.count == 71, digest)
-        XCTAssertEqual(result.stdout, digest + "\n", "one line on stdout")
+        XCTAssertTrue(result.stdout.hasPrefix("Imported ") && result.stdout.hasSuffix(" " + digest + "\n"), result.stdout)
+        XCTAssertEqual(result.stdout.filter { $0 == "\n" }.count, 1, "one line on stdout")
         return digest
     }
 

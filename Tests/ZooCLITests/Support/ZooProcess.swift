@@ -80,3 +80,10 @@ struct ZooProcess {
 private final class DataBox: @unchecked Sendable {
     var data = Data()
 }
+
+extension ZooProcess.Result {
+    /// The digest `zoo import` printed (the last word of `Imported NAME:TAG sha256:...`).
+    var importedDigest: String {
+        stdout.split(whereSeparator: { $0 == " " || $0 == "\n" }).last.map(String.init) ?? ""
+    }
+}

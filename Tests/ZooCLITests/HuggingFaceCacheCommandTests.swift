@@ -35,18 +35,18 @@ final class HuggingFaceCacheCommandTests: CLITestCase {
     func testImportsTheRepoFolderTheSnapshotAndHFIdAsOneModel() throws {
         let hub = scratch + "/hub"
         let repoFolder = try makeCache(hub)
-        let digest = try run(["import", repoFolder]).stdout
-        XCTAssertTrue(digest.hasPrefix("sha256:"), digest)
-        XCTAssertEqual(try run(["import", repoFolder + "/snapshots/" + Self.commit + "/"]).stdout, digest)
-        XCTAssertEqual(try run(["import", repoFolder, "--revision", Self.commit]).stdout, digest)
+        let imported = try run(["import", repoFolder]).stdout
+        XCTAssertTrue(imported.hasPrefix("Imported org/tiny-bert:latest sha256:"), imported)
+        XCTAssertEqual(try run(["import", repoFolder + "/snapshots/" + Self.commit + "/"]).stdout, imported)
+        XCTAssertEqual(try run(["import", repoFolder, "--revision", Self.commit]).stdout, imported)
         for reference in ["hf://Org/Tiny-Bert", "hf://Org/Tiny-Bert@main", "hf://Org/Tiny-Bert@" + Self.commit] {
             let result = try zoo.run(["import", reference], environment: ["HF_HUB_CACHE": hub])
             XCTAssertEqual(result.status, 0, result.stderr)
-            XCTAssertEqual(result.stdout, digest, reference)
+            XCTAssertEqual(result.stdout, imported, reference)
         }
         // HF_HOME/hub when HF_HUB_CACHE is unset.
         let viaHome = try zoo.run(["import", "hf://Org/Tiny-Bert"], environment: ["HF_HUB_CACHE": "", "HF_HOME": scratch])
-        XCTAssertEqual(viaHome.stdout, digest, viaHome.stderr)
+        XCTAssertEqual(viaHome.stdout, imported, viaHome.stderr)
 
         let listed = try json(try run(["list", "--json"]).stdout).arrayValue ?? []
         XCTAssertEqual(listed.count, 1)

@@ -28,6 +28,36 @@ final class ExportCommandTests: CLITestCase {
         XCTAssertEqual(CheckpointArchive.compression(ofFileAt: scratch + "/plain"), ArchiveCompression.none)
     }
 
+    func testExport_UnknownOrContradictingExtension_Exit2NothingWritten() throws {
+        _ = try importBertTiny()
+        let unknown = try run(["export", "bert-tiny", "-o", scratch + "/x.onnx"], expect: 2)
+        XCTAssertTrue(unknown.stderr.contains(".onnx names no format zoo writes"), unknown.stderr)
+        let contradicting = try run(["export", "bert-tiny", "-o", scratch + "/x.safetensors", "--format", "gguf"], expect: 2)
+        XCTAssertTrue(contradicting.stderr.contains("names the safetensors format, but --format is gguf"), contradicting.stderr)
+        try run(["export", "bert-tiny", "-o", scratch + "/x.gguf", "--format", "hf"], expect: 2)
+        XCTAssertEqual(try FileSystem.listDirectory(scratch).filter { $0.hasPrefix("x") }, [])
+    }
+
+    func testExport_FolderPathOrFormatHF_WritesAHuggingFaceFolderWithEveryAsset() throws {
+        _ = try importBertTiny()
+        try run(["export", "bert-tiny", "-o", scratch + "/slash/"])
+        try run(["export", "bert-tiny", "-o", scratch + "/named", "--format", "hf"])
+        for folder in ["slash", "named"] {
+            let files = try FileSystem.listDirectory(scratch + "/" + folder)
+            XCTAssertTrue(files.contains("model.safetensors") && files.contains("config.json") && files.contains("vocab.txt"),
+                          "\(folder): \(files)")
+        }
+        XCTAssertEqual(Fixtures.listing(scratch + "/slash"), Fixtures.listing(scratch + "/named"))
+        try run(["import", scratch + "/slash", "--name", "back"])
+    }
+
+    func testExport_SingleSafetensorsFile_NamesTheAssetsItLeavesOut() throws {
+        _ = try importBertTiny()
+        let result = try run(["export", "bert-tiny", "-o", scratch + "/one.safetensors"])
+        XCTAssertTrue(result.stderr.hasPrefix("warning: safetensors files hold no assets; not written: "), result.stderr)
+        XCTAssertTrue(result.stderr.contains("config.json") && result.stderr.contains("--format hf -o DIR/"), result.stderr)
+    }
+
     func testExport_SafetensorsWithMaxShardSize_WritesShardedFolder() throws {
         _ = try importBertTiny()
         try run(["export", "bert-tiny", "-o", scratch + "/hf", "--format", "safetensors", "--max-shard-size", "300kB"])

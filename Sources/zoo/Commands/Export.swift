@@ -13,9 +13,13 @@ extension Zoo {
         static let configuration = CommandConfiguration(
             abstract: "Write a stored model to a file or folder.",
             discussion: """
-                The format defaults from the output name: .zoo, .zoo.zst, .safetensors, .gguf or .npz; otherwise zoo \
-                (safetensors when --max-shard-size is given). safetensors with --max-shard-size writes a \
-                sharded Hugging Face folder (model-00001-of-0000N.safetensors + model.safetensors.index.json). \
+                The format defaults from the output name: .zoo, .zoo.zst, .safetensors, .gguf or .npz; a path \
+                ending in / is a Hugging Face folder (hf); a name without an extension is zoo (hf when \
+                --max-shard-size is given). Another extension (x.onnx), or one that contradicts --format, is an \
+                error. hf writes a Hugging Face folder: model.safetensors (or model-00001-of-0000N.safetensors + \
+                model.safetensors.index.json past --max-shard-size, default 5GB) and every asset as a file; \
+                safetensors with --max-shard-size writes the same folder. A single .safetensors file holds no \
+                assets: the ones left out are named on stderr. \
                 gguf writes a GGUF v3 file (tensor names kept, dimensions reversed, metadata from the model or its \
                 GGUF origin); npz writes one .npy member per tensor (NumPy has no BF16, F8 or Q8_0: convert first). \
                 Assets are not written to gguf or npz files. --dtype converts floating-point tensors first. \
@@ -28,6 +32,20 @@ extension Zoo {
             case safetensors
             case gguf
             case npz
+            /// A Hugging Face model folder: safetensors weights plus the assets as files.
+            case hf
+
+            /// The output extension that names this format, if one does.
+            var fileExtension: String? {
+                switch self {
+                case .zoo: ".zoo"
+                case .zooZst: ".zoo.zst"
+                case .safetensors: ".safetensors"
+                case .gguf: ".gguf"
+                case .npz: ".npz"
+                case .hf: nil
+                }
+            }
         }
 
         @OptionGroup var global: GlobalOptions
@@ -53,28 +71,54 @@ extension Zoo {
         @Flag(help: "Replace an existing output.")
         var force = false
 
-        /// The format to write: `--format`, else from the output name.
+        /// The format the output's name says: its extension, `hf` for a path ending in `/`, nil
+        /// for a name without an extension. An unknown extension is an error.
+        func formatFromName() throws -> Format? {
+            if output.hasSuffix("/") { return .hf }
+            let name = output.split(separator: "/").last.map(String.init) ?? output
+            // Longest first: .zoo.zst before .zst and .zoo.
+            for format in [Format.zooZst, .zoo, .safetensors, .gguf, .npz] where name.hasSuffix(format.fileExtension!) {
+                return format
+            }
+            guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return nil }
+            throw ValidationError("-o \(output): \(name[dot...]) names no format zoo writes; use .zoo, .zoo.zst, .safetensors, "
+                + ".gguf, .npz or a folder path ending in / (or give --format).")
+        }
+
+        /// The format to write: `--format` (which the output's name must not contradict), else from the output name.
         var resolvedFormat: Format {
             if let format { return format }
-            if output.hasSuffix(".zoo.zst") { return .zooZst }
-            if output.hasSuffix(".zoo") { return .zoo }
-            if output.hasSuffix(".safetensors") { return .safetensors }
-            if output.hasSuffix(".gguf") { return .gguf }
-            if output.hasSuffix(".npz") { return .npz }
-            return maxShardSize == nil ? .zoo : .safetensors
+            if let named = try? formatFromName() { return named }
+            return maxShardSize == nil ? .zoo : .hf
+        }
+
+        /// Where the output goes: without the trailing `/` of a folder path.
+        var outputPath: String {
+            var path = output
+            while path.count > 1, path.hasSuffix("/") { path.removeLast() }
+            return path
         }
 
         func validate() throws {
-            if maxShardSize != nil, resolvedFormat != .safetensors {
-                throw ValidationError("--max-shard-size applies to the safetensors format only (the format is \(resolvedFormat.rawValue)).")
-            }
-            guard !output.isEmpty, !output.hasSuffix("/") else {
+            guard !output.isEmpty, outputPath != "/" else {
                 throw ValidationError("-o needs a file or folder path (got \"\(output)\").")
+            }
+            let named = try formatFromName()
+            if let format, let named, named != format, !(format == .safetensors && named == .hf) {
+                throw ValidationError("-o \(output) names the \(named.rawValue) format, but --format is \(format.rawValue).")
+            }
+            if format == .hf, named == nil, !output.hasSuffix("/"), outputPath.split(separator: "/").last?.contains(".") == true {
+                throw ValidationError("--format hf writes a folder; -o \(output) looks like a file name.")
+            }
+            if maxShardSize != nil, resolvedFormat != .safetensors, resolvedFormat != .hf {
+                throw ValidationError("--max-shard-size applies to the safetensors format only (the format is \(resolvedFormat.rawValue)).")
             }
         }
 
         func run() throws {
-            let format = resolvedFormat
+            // `--format safetensors -o DIR/`: the folder form, as a trailing / always means a folder.
+            let format = resolvedFormat == .safetensors && output.hasSuffix("/") ? .hf : resolvedFormat
+            let output = outputPath
             guard force || FileSystem.kind(of: output) == .missing else { throw InputError.outputExists(output) }
             var checkpoint = try global.openStore.checkpoint(for: reference)
 
@@ -108,8 +152,12 @@ extension Zoo {
                 switch format {
                 case .zoo: try CheckpointArchive.write(checkpoint, to: temp, compression: .none)
                 case .zooZst: try CheckpointArchive.write(checkpoint, to: temp, compression: .zstd)
-                case .safetensors:
-                    try Converters.exportSafetensors(checkpoint, to: temp, maxShardSize: maxShardSize?.bytes)
+                case .safetensors where maxShardSize == nil:
+                    try Converters.exportSafetensors(checkpoint, to: temp, maxShardSize: nil)
+                    skippedAssets = manifest.assets.map { String($0.path.dropFirst("assets/".count)) }
+                case .safetensors, .hf:
+                    try Converters.exportSafetensors(checkpoint, to: temp,
+                                                     maxShardSize: maxShardSize?.bytes ?? SafetensorsExporter.defaultMaxShardByteCount)
                 case .gguf:
                     skippedAssets = try Converters.exportGGUF(checkpoint, to: temp, output: output, refreshFileType: dtype != nil)
                 case .npz:
@@ -118,7 +166,9 @@ extension Zoo {
             }
             try Self.moveIntoPlace(temp, output, replacing: force)
             if !skippedAssets.isEmpty {
-                Terminal.writeError("warning: \(format.rawValue) files hold no assets; not written: " + skippedAssets.joined(separator: ", "))
+                let hint = format == .safetensors ? " (--format hf -o DIR/ writes a folder with them)" : ""
+                Terminal.writeError("warning: \(format.rawValue) files hold no assets; not written: "
+                    + skippedAssets.joined(separator: ", ") + hint)
             }
             print(output)
         }

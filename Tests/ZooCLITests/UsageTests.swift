@@ -28,6 +28,10 @@ final class UsageTests: CLITestCase {
             let result = try run(["--generate-completion-script", shell])
             XCTAssertTrue(result.stdout.contains("import") && result.stdout.contains("verify"), "\(shell): \(result.stdout.prefix(200))")
         }
+        // Path arguments complete as files: bash's script calls its file completer for them.
+        let bash = try run(["--generate-completion-script", "bash"]).stdout
+        XCTAssertTrue(bash.contains("__zoo_add_completions -f") || bash.contains("compgen -f") || bash.contains("-A file"),
+                      String(bash.prefix(400)))
     }
 
     func testUsage_UnknownSubcommand_Exit2() throws {

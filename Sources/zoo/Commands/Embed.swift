@@ -19,7 +19,7 @@ extension Zoo {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: ArgumentHelp("A stored model reference or a checkpoint path.", valueName: "model"))
+        @Argument(help: ArgumentHelp("A stored model reference or a checkpoint path.", valueName: "model"), completion: .file())
         var model: String
 
         @Argument(help: ArgumentHelp("The texts to embed; - reads one text per line of standard input.", valueName: "text"))

@@ -54,7 +54,8 @@ extension Zoo {
                   transform: { try ModelReference(parsing: $0) })
         var reference: ModelReference
 
-        @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Where to write it.", valueName: "path"))
+        @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Where to write it.", valueName: "path"),
+                completion: .file())
         var output: String
 
         @Option(help: "The output format (default: from the output's extension, else zoo).")

@@ -28,7 +28,7 @@ extension Zoo {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: ArgumentHelp("The file or folder to import.", valueName: "path"))
+        @Argument(help: ArgumentHelp("The file or folder to import.", valueName: "path"), completion: .file())
         var path: String
 
         @Option(help: ArgumentHelp("Store it as NAME[:TAG] (tag \"latest\" by default).", valueName: "name[:tag]"),

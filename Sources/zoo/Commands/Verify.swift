@@ -21,7 +21,7 @@ extension Zoo {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: ArgumentHelp("A stored model reference or a path.", valueName: "target"))
+        @Argument(help: ArgumentHelp("A stored model reference or a path.", valueName: "target"), completion: .file())
         var target: String
 
         @Flag(help: "Also re-hash every tensor, so a failure names the tensor.")

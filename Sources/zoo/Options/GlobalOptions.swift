@@ -5,7 +5,7 @@ import ZooStore
 struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "The store directory (default: $ZOO_HOME, else $XDG_DATA_HOME/zoo, else ~/.local/share/zoo).",
-        valueName: "path"))
+        valueName: "path"), completion: .directory)
     var store: String?
 
     /// The store the command works on.

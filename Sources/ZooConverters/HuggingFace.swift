@@ -3,19 +3,36 @@ import ZooFormat
 /// Hugging Face model-folder conventions shared by the converters: which files are assets, how
 /// `config.json` becomes a zoo ``ZooFormat/Architecture``, and which relative paths are safe.
 enum HuggingFace {
-    /// Files of a model folder kept as checkpoint assets (besides SentencePiece `*.model` files).
-    static let assetNames: Set<String> = [
-        "config.json", "generation_config.json", "README.md",
-        "vocab.txt", "vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json",
-        "special_tokens_map.json", "added_tokens.json",
-        // sentence-transformers: pooling, max length and module list of an embedding model.
-        "sentence_bert_config.json", "modules.json", "config_sentence_transformers.json",
+    /// Extensions of weight files: never assets. The folder's own weights are the tensors; weights
+    /// in other formats (`tf_model.h5`, `flax_model.msgpack`, `onnx/model.onnx`, a second copy as
+    /// `pytorch_model.bin`) are left out and named (``ForeignModel/leftOut``), not copied as bytes.
+    static let weightExtensions: Set<String> = [
+        "safetensors", "bin", "pt", "pth", "ckpt", "h5", "msgpack", "onnx", "gguf", "ggml", "npz", "npy", "ot",
+        "tflite", "pb", "mlmodel", "pkl", "joblib", "engine", "plan",
     ]
 
-    /// Whether a file of a model folder is an asset to keep.
-    static func isAsset(_ name: String) -> Bool {
-        assetNames.contains(name) || (name.hasSuffix(".model") && name.count > ".model".count)
+    /// Whether the file at relative `path` of a model folder is kept as an asset: every file but
+    /// weights, their index files and hidden entries (`.git/`, `.cache/`, `.gitattributes`), so a
+    /// folder exports back complete (sentence-transformers' `1_Pooling/config.json`,
+    /// `data_config.json`, a model card's images...).
+    static func isAsset(_ path: String) -> Bool {
+        let components = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard let name = components.last, !components.contains(where: { $0.isEmpty || $0.hasPrefix(".") }) else {
+            return false
+        }
+        return !isWeights(String(name))
     }
+
+    /// Whether a file name is weights (or a weights index), by extension.
+    static func isWeights(_ name: String) -> Bool {
+        if name.hasSuffix(".index.json") { return true }
+        guard let dot = name.lastIndex(of: ".") else { return false }
+        return weightExtensions.contains(name[name.index(after: dot)...].lowercased())
+    }
+
+    /// Bounds on the folder walk, against hostile trees: files and depth.
+    static let maxFolderFiles = 10_000
+    static let maxFolderDepth = 8
 
     /// The largest `config.json` read (real ones are a few KB).
     static let maxConfigBytes = 16 << 20

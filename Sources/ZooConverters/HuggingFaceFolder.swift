@@ -46,7 +46,9 @@ enum HuggingFaceFolder {
             let path = folder + "/" + ggufs[0]
             try SafetensorsImporter.requireRegularFile(path)
             var model = try GGUFImporter().model(of: try GGUFFile(path: path))
-            model.assets = try SafetensorsImporter.folderExtras(folder, names: names).assets
+            let extras = try SafetensorsImporter.folderExtras(folder, names: names)
+            model.assets = extras.assets
+            model.leftOut = extras.weights.filter { $0 != ggufs[0] }
             return model
         case .safetensors?, nil:
             return try SafetensorsImporter().model(from: folder)

@@ -21,6 +21,7 @@ enum PyTorchFolder {
             var model = PyTorchImporter(name: extras.name, architecture: extras.architecture)
                 .model(of: try PyTorchCheckpoint(path: path, selection: .automatic))
             model.assets = extras.assets
+            model.leftOut = extras.weights.filter { $0 != singleFileName }
             return model
         }
         let index = try ShardIndex(path: folder + "/" + indexFileName)
@@ -58,7 +59,10 @@ enum PyTorchFolder {
         var metadata: [String: JSONValue] = [PyTorchImporter.MetadataKey.sourceFormat: "pytorch"]
         if let indexMetadata = index.metadata { metadata[indexMetadataKey] = .object(indexMetadata) }
         if !shared.isEmpty { metadata[PyTorchImporter.MetadataKey.sharedStorages] = .array(shared) }
-        return ForeignModel(format: .huggingFaceFolder, name: extras.name, architecture: extras.architecture,
-                            metadata: metadata, assets: extras.assets, tensors: tensors)
+        var model = ForeignModel(format: .huggingFaceFolder, name: extras.name, architecture: extras.architecture,
+                                 metadata: metadata, assets: extras.assets, tensors: tensors)
+        let read = Set(index.shards + [indexFileName])
+        model.leftOut = extras.weights.filter { !read.contains($0) }
+        return model
     }
 }

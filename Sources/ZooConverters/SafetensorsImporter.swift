@@ -119,23 +119,28 @@ public struct SafetensorsImporter: Sendable {
         var metadata: [String: JSONValue] = [MetadataKey.sourceFormat: "safetensors"]
 
         let files: [SafetensorsFile]
+        var read: Set<String> = []
         if let indexName = try Self.indexName(in: names, folder: folder) {
             let index = try ShardIndex(path: resolve(indexName))
+            read = Set(index.shards + [indexName])
             try index.checkSeries(folderNames: names)
             if let indexMetadata = index.metadata { metadata[MetadataKey.indexMetadata] = .object(indexMetadata) }
             files = try index.openShards(in: folder, files: mapped)
         } else {
             let weights = try Self.weightsName(in: names, folder: folder)
+            read = [weights]
             try Self.requireRegularFile(resolve(weights))
             files = [try SafetensorsFile(path: resolve(weights))]
         }
         if let merged = try Self.mergedMetadata(files) { metadata[MetadataKey.fileMetadata] = Self.json(merged) }
 
         let extras = try Self.folderExtras(folder, names: names, files: mapped)
-        return ForeignModel(
+        var model = ForeignModel(
             format: .huggingFaceFolder, name: name ?? extras.name,
             architecture: architecture ?? extras.architecture, metadata: metadata,
             assets: extras.assets, tensors: Self.tensors(of: files))
+        model.leftOut = extras.weights.filter { !read.contains($0) }
+        return model
     }
 
     /// What a Hugging Face folder holds besides its weights, whatever their format: the asset
@@ -144,19 +149,54 @@ public struct SafetensorsImporter: Sendable {
     /// byte-identical copy of the folder under another name has the same model digest.
     /// `files`, when given, maps relative paths to the files to read (a hub cache snapshot).
     static func folderExtras(_ folder: String, names: [String], files: [String: String]? = nil) throws(SafetensorsError)
-        -> (assets: [(name: String, path: String)], architecture: Architecture, name: String)
+        -> (assets: [(name: String, path: String)], architecture: Architecture, name: String, weights: [String])
     {
+        let paths: [String]
+        if let files { paths = Array(files.keys) } else { paths = try listTree(folder) }
         var assets: [(name: String, path: String)] = []
-        for name in names where HuggingFace.isAsset(name) {
-            let path = files?[name] ?? folder + "/" + name
-            try requireRegularFile(path)
-            assets.append((name, path))
+        var weights: [String] = []
+        for relative in paths.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+            if HuggingFace.isAsset(relative) {
+                let path = files?[relative] ?? folder + "/" + relative
+                try requireRegularFile(path)
+                assets.append((relative, path))
+            } else if !relative.split(separator: "/").contains(where: { $0.hasPrefix(".") }) {
+                weights.append(relative)
+            }
         }
         guard names.contains("config.json") else {
-            return (assets, Architecture(family: .other, type: "unknown"), HuggingFace.modelName(config: nil))
+            return (assets, Architecture(family: .other, type: "unknown"), HuggingFace.modelName(config: nil), weights)
         }
         let config = try readConfig(files?["config.json"] ?? folder + "/config.json")
-        return (assets, HuggingFace.architecture(config: config), HuggingFace.modelName(config: config))
+        return (assets, HuggingFace.architecture(config: config), HuggingFace.modelName(config: config), weights)
+    }
+
+    /// The regular files under `folder`, as relative paths (links are listed, and refused as
+    /// assets by the caller; hidden folders are not entered). Bounded in files and depth.
+    static func listTree(_ folder: String) throws(SafetensorsError) -> [String] {
+        var out: [String] = []
+        func walk(_ relative: String, depth: Int) throws(SafetensorsError) {
+            let directory = relative.isEmpty ? folder : folder + "/" + relative
+            let entries: [String]
+            do { entries = try FileSystem.listDirectory(directory) } catch { throw SafetensorsError(file: directory, reason: .io(error)) }
+            for entry in entries {
+                let path = relative.isEmpty ? entry : relative + "/" + entry
+                if FileSystem.kind(of: folder + "/" + path) == .directory {
+                    guard !entry.hasPrefix(".") else { continue }
+                    guard depth < HuggingFace.maxFolderDepth else {
+                        throw SafetensorsError(file: folder + "/" + path, reason: .invalidIndex(why: "folders nested deeper than \(HuggingFace.maxFolderDepth) levels"))
+                    }
+                    try walk(path, depth: depth + 1)
+                } else {
+                    out.append(path)
+                    guard out.count <= HuggingFace.maxFolderFiles else {
+                        throw SafetensorsError(file: folder, reason: .invalidIndex(why: "more than \(HuggingFace.maxFolderFiles) files"))
+                    }
+                }
+            }
+        }
+        try walk("", depth: 0)
+        return out
     }
 
     /// The tensors of `files`, file after file, each in data-offset order.

@@ -99,4 +99,30 @@ final class HuggingFaceFolderImportTests: CLITestCase {
         XCTAssertEqual(show["metadata"]?["source.format"], "gguf")
         XCTAssertEqual(show["assets"]?.arrayValue?.compactMap { $0["path"]?.stringValue }, ["assets/README.md"])
     }
+
+    /// sentence-transformers folders hold more than the known files: all are kept, in their
+    /// subfolders, and come back on export; weights in formats the import does not read are named.
+    func testImport_EveryNonWeightFileIsKeptAndOtherWeightsAreNamed() throws {
+        let source = scratch + "/st"
+        try FileSystem.makeDirectories(source + "/1_Pooling")
+        try FileSystem.makeDirectories(source + "/.git")
+        for file in ["model.safetensors", "config.json", "vocab.txt", "tokenizer_config.json"] {
+            try FileManager.default.copyItem(atPath: try Fixtures.bertTiny() + "/" + file, toPath: source + "/" + file)
+        }
+        let texts = ["1_Pooling/config.json": #"{"pooling_mode_mean_tokens": true}"#, "data_config.json": "[]",
+                     "tf_model.h5": "not read", ".git/HEAD": "ref: refs/heads/main", ".gitattributes": "*.h5 lfs"]
+        for (path, text) in texts { try Data(text.utf8).write(to: URL(fileURLWithPath: source + "/" + path)) }
+
+        let imported = try run(["import", source, "--name", "st"])
+        XCTAssertEqual(imported.stderr, "note: not imported (weights the import does not read): tf_model.h5\n")
+        let shown = try json(try run(["show", "st", "--json"]).stdout)
+        let assets = shown["assets"]?.arrayValue?.compactMap { $0["path"]?.stringValue } ?? []
+        XCTAssertTrue(assets.contains("assets/1_Pooling/config.json") && assets.contains("assets/data_config.json"), "\(assets)")
+        XCTAssertFalse(assets.contains { $0.contains(".git") || $0.contains("tf_model") }, "\(assets)")
+
+        try run(["export", "st", "-o", scratch + "/back/"])
+        XCTAssertEqual(FileManager.default.contents(atPath: scratch + "/back/1_Pooling/config.json"),
+                       Data(texts["1_Pooling/config.json"]!.utf8))
+        XCTAssertEqual(FileSystem.kind(of: scratch + "/back/data_config.json"), .regular)
+    }
 }

@@ -58,7 +58,7 @@ final class SafetensorsImporterTests: XCTestCase {
         XCTAssertEqual(try checkpoint.asset(path: "config.json"), try readBytes(folder + "/config.json"))
     }
 
-    func testImportFolder_SingleFileWithAssets_KeepsOnlyHuggingFaceAssets() throws {
+    func testImportFolder_SingleFileWithAssets_KeepsEveryFileButWeightsAndHiddenOnes() throws {
         let dir = try makeTemporaryDirectory(self)
         let folder = dir + "/bert"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -75,9 +75,10 @@ final class SafetensorsImporterTests: XCTestCase {
         XCTAssertEqual(manifest.architecture.family, .autoencoding)
         XCTAssertEqual(manifest.assets.map(\.path), [
             "assets/README.md", "assets/added_tokens.json", "assets/config.json", "assets/generation_config.json",
-            "assets/merges.txt", "assets/special_tokens_map.json", "assets/spiece.model", "assets/tokenizer.json",
-            "assets/tokenizer_config.json", "assets/vocab.json", "assets/vocab.txt",
+            "assets/merges.txt", "assets/notes.txt", "assets/special_tokens_map.json", "assets/spiece.model",
+            "assets/tokenizer.json", "assets/tokenizer_config.json", "assets/vocab.json", "assets/vocab.txt",
         ])
+        XCTAssertEqual(try SafetensorsImporter().model(from: folder).leftOut, ["other.safetensors", "pytorch_model.bin"])
         XCTAssertNil(manifest.metadata["safetensors.index.metadata"])
     }
 
@@ -265,9 +266,11 @@ final class SafetensorsImporterTests: XCTestCase {
         XCTAssertEqual(importError(folder, to: dir + "/zoo"),
                        SafetensorsError(file: folder + "/vocab.txt", reason: .notRegularFile(folder + "/vocab.txt")))
         try FileManager.default.removeItem(atPath: folder + "/vocab.txt")
-        try FileManager.default.createDirectory(atPath: folder + "/README.md", withIntermediateDirectories: false)
-        XCTAssertEqual(importError(folder, to: dir + "/zoo"),
-                       SafetensorsError(file: folder + "/README.md", reason: .notRegularFile(folder + "/README.md")))
+        // In a subfolder (kept as assets too) a link is refused the same way.
+        try FileManager.default.createDirectory(atPath: folder + "/1_Pooling", withIntermediateDirectories: false)
+        try FileManager.default.createSymbolicLink(atPath: folder + "/1_Pooling/config.json", withDestinationPath: dir + "/secret.txt")
+        XCTAssertEqual(importError(folder, to: dir + "/zoo"), SafetensorsError(
+            file: folder + "/1_Pooling/config.json", reason: .notRegularFile(folder + "/1_Pooling/config.json")))
         XCTAssertEqual(Set(try FileSystem.listDirectory(dir)), ["model", "secret.txt"])
     }
 

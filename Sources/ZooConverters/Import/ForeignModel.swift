@@ -20,6 +20,10 @@ public struct ForeignModel: @unchecked Sendable {
     public var assets: [(name: String, path: String)]
     /// The tensors, in the source's order.
     public var tensors: any TensorSource
+    /// Files of a model folder the import neither reads nor keeps: weights in other formats or
+    /// places (`tf_model.h5`, `onnx/model.onnx`), relative to the folder. Callers say so; nothing
+    /// is dropped silently.
+    public var leftOut: [String] = []
 
     public init(format: ModelFormat, name: String, architecture: Architecture, metadata: [String: JSONValue],
                 lineage: Lineage? = nil, assets: [(name: String, path: String)] = [], tensors: any TensorSource)

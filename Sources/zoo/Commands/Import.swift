@@ -111,6 +111,9 @@ extension Zoo {
             defer { stagingArea.remove() }
             let staging = stagingArea.path
             var model = try open(staging)
+            if !model.leftOut.isEmpty {
+                Terminal.writeError("note: not imported (weights the import does not read): " + model.leftOut.joined(separator: ", "))
+            }
             let conversion = ConversionReport()
             if let dtype { model = model.converted(to: dtype.dtype, report: conversion) }
             let manifest = try watching(staging, label: "converting", total: model.tensorByteCount) {

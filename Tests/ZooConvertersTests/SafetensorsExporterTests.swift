@@ -203,7 +203,8 @@ final class SafetensorsExporterTests: XCTestCase {
         for tensor in manifest.tensorsInSourceOrder { XCTAssertEqual(tensor.digest, digests[tensor.name], tensor.name) }
         XCTAssertEqual(manifest.metadata["safetensors.metadata"], Self.metadata["safetensors.metadata"])
         XCTAssertEqual(manifest.metadata["safetensors.index.metadata"], ["total_size": .integer(Int64(total)), "total_parameters": 7])
-        XCTAssertEqual(manifest.assets.map(\.path), ["assets/config.json", "assets/vocab.txt"])  // only Hugging Face asset names
+        // Every asset comes back, in its subfolder too: the round trip is complete.
+        XCTAssertEqual(manifest.assets.map(\.path), ["assets/config.json", "assets/tokenizer/extra.json", "assets/vocab.txt"])
     }
 
     func testExportFolder_EverythingFitsOneShard_WritesModelSafetensorsWithoutIndex() throws {

@@ -44,6 +44,17 @@ final class ConvertCommandTests: CLITestCase {
         XCTAssertEqual(show["lineage"]?["recipe"]?["dtype"], "BF16")
     }
 
+    func testConvert_JSON_NamesTheNewModelAndItsParent() throws {
+        _ = try importMixed()
+        let parent = try json(try run(["show", "mixed", "--json"]).stdout)["digest"]
+        let report = try json(try run(["convert", "mixed", "--dtype", "bf16", "--json"]).stdout)
+        XCTAssertEqual(report["name"], "mixed-bf16")
+        XCTAssertEqual(report["tag"], "latest")
+        XCTAssertEqual(report["parent"], parent)
+        XCTAssertEqual(report["dtype"], "BF16")
+        XCTAssertEqual(try json(try run(["show", "mixed-bf16", "--json"]).stdout)["digest"], report["digest"])
+    }
+
     func testConvert_ByDigest_DefaultNameFromManifest() throws {
         let digest = try importMixed()
         try run(["convert", digest, "--dtype", "f32"])

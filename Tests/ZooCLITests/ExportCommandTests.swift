@@ -58,6 +58,15 @@ final class ExportCommandTests: CLITestCase {
         XCTAssertTrue(result.stderr.contains("config.json") && result.stderr.contains("--format hf -o DIR/"), result.stderr)
     }
 
+    func testExport_JSON_NamesOutputFormatModelAndWhatWasLeftOut() throws {
+        let digest = try importBertTiny()
+        let report = try json(try run(["export", "bert-tiny", "-o", scratch + "/j.safetensors", "--json"]).stdout)
+        XCTAssertEqual(report["output"], .string(scratch + "/j.safetensors"))
+        XCTAssertEqual(report["format"], "safetensors")
+        XCTAssertEqual(report["model"], .string(digest))
+        XCTAssertTrue(report["assetsLeftOut"]?.arrayValue?.contains("config.json") == true, "\(report)")
+    }
+
     func testExport_SafetensorsWithMaxShardSize_WritesShardedFolder() throws {
         _ = try importBertTiny()
         try run(["export", "bert-tiny", "-o", scratch + "/hf", "--format", "safetensors", "--max-shard-size", "300kB"])

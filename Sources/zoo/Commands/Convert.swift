@@ -43,6 +43,9 @@ extension Zoo {
                 transform: { try ModelReference(parsing: $0) })
         var name: ModelReference?
 
+        @Flag(help: "Print a JSON object (name, tag, digest, parent) instead of the digest.")
+        var json = false
+
         func validate() throws {
             if let name, name.nameAndTag == nil {
                 throw ValidationError("--name takes NAME[:TAG], not a digest (got \(name)).")
@@ -55,8 +58,14 @@ extension Zoo {
             let checkpoint = try store.checkpoint(for: reference)
             let parentName = reference.nameAndTag.map { "\($0.name):\($0.tag)" } ?? checkpoint.manifest.name
             let lineage = DTypeConverter.lineage(parent: checkpoint.digest, parentName: parentName, target: dtype.dtype)
-            let digest = try Self.convertAndStore(checkpoint, to: dtype, lineage: lineage, name: try target(for: checkpoint), in: store)
-            print(digest)
+            let stored = try target(for: checkpoint)
+            let digest = try Self.convertAndStore(checkpoint, to: dtype, lineage: lineage, name: stored, in: store)
+            if json, let (name, tag) = stored.nameAndTag {
+                JSONOutput.print(.object(["name": .string(name), "tag": .string(tag), "digest": .string(digest.description),
+                                          "parent": .string(checkpoint.digest.description), "dtype": .string(dtype.dtype.rawValue)]))
+            } else {
+                print(digest)
+            }
         }
 
         /// `--name`, else `<name>-<dtype>` with REF's tag (REF's manifest name, sanitised, for a digest).

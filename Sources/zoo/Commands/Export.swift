@@ -72,6 +72,9 @@ extension Zoo {
         @Flag(help: "Replace an existing output.")
         var force = false
 
+        @Flag(help: "Print a JSON object (output, format, model digest, assets left out) instead of the path.")
+        var json = false
+
         /// The format the output's name says: its extension, `hf` for a path ending in `/`, nil
         /// for a name without an extension. An unknown extension is an error.
         func formatFromName() throws -> Format? {
@@ -171,7 +174,13 @@ extension Zoo {
                 Terminal.writeError("warning: \(format.rawValue) files hold no assets; not written: "
                     + skippedAssets.joined(separator: ", ") + hint)
             }
-            print(output)
+            if json {
+                JSONOutput.print(.object(["output": .string(output), "format": .string(format.rawValue),
+                                          "model": .string(checkpoint.digest.description),
+                                          "assetsLeftOut": .array(skippedAssets.map { .string($0) })]))
+            } else {
+                print(output)
+            }
         }
 
         /// Renames the finished output into place: never over an existing path unless

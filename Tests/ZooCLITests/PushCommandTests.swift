@@ -118,6 +118,21 @@ final class PushCommandTests: RemoteCLITestCase {
         XCTAssertEqual(try other.run(["show", "models/big:v2"]).status, 0)
     }
 
+    /// `--limit-rate` caps each blob copy to and from a folder too, as it does for registries:
+    /// 4 MiB at 8 MB/s cannot take less than about half a second (a lower bound only).
+    func testPushAndPull_FolderWithLimitRate_TakeAtLeastTheBytesOverTheRate() throws {
+        try importBig(count: 1, megabytes: 4)
+        let layout = scratch + "/shared"
+        var started = Date()
+        try run(["push", "big", layout + ":big", "--limit-rate", "8MB"])
+        XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(started), 0.4)
+        let other = ZooProcess(home: scratch + "/target")
+        started = Date()
+        XCTAssertEqual(try other.run(["pull", "file://" + layout + ":big", "--limit-rate", "8MB"]).status, 0)
+        XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(started), 0.4)
+        XCTAssertEqual(try other.run(["verify", "big", "--deep"]).status, 0)
+    }
+
     func testPush_UnknownModel_ExitsOne() throws {
         let result = try run(["push", "nothing", scratch + "/shared"], expect: 1)
         assertErrorLine(result, contains: ["Error: no model nothing:latest in the store"])

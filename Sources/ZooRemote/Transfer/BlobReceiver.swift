@@ -182,12 +182,16 @@ final class BlobReceiver: HTTPResponseSink {
 
     /// Streams `length - offset` bytes of the file at `path` from `offset` into this receiver
     /// (folder remotes and local copies).
-    func copy(fromFile path: String, offset: Int) throws(RemoteError) {
+    func copy(fromFile path: String, offset: Int, bytesPerSecond: Int? = nil) throws(RemoteError) {
         let fd: Int32
         do { fd = try FileSystem.openForReading(path) } catch { throw RemoteError(.io(error)) }
         defer { close(fd) }
-        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.fileChunkSize, alignment: 4096)
+        // Paced like libcurl's per-transfer cap: chunks of a tenth of a second's bytes, each
+        // waiting until the average since the start is back under the rate.
+        let chunkSize = bytesPerSecond.map { max(64 << 10, min(Self.fileChunkSize, $0 / 10)) } ?? Self.fileChunkSize
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 4096)
         defer { chunk.deallocate() }
+        let started = DispatchTime.now().uptimeNanoseconds
         var next = offset
         while next < length {
             let want = min(chunk.count, length - next)
@@ -199,6 +203,11 @@ final class BlobReceiver: HTTPResponseSink {
             if n == 0 { break }
             try write(UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
             next += n
+            if let rate = bytesPerSecond, rate > 0 {
+                let due = UInt64(Double(next - offset) / Double(rate) * 1e9)
+                let elapsed = DispatchTime.now().uptimeNanoseconds - started
+                if due > elapsed { usleep(useconds_t(min((due - elapsed) / 1000, 10_000_000))) }
+            }
         }
     }
 }

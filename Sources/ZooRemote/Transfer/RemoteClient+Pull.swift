@@ -40,7 +40,7 @@ extension RemoteClient {
         case let .registry(address, _):
             endpoint = .registry(registry(address), repository: target.base.repository(for: modelName))
         case let .folder(path):
-            endpoint = .layout(try ImageLayout(path: path))
+            endpoint = .layout(try ImageLayout(path: path), bytesPerSecond: bytesPerSecond)
         }
         let reader = try endpoint.reader()
         let (ociBytes, ociDigest) = try manifest(of: endpoint, reader: reader, name: modelName, version: version, target: target)
@@ -131,7 +131,7 @@ extension RemoteClient {
                 let found = try connection.manifest(repository: repository, version: version, scopes: reader.scopes)
             else { throw RemoteError(.noSuchModel(target.description)) }
             return found
-        case let .layout(layout):
+        case let .layout(layout, _):
             guard let descriptor = try layout.find(name: name, version: version) else {
                 throw RemoteError(.noSuchModel(target.description))
             }

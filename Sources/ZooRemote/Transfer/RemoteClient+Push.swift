@@ -75,7 +75,8 @@ extension RemoteClient {
         switch target.base {
         case let .folder(path):
             let layout = try ImageLayout.openOrCreate(path: path)
-            let pusher = LayoutPusher(layout: layout, counters: counters, observer: observer, cancellation: cancellation)
+            let pusher = LayoutPusher(layout: layout, counters: counters, observer: observer, cancellation: cancellation,
+                                      bytesPerSecond: bytesPerSecond)
             try WorkerPool.run(jobs, threads: concurrency, cancellation: cancellation,
                                makeContext: { () throws(RemoteError) in () }) { job, _ throws(RemoteError) in
                 try pusher.push(job)
@@ -130,8 +131,13 @@ final class LayoutPusher: @unchecked Sendable {
     let counters: TransferCounters
     let observer: TransferObserver?
     let cancellation: Cancellation
+    /// `--limit-rate`: the cap on each blob copy.
+    let bytesPerSecond: Int?
 
-    init(layout: ImageLayout, counters: TransferCounters, observer: TransferObserver?, cancellation: Cancellation) {
+    init(layout: ImageLayout, counters: TransferCounters, observer: TransferObserver?, cancellation: Cancellation,
+         bytesPerSecond: Int? = nil)
+    {
+        self.bytesPerSecond = bytesPerSecond
         self.layout = layout
         self.counters = counters
         self.observer = observer
@@ -159,7 +165,7 @@ final class LayoutPusher: @unchecked Sendable {
             let receiver = BlobReceiver(file: partial, digest: job.digest, length: job.length, source: job.file,
                                         progress: observer?.advanced, cancellation: cancellation)
             let offset = try receiver.prepare()
-            try receiver.copy(fromFile: job.file, offset: offset)
+            try receiver.copy(fromFile: job.file, offset: offset, bytesPerSecond: bytesPerSecond)
             let actual = try receiver.finish()
             if actual == job.digest {
                 do {

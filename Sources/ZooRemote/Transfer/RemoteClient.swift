@@ -80,7 +80,8 @@ public struct RemoteClient: Sendable {
 /// The remote side of one pull: a registry repository or a layout.
 enum PullEndpoint: Sendable {
     case registry(Registry, repository: String)
-    case layout(ImageLayout)
+    /// A layout, and the cap on each blob copy (`--limit-rate`, as for registries).
+    case layout(ImageLayout, bytesPerSecond: Int?)
 
     /// A per-thread reader.
     func reader() throws(RemoteError) -> EndpointReader {
@@ -111,7 +112,7 @@ final class EndpointReader {
     func source(_ digest: SHA256Digest) -> String {
         switch endpoint {
         case let .registry(registry, repository): registry.url("\(repository)/blobs/\(digest)")
-        case let .layout(layout): layout.blobPath(digest)
+        case let .layout(layout, _): layout.blobPath(digest)
         }
     }
 
@@ -121,11 +122,11 @@ final class EndpointReader {
         case .registry:
             guard let connection else { return }
             try connection.fetchBlob(repository: repository, digest: digest, from: offset, into: receiver, scopes: scopes)
-        case let .layout(layout):
+        case let .layout(layout, bytesPerSecond):
             guard FileSystem.kind(of: layout.blobPath(digest)) == .regular else {
                 throw RemoteError(.invalidLayout(path: layout.path, why: "blob \(digest) is missing"))
             }
-            try receiver.copy(fromFile: layout.blobPath(digest), offset: offset)
+            try receiver.copy(fromFile: layout.blobPath(digest), offset: offset, bytesPerSecond: bytesPerSecond)
         }
     }
 
@@ -135,7 +136,7 @@ final class EndpointReader {
         case .registry:
             guard let connection else { return [] }
             return try connection.smallBlob(repository: repository, digest: digest, limit: limit, scopes: scopes)
-        case let .layout(layout):
+        case let .layout(layout, _):
             return try layout.smallBlob(digest, limit: limit)
         }
     }

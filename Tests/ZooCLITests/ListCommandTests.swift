@@ -48,4 +48,33 @@ final class ListCommandTests: CLITestCase {
         XCTAssertEqual(try run(["list", "nothing*", "--json"]).stdout, "[]\n")
         try run(["list", "x*", "--hf"], expect: 2)
     }
+
+    func testDiskUsage_CountsSharedUniqueAndReclaimableBytes() throws {
+        let digest = try importBertTiny()
+        _ = try importBertTiny(["--name", "copy:v1"])  // the same model: one line, both refs
+        let usage = try json(try run(["du", "--json"]).stdout)
+        let models = try XCTUnwrap(usage["models"]?.arrayValue)
+        XCTAssertEqual(models.count, 1)
+        XCTAssertEqual(models[0]["digest"], .string(digest))
+        XCTAssertEqual(models[0]["refs"], ["bert-tiny:latest", "copy:v1"])
+        XCTAssertEqual(models[0]["size"], usage["blobSize"], "every blob is the model's")
+        XCTAssertEqual(models[0]["uniqueSize"], models[0]["size"])
+        XCTAssertEqual(usage["sharedSize"], 0)
+        XCTAssertEqual(usage["unreachableSize"], 0)
+
+        // A converted copy shares the assets (same bytes, same blobs), not the tensors.
+        try run(["convert", "bert-tiny", "--dtype", "f16"])
+        let both = try json(try run(["du", "--json"]).stdout)
+        let shared = try XCTUnwrap(both["sharedSize"]?.integerValue)
+        XCTAssertGreaterThan(shared, 0)
+        for model in try XCTUnwrap(both["models"]?.arrayValue) {
+            XCTAssertEqual(model["uniqueSize"]?.integerValue, (model["size"]?.integerValue ?? 0) - shared, "\(model)")
+        }
+
+        try run(["rm", "bert-tiny", "copy:v1", "bert-tiny-f16"])
+        let empty = try json(try run(["du", "--json"]).stdout)
+        XCTAssertEqual(empty["models"], [])
+        XCTAssertEqual(empty["blobs"], 0)
+        XCTAssertTrue(try run(["du"]).stdout.contains("0 blobs, 0 B"), "the table's totals line")
+    }
 }

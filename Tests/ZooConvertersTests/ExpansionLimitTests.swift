@@ -85,12 +85,7 @@ final class ExpansionLimitTests: XCTestCase {
     func testWrite_ModelLargerThanTheFreeSpace_IsRefusedBeforeWriting() throws {
         // A 1 MiB tmpfs (needs root to mount; skipped elsewhere) and a 2 MiB safetensors model.
         let folder = try makeTemporaryDirectory(self)
-        let mountPoint = folder + "/small"
-        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: false)
-        guard succeeds("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mountPoint]) else {
-            throw XCTSkip("cannot mount a tmpfs here (not root)")
-        }
-        defer { _ = succeeds("/bin/umount", [mountPoint]) }
+        let mountPoint = try mountSmallFileSystem(in: folder)
         let source = folder + "/big.safetensors"
         let payload = [UInt8](repeating: 7, count: 2 << 20)
         let header = Array(#"{"w":{"dtype":"U8","shape":[2097152],"data_offsets":[0,2097152]}}"#.utf8)
@@ -111,12 +106,7 @@ final class ExpansionLimitTests: XCTestCase {
         // The check passes (a 64 KiB tensor, 1 MiB free); then the tensor's producer fills the
         // disk before writing its bytes, as another process could: the write meets ENOSPC.
         let folder = try makeTemporaryDirectory(self)
-        let mountPoint = folder + "/small"
-        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: false)
-        guard succeeds("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mountPoint]) else {
-            throw XCTSkip("cannot mount a tmpfs here (not root)")
-        }
-        defer { _ = succeeds("/bin/umount", [mountPoint]) }
+        let mountPoint = try mountSmallFileSystem(in: folder)
         var tensors = ForeignTensors()
         tensors.append(TensorDescriptor(name: "w", dtype: .u8, shape: [64 << 10]), .produced { sink in
             // Fills the file system (the last pages may not fit: either way nothing is left).
@@ -148,6 +138,18 @@ final class ExpansionLimitTests: XCTestCase {
             XCTAssertEqual((error as? NumPyError)?.reason, .dataLength(expected: 4 << 40, actual: 4))
         }
         XCTAssertEqual(folderContents(folder), ["big.npy"])
+    }
+
+    /// A 1 MiB tmpfs at `folder/small`, unmounted when the test ends. Mounting needs root (CI
+    /// runs as root); elsewhere the test is skipped, saying why.
+    private func mountSmallFileSystem(in folder: String) throws -> String {
+        let mountPoint = folder + "/small"
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: false)
+        guard succeeds("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mountPoint]) else {
+            throw XCTSkip("cannot mount a tmpfs here (not root)")
+        }
+        addTeardownBlock { [self] in _ = succeeds("/bin/umount", [mountPoint]) }
+        return mountPoint
     }
 
     private func succeeds(_ command: String, _ arguments: [String]) -> Bool {

@@ -147,15 +147,21 @@ final class BlobUploadTests: XCTestCase {
         try handle.close()
     }
 
-    func testChunkedUpload_FirstChunkOfOneByte_IsConfirmedByZeroZero() throws {
+    /// A registry, a connection to it and a fresh upload session in repository `raw`.
+    private func startRawSession() throws -> (RegistryConnection, [String], String) {
         let registry = try RegistryProcess()
         self.registry = registry
         let connection = try client(Store(root: scratch + "/s")).registry(RegistryAddress(host: registry.address, insecure: true))
             .connect()
         let scopes = [RegistryScope.push("raw")]
         guard case let .started(first) = try connection.startUpload(repository: "raw", mount: nil, scopes: scopes) else {
-            return XCTFail("no session")
+            throw TestSupport.Failure("the registry started no upload session")
         }
+        return (connection, scopes, first)
+    }
+
+    func testChunkedUpload_FirstChunkOfOneByte_IsConfirmedByZeroZero() throws {
+        let (connection, scopes, first) = try startRawSession()
         XCTAssertEqual(try connection.uploadStatus(location: first, scopes: scopes)?.range, .zeroOrOne, "an empty session says 0-0")
         let bytes: [UInt8] = [0x5A, 0x01, 0x02]
         let afterOne = try connection.patch(location: first, body: .bytes([bytes[0]]), offset: 0, scopes: scopes)
@@ -168,14 +174,7 @@ final class BlobUploadTests: XCTestCase {
     }
 
     func testChunkedUpload_ChunkTheRegistryDidNotTake_IsAnErrorNamingWhatItHolds() throws {
-        let registry = try RegistryProcess()
-        self.registry = registry
-        let connection = try client(Store(root: scratch + "/s")).registry(RegistryAddress(host: registry.address, insecure: true))
-            .connect()
-        let scopes = [RegistryScope.push("raw")]
-        guard case let .started(first) = try connection.startUpload(repository: "raw", mount: nil, scopes: scopes) else {
-            return XCTFail("no session")
-        }
+        let (connection, scopes, first) = try startRawSession()
         let next = try connection.patch(location: first, body: .bytes([1, 2, 3, 4]), offset: 0, scopes: scopes)
         // Claim the chunk starts at byte 10: the registry appends it (it does not check
         // Content-Range) and says it holds 6 bytes, not the 12 a chunk ending at byte 12 needs.

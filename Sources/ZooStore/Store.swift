@@ -43,8 +43,12 @@ public struct Store: Sendable {
     public static func defaultRoot(environment: [String: String] = currentEnvironment()) -> String {
         if let home = environment["ZOO_HOME"], !home.isEmpty { return home }
         if let data = environment["XDG_DATA_HOME"], !data.isEmpty { return data + "/zoo" }
-        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? passwordDatabaseHome() ?? "."
-        return home + "/.local/share/zoo"
+        return userHome(environment: environment) + "/.local/share/zoo"
+    }
+
+    /// `$HOME`, else the password database's home directory, else `.`.
+    package static func userHome(environment: [String: String]) -> String {
+        environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? passwordDatabaseHome() ?? "."
     }
 
     /// The process environment.

@@ -70,6 +70,8 @@ struct ZooProcess {
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["ZOO_HOME"] = home
+        // The user's settings (remotes, trust policy) stay out of tests: a config folder beside the store.
+        environment["ZOO_CONFIG_HOME"] = (home as NSString).deletingLastPathComponent + "/zoo-config"
         environment.merge(extra) { _, new in new }
         process.environment = environment
         return process

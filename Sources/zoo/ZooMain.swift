@@ -15,15 +15,20 @@ enum ZooMain {
     static func main() {
         var command: ParsableCommand
         do {
-            command = try Zoo.parseAsRoot(GlobalOptions.movingLeadingStore(Array(CommandLine.arguments.dropFirst())))
+            command = try Zoo.parseAsRoot(GlobalOptions.movingLeadingOptions(Array(CommandLine.arguments.dropFirst())))
         } catch {
             fail(with: error)
         }
+        // -v: how long the whole command took, on stderr, after its result (or its error).
+        let output = (command as? CommandWithGlobalOptions)?.global.output
+        let name = type(of: command)._commandName
         do {
             try command.run()
         } catch {
+            output?.timing("zoo \(name) failed")
             fail(with: error)
         }
+        output?.timing("zoo \(name) finished")
         exit(0)
     }
 

@@ -54,12 +54,12 @@ extension Zoo {
 
         func run() throws {
             let store = global.openStore
-            Reclaiming.run(store)
+            Reclaiming.run(store, output: global.output)
             let checkpoint = try store.checkpoint(for: reference)
             let parentName = reference.nameAndTag.map { "\($0.name):\($0.tag)" } ?? checkpoint.manifest.name
             let lineage = DTypeConverter.lineage(parent: checkpoint.digest, parentName: parentName, target: dtype.dtype)
             let stored = try target(for: checkpoint)
-            let digest = try Self.convertAndStore(checkpoint, to: dtype, lineage: lineage, name: stored, in: store)
+            let digest = try Self.convertAndStore(checkpoint, to: dtype, lineage: lineage, name: stored, output: global.output, in: store)
             if json, let (name, tag) = stored.nameAndTag {
                 JSONOutput.print(.object(["name": .string(name), "tag": .string(tag), "digest": .string(digest.description),
                                           "parent": .string(checkpoint.digest.description), "dtype": .string(dtype.dtype.rawValue)]))
@@ -80,12 +80,12 @@ extension Zoo {
         /// imports the result under `name` (nil: the store's default for its manifest).
         static func convertAndStore(
             _ checkpoint: Checkpoint, to dtype: TargetDType, lineage: Lineage?, name: ModelReference?,
-            names: NamePolicy = .replace, in store: Store
+            names: NamePolicy = .replace, output: Output, in store: Store
         ) throws -> SHA256Digest {
             let stagingArea = try store.makeStagingDirectory(prefix: "convert")
             defer { stagingArea.remove() }
             let staging = stagingArea.path
-            let bar = ProgressBar(label: "converting", total: checkpoint.manifest.totalByteCount)
+            let bar = output.progressBar(label: "converting", total: checkpoint.manifest.totalByteCount)
             let watch = bar.watch(staging)
             let result: DTypeConverter.Result
             do {

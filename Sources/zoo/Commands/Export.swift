@@ -23,7 +23,10 @@ extension Zoo {
                 gguf writes a GGUF v3 file (tensor names kept, dimensions reversed, metadata from the model or its \
                 GGUF origin); npz writes one .npy member per tensor (NumPy has no BF16, F8 or Q8_0: convert first). \
                 Assets are not written to gguf or npz files. --dtype converts floating-point tensors first. \
-                The output appears atomically; an existing one is kept unless --force is given.
+                The output appears atomically; an existing one is kept unless --force is given. \
+                -o - writes a single-file format (zoo, zoo.zst, safetensors, gguf, npz; zoo by default) to \
+                standard output, never to a terminal: the file is written in the store's tmp/ folder first \
+                (it needs that much free space) and then copied out in 1 MiB pieces.
                 """)
 
         enum Format: String, ExpressibleByArgument, CaseIterable {
@@ -54,7 +57,7 @@ extension Zoo {
                   transform: { try ModelReference(parsing: $0) })
         var reference: ModelReference
 
-        @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Where to write it.", valueName: "path"),
+        @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Where to write it (- for standard output).", valueName: "path"),
                 completion: .file())
         var output: String
 
@@ -75,9 +78,13 @@ extension Zoo {
         @Flag(help: "Print a JSON object (output, format, model digest, assets left out) instead of the path.")
         var json = false
 
+        /// Whether `-o -` asks for standard output.
+        var toStandardOutput: Bool { output == StandardOutput.dash }
+
         /// The format the output's name says: its extension, `hf` for a path ending in `/`, nil
-        /// for a name without an extension. An unknown extension is an error.
+        /// for a name without an extension (and for `-`). An unknown extension is an error.
         func formatFromName() throws -> Format? {
+            if toStandardOutput { return nil }
             if output.hasSuffix("/") { return .hf }
             let name = output.split(separator: "/").last.map(String.init) ?? output
             // Longest first: .zoo.zst before .zst and .zoo.
@@ -107,6 +114,17 @@ extension Zoo {
             guard !output.isEmpty, outputPath != "/" else {
                 throw ValidationError("-o needs a file or folder path (got \"\(output)\").")
             }
+            if toStandardOutput {
+                if resolvedFormat == .hf || maxShardSize != nil {
+                    throw ValidationError("-o - writes one file to standard output; a Hugging Face folder "
+                        + "(--format hf, --max-shard-size) needs -o DIR/.")
+                }
+                if json { throw ValidationError("--json cannot be combined with -o -: standard output holds the model.") }
+                if StandardOutput.isTerminal {
+                    throw ValidationError("refusing to write a model to a terminal: redirect standard output "
+                        + "(zoo export REF -o - > FILE) or give -o PATH.")
+                }
+            }
             let named = try formatFromName()
             if let format, let named, named != format, !(format == .safetensors && named == .hf) {
                 throw ValidationError("-o \(output) names the \(named.rawValue) format, but --format is \(format.rawValue).")
@@ -122,15 +140,28 @@ extension Zoo {
         func run() throws {
             // `--format safetensors -o DIR/`: the folder form, as a trailing / always means a folder.
             let format = resolvedFormat == .safetensors && output.hasSuffix("/") ? .hf : resolvedFormat
-            let output = outputPath
-            guard force || FileSystem.kind(of: output) == .missing else { throw InputError.outputExists(output) }
-            var checkpoint = try global.openStore.checkpoint(for: reference)
+            let output = toStandardOutput ? "<stdout>" : outputPath
+            guard toStandardOutput || force || FileSystem.kind(of: output) == .missing else { throw InputError.outputExists(output) }
+            let store = global.openStore
+            var checkpoint = try store.checkpoint(for: reference)
 
-            // Everything is written inside a private folder beside the output, then renamed into place.
-            let parent = FileSystem.parentDirectory(of: output)
-            let base = output.split(separator: "/").last.map(String.init) ?? "export"
-            guard FileSystem.kind(of: parent) == .directory else { throw InputError.notFound(parent) }
-            let work = parent + "/" + FileSystem.uniqueName(".\(base).zoo-export")
+            // Everything is written inside a private folder beside the output, then renamed into place;
+            // for standard output, in the store's tmp/ (reclaimed if this process dies), then copied out.
+            let work: String
+            let base: String
+            var staging: StagingDirectory?
+            defer { staging?.remove() }
+            if toStandardOutput {
+                let area = try store.makeStagingDirectory(prefix: "export")
+                staging = area
+                work = area.path + "/work"
+                base = "model" + (format.fileExtension ?? "")
+            } else {
+                let parent = FileSystem.parentDirectory(of: output)
+                base = output.split(separator: "/").last.map(String.init) ?? "export"
+                guard FileSystem.kind(of: parent) == .directory else { throw InputError.notFound(parent) }
+                work = parent + "/" + FileSystem.uniqueName(".\(base).zoo-export")
+            }
             try FileSystem.makeDirectories(work)
             defer { try? FileSystem.removeTree(work) }
             let temp = work + "/" + base
@@ -146,7 +177,7 @@ extension Zoo {
             var skippedAssets: [String] = []
 
             let manifest = checkpoint.manifest
-            let bar = ProgressBar(label: "exporting", total: format == .zooZst ? nil : manifest.totalByteCount)
+            let bar = global.output.progressBar(label: "exporting", total: format == .zooZst ? nil : manifest.totalByteCount)
             let watch = bar.watch(work)
             do {
                 defer {
@@ -168,12 +199,21 @@ extension Zoo {
                     skippedAssets = try Converters.exportNPZ(checkpoint, to: temp, output: output)
                 }
             }
-            try Self.moveIntoPlace(temp, output, replacing: force)
+            if toStandardOutput {
+                try StandardOutput.copy(file: temp)
+            } else {
+                try Self.moveIntoPlace(temp, output, replacing: force)
+            }
+            if global.output.isVerbose, let size = try? FileSystem.fileSize(toStandardOutput ? temp : output),
+               FileSystem.kind(of: toStandardOutput ? temp : output) == .regular {
+                global.output.detail("wrote \(format.rawValue) to \(output): \(Formatting.bytes(size))")
+            }
             if !skippedAssets.isEmpty {
                 let hint = format == .safetensors ? " (--format hf -o DIR/ writes a folder with them)" : ""
                 Terminal.writeError("warning: \(format.rawValue) files hold no assets; not written: "
                     + skippedAssets.joined(separator: ", ") + hint)
             }
+            if toStandardOutput { return }  // standard output holds the model
             if json {
                 JSONOutput.print(.object(["output": .string(output), "format": .string(format.rawValue),
                                           "model": .string(checkpoint.digest.description),

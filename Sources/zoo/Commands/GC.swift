@@ -35,6 +35,7 @@ extension Zoo {
                 return
             }
             let verb = dryRun ? "Would delete" : "Deleted"
+            guard !global.output.isQuiet else { return print(Formatting.bytes(report.freedByteCount)) }
             func plural(_ count: Int, _ word: String, _ words: String? = nil) -> String {
                 "\(count) " + (count == 1 ? word : words ?? word + "s")
             }

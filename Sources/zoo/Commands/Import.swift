@@ -62,7 +62,7 @@ extension Zoo {
 
         func run() throws {
             let store = global.openStore
-            Reclaiming.run(store)
+            Reclaiming.run(store, output: global.output)
             let digest: SHA256Digest
             let stored: ModelReference
             if let snapshot = try HuggingFaceCacheInput.snapshot(path: path, revision: revision) {
@@ -98,7 +98,7 @@ extension Zoo {
             if json {
                 JSONOutput.print(.object(["name": .string(name), "tag": .string(tag), "digest": .string(digest.description)]))
             } else {
-                print("Imported \(name):\(tag) \(digest)")
+                global.output.result("Imported \(name):\(tag) \(digest)", quiet: digest.description)
             }
         }
 
@@ -112,7 +112,7 @@ extension Zoo {
             let staging = stagingArea.path
             var model = try open(staging)
             if !model.leftOut.isEmpty {
-                Terminal.writeError("note: not imported (weights the import does not read): " + model.leftOut.joined(separator: ", "))
+                global.output.note("note: not imported (weights the import does not read): " + model.leftOut.joined(separator: ", "))
             }
             let conversion = ConversionReport()
             if let dtype { model = model.converted(to: dtype.dtype, report: conversion) }
@@ -120,6 +120,9 @@ extension Zoo {
                 try model.write(to: staging + "/checkpoint")
             }
             Zoo.Convert.warn(conversion.overflows)
+            global.output.detail("read \(model.format.rawValue): \(model.tensors.tensorDescriptors.count) tensors, "
+                + "\(model.assets.count) assets; wrote:")
+            global.output.detailFiles(of: manifest)
             let stored = try fixed ?? target(for: manifest, format: format)
             let digest = try store.importStaged(directory: staging + "/checkpoint", name: stored, options: .trustDigests,
                                                 names: names)
@@ -128,9 +131,10 @@ extension Zoo {
 
         private func importOpened(_ checkpoint: Checkpoint, as target: ModelReference, into store: Store) throws -> SHA256Digest {
             if let dtype { return try importConverted(checkpoint, to: dtype, as: target, into: store) }
-            let bar = ProgressBar(label: "importing",
+            let bar = global.output.progressBar(label: "importing",
                                   total: checkpoint.manifest.totalByteCount + checkpoint.manifest.canonicalBytes.count)
             defer { bar.finish() }
+            global.output.detailFiles(of: checkpoint.manifest)
             return try store.importCheckpoint(checkpoint, name: target, names: names, progress: bar.callback)
         }
 
@@ -141,8 +145,9 @@ extension Zoo {
             throws -> SHA256Digest
         {
             if let dtype { return try importConverted(try Checkpoint(directory: directory), to: dtype, as: target, into: store) }
-            let bar = ProgressBar(label: "checking", total: manifest.totalByteCount + manifest.canonicalBytes.count)
+            let bar = global.output.progressBar(label: "checking", total: manifest.totalByteCount + manifest.canonicalBytes.count)
             defer { bar.finish() }
+            global.output.detailFiles(of: manifest)
             return try store.importStaged(directory: directory, name: target, names: names, progress: bar.callback)
         }
 
@@ -154,7 +159,7 @@ extension Zoo {
             let source = checkpoint.manifest
             // The converter reads the tensors, not the digests: check the input as a plain import does.
             do {
-                let bar = ProgressBar(label: "checking", total: source.totalByteCount)
+                let bar = global.output.progressBar(label: "checking", total: source.totalByteCount)
                 defer { bar.finish() }
                 try Store.checkInput(checkpoint, progress: bar.callback)
             }
@@ -164,13 +169,13 @@ extension Zoo {
                 lineage.recipe = .object(recipe)
             }
             return try Zoo.Convert.convertAndStore(checkpoint, to: dtype, lineage: lineage, name: target, names: names,
-                                                   in: store)
+                                                   output: global.output, in: store)
         }
 
         /// Runs `body` (a library call without a progress hook) with a bar fed by the bytes
         /// appearing under `directory`.
         private func watching<T>(_ directory: String, label: String, total: Int?, _ body: () throws -> T) rethrows -> T {
-            let bar = ProgressBar(label: label, total: total)
+            let bar = global.output.progressBar(label: label, total: total)
             let watch = bar.watch(directory)
             defer {
                 watch.stop()

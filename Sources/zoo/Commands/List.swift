@@ -49,6 +49,10 @@ extension Zoo {
                 JSONOutput.print(.array(entries.map(Self.json)))
                 return
             }
+            if global.output.isQuiet {  // -q: the references only, as `docker images -q` gives the ids
+                for entry in entries { print("\(entry.name):\(entry.tag)") }
+                return
+            }
             var rows = [["NAME", "TAG", "DIGEST", "SIZE", "ARCHITECTURE"]]
             for entry in entries {
                 let architecture: String = if let type = entry.type, let family = entry.family {

@@ -49,10 +49,10 @@ extension Zoo {
 
         func run() throws {
             let store = global.openStore
-            Reclaiming.run(store)
+            Reclaiming.run(store, output: global.output)
             let client = transfer.client(store: store)
             let target = try client.target(source)
-            let progress = TransferProgress(label: "pulling")
+            let progress = global.output.transferProgress(label: "pulling")
             let report: PullReport
             do {
                 report = try client.pull(target, as: name, observer: progress.observer)
@@ -72,7 +72,8 @@ extension Zoo {
                 ]))
                 return
             }
-            print("Pulled \(report.stored) (\(report.stored.digest))")
+            global.output.result("Pulled \(report.stored) (\(report.stored.digest))", quiet: report.stored.description)
+            guard !global.output.isQuiet else { return }
             var detail = "\(report.fetchedBlobCount) blob\(report.fetchedBlobCount == 1 ? "" : "s") fetched, "
                 + "\(report.reusedBlobCount) already stored (\(Formatting.bytes(report.reusedByteCount)))"
             if report.repairedBlobCount > 0 { detail += ", \(report.repairedBlobCount) damaged and replaced" }

@@ -47,7 +47,7 @@ extension Zoo {
         func run() throws {
             let client = transfer.client(store: global.openStore)
             let target = try client.target(destination)
-            let progress = TransferProgress(label: "pushing")
+            let progress = global.output.transferProgress(label: "pushing")
             let report: PushReport
             do {
                 report = try client.push(reference, to: target, observer: progress.observer)
@@ -67,7 +67,9 @@ extension Zoo {
                 ]))
                 return
             }
-            print("Pushed \(report.modelDigest) to \(report.destination) (manifest \(report.manifestDigest))")
+            global.output.result("Pushed \(report.modelDigest) to \(report.destination) (manifest \(report.manifestDigest))",
+                                 quiet: report.destination)
+            guard !global.output.isQuiet else { return }
             var detail = "\(report.uploadedBlobCount) blob\(report.uploadedBlobCount == 1 ? "" : "s") sent, "
                 + "\(report.skippedBlobCount) already there (\(Formatting.bytes(report.skippedByteCount)))"
             if report.mountedBlobCount > 0 {

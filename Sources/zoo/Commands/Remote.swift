@@ -40,7 +40,8 @@ extension Zoo {
             func run() throws {
                 let remote = try RemoteList(store: global.openStore)
                     .add(name: name, url: url, insecure: insecure, workingDirectory: RemoteClient.currentDirectory())
-                print("Added remote \(remote.name): \(remote.url)\(remote.insecure ? " (insecure: plain http allowed)" : "")")
+                global.output.result("Added remote \(remote.name): \(remote.url)\(remote.insecure ? " (insecure: plain http allowed)" : "")",
+                                     quiet: remote.name)
             }
         }
 
@@ -54,7 +55,7 @@ extension Zoo {
 
             func run() throws {
                 try RemoteList(store: global.openStore).remove(name: name)
-                print("Removed remote \(name)")
+                global.output.result("Removed remote \(name)", quiet: name)
             }
         }
 

@@ -44,9 +44,9 @@ extension Zoo {
                         continue
                     }
                     let (untagged, deleted) = dryRun ? ("Would untag", "Would delete") : ("Untagged", "Deleted")
-                    for ref in report.removedRefs { print("\(untagged): \(ref) (\(ref.digest))") }
-                    print("\(deleted) \(report.deletedBlobs.count) blob\(report.deletedBlobs.count == 1 ? "" : "s") "
-                        + "(\(Formatting.bytes(report.freedByteCount)))")
+                    for ref in report.removedRefs { global.output.result("\(untagged): \(ref) (\(ref.digest))", quiet: ref.description) }
+                    if !global.output.isQuiet { print("\(deleted) \(report.deletedBlobs.count) blob\(report.deletedBlobs.count == 1 ? "" : "s") "
+                        + "(\(Formatting.bytes(report.freedByteCount)))") }
                 } catch {
                     // One line per failed reference; the rest are still removed.
                     guard references.count > 1 else { throw error }

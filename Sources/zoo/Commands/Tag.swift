@@ -35,7 +35,7 @@ extension Zoo {
             if json {
                 JSONOutput.print(.object(["tagged": .string(target.description), "digest": .string(digest.description)]))
             } else {
-                print("Tagged \(target) (\(digest))")
+                global.output.result("Tagged \(target) (\(digest))", quiet: target.description)
             }
         }
     }

@@ -64,7 +64,7 @@ extension Zoo {
             }
             var total = checkpoint.manifest.totalByteCount
             if deep { total += checkpoint.manifest.tensors.reduce(0) { $0 + $1.length } }
-            let bar = ProgressBar(label: "verifying", total: total)
+            let bar = global.output.progressBar(label: "verifying", total: total)
             let report = checkpoint.verify(options, progress: bar.callback)
             bar.finish()
 
@@ -75,8 +75,8 @@ extension Zoo {
                 var parts = ["\(report.checkedShards) shard\(report.checkedShards == 1 ? "" : "s")",
                              "\(report.checkedAssets) asset\(report.checkedAssets == 1 ? "" : "s")"]
                 if deep { parts.append("\(report.checkedTensors) tensor\(report.checkedTensors == 1 ? "" : "s")") }
-                print("OK \(report.modelDigest): \(parts.joined(separator: ", ")) verified "
-                    + "(\(Formatting.bytes(report.hashedByteCount)) hashed)")
+                global.output.result("OK \(report.modelDigest): \(parts.joined(separator: ", ")) verified "
+                    + "(\(Formatting.bytes(report.hashedByteCount)) hashed)", quiet: report.modelDigest.description)
             }
             if !report.isClean { throw ExitCode.failure }
         }

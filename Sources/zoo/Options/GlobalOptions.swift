@@ -8,22 +8,38 @@ struct GlobalOptions: ParsableArguments {
         valueName: "path"), completion: .directory)
     var store: String?
 
+    @Flag(name: .shortAndLong, help: "Print only errors, warnings and the result's identifier (no progress, no notes).")
+    var quiet = false
+
+    @Flag(name: .shortAndLong, help: "Print more detail on standard error (per-file and per-blob lines, timings).")
+    var verbose = false
+
     /// The store the command works on.
     var openStore: Store { Store(root: store ?? Store.defaultRoot()) }
+
+    /// How much the command says, from `-q` and `-v`.
+    var output: Output { Output(level: quiet ? .quiet : verbose ? .verbose : .normal) }
+
+    func validate() throws {
+        if quiet && verbose { throw ValidationError("-q/--quiet and -v/--verbose cannot be used together.") }
+    }
 }
 
 extension GlobalOptions {
-    /// `zoo --store PATH list` as docker and git allow it: a `--store` (or `--store=PATH`) given
-    /// before the subcommand is moved after the subcommand's name, where every subcommand takes it.
-    /// Anything else is left as written.
-    static func movingLeadingStore(_ arguments: [String]) -> [String] {
+    /// The flags of these options that may come before the subcommand.
+    static let leadingFlags: Set<String> = ["-q", "--quiet", "-v", "--verbose"]
+
+    /// `zoo --store PATH list` and `zoo -q pull ...` as docker and git allow them: a `--store` (or
+    /// `--store=PATH`), `-q`/`--quiet` or `-v`/`--verbose` given before the subcommand is moved after
+    /// the subcommand's name, where every subcommand takes it. Anything else is left as written.
+    static func movingLeadingOptions(_ arguments: [String]) -> [String] {
         var leading: [String] = []
         var rest = arguments[...]
         while let first = rest.first {
             if first == "--store", rest.count >= 2 {
                 leading += rest.prefix(2)
                 rest = rest.dropFirst(2)
-            } else if first.hasPrefix("--store=") {
+            } else if first.hasPrefix("--store=") || Self.leadingFlags.contains(first) {
                 leading.append(first)
                 rest = rest.dropFirst()
             } else {

@@ -3,13 +3,13 @@ import ZooStore
 /// What import, convert and pull do first: free what interrupted imports left in the store.
 enum Reclaiming {
     /// Runs ``Store/reclaimInterruptedWork()`` and says on standard error how much it freed
-    /// (nothing when it freed nothing). A failure only warns: the command itself can go on.
-    static func run(_ store: Store) {
+    /// (nothing when it freed nothing, or with `-q`). A failure only warns: the command itself can go on.
+    static func run(_ store: Store, output: Output) {
         do {
             let freed = try store.reclaimInterruptedWork()
-            if freed > 0 { Terminal.writeError("Reclaimed \(Formatting.bytes(freed)) of interrupted imports") }
+            if freed > 0 { output.note("Reclaimed \(Formatting.bytes(freed)) of interrupted imports") }
         } catch {
-            Terminal.writeError("warning: could not reclaim interrupted imports: \(error)")
+            output.warning("could not reclaim interrupted imports: \(error)")
         }
     }
 }

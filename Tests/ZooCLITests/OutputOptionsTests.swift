@@ -1,0 +1,177 @@
+import Foundation
+import XCTest
+import ZooFormat
+
+/// `-o -` (standard output) and `-q`/`-v`, as the built `zoo` does them.
+final class OutputOptionsTests: CLITestCase {
+    /// Runs zoo with standard output going to the file `path` (raw bytes, as `> path` does).
+    private func runToFile(_ arguments: [String], stdout path: String) throws -> (status: Int32, stderr: String) {
+        let process = try ZooProcess.makeProcess(arguments, home: zoo.home, environment: [:])
+        FileManager.default.createFile(atPath: path, contents: nil)
+        let out = try XCTUnwrap(FileHandle(forWritingAtPath: path))
+        defer { try? out.close() }
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: errData, as: UTF8.self))
+    }
+
+    private func contents(_ path: String) throws -> Data {
+        try XCTUnwrap(FileManager.default.contents(atPath: path), path)
+    }
+
+    /// The store's tmp/ entries (an export to stdout stages there and must leave nothing).
+    private func storeTemporaries() -> [String] {
+        ((try? FileSystem.listDirectory(storeRoot + "/tmp")) ?? []).filter { !$0.hasPrefix(".") }
+    }
+
+    // MARK: -o -
+
+    func testExportToStdout_EverySingleFileFormat_SameBytesAsAFile() throws {
+        _ = try importBertTiny()
+        for format in ["zoo", "zoo.zst", "safetensors", "gguf", "npz"] {
+            let file = scratch + "/file." + format
+            try run(["export", "bert-tiny", "--format", format, "-o", file])
+            let piped = scratch + "/piped." + format
+            let result = try runToFile(["export", "bert-tiny", "--format", format, "-o", "-"], stdout: piped)
+            XCTAssertEqual(result.status, 0, "\(format): \(result.stderr)")
+            let expected = try contents(file)
+            XCTAssertGreaterThan(expected.count, 100_000, format)
+            XCTAssertEqual(try contents(piped), expected, "\(format): -o - and -o FILE differ")
+            // Diagnostics stay on stderr: the single-file formats name the assets they leave out.
+            XCTAssertTrue(result.stderr.hasPrefix("warning: \(format == "safetensors" ? "safetensors" : format) files hold no assets")
+                          || format.hasPrefix("zoo"), "\(format): \(result.stderr)")
+        }
+        XCTAssertEqual(storeTemporaries(), [])
+    }
+
+    func testExportToStdout_NoFormat_WritesAZooArchiveThatImportsBack() throws {
+        let digest = try importBertTiny()
+        let piped = scratch + "/piped"
+        let result = try runToFile(["export", "bert-tiny", "-o", "-"], stdout: piped)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stderr, "")
+        let checkpoint = try CheckpointArchive.open(piped)
+        XCTAssertEqual(checkpoint.digest.description, digest)
+    }
+
+    func testExportToStdout_DTypeConversion_SameBytesAsAFile() throws {
+        _ = try importBertTiny()
+        try run(["export", "bert-tiny", "--dtype", "f16", "-o", scratch + "/f16.safetensors"])
+        let result = try runToFile(["export", "bert-tiny", "--dtype", "f16", "--format", "safetensors", "-o", "-"],
+                                   stdout: scratch + "/piped")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(try contents(scratch + "/piped"), try contents(scratch + "/f16.safetensors"))
+    }
+
+    func testExportToStdout_FolderOutputsOrJSON_UsageErrorNothingWritten() throws {
+        _ = try importBertTiny()
+        let cases: [[String]] = [["--format", "hf"], ["--format", "safetensors", "--max-shard-size", "100kB"], ["--json"]]
+        for extra in cases {
+            let result = try run(["export", "bert-tiny", "-o", "-"] + extra, expect: 2)
+            XCTAssertEqual(result.stdout, "", "\(extra)")
+            let first = result.stderr.split(separator: "\n").first.map(String.init) ?? ""
+            XCTAssertTrue(first.hasPrefix("Error: ") && (first.contains("needs -o DIR/") || first.contains("--json cannot be combined")),
+                          "\(extra): \(result.stderr)")
+        }
+        XCTAssertEqual(storeTemporaries(), [])
+    }
+
+    /// Like `docker save`, never writes a model to a terminal: run under script(1), which gives zoo a pty.
+    func testExportToStdout_Terminal_RefusedWithUsageError() throws {
+        guard FileSystem.kind(of: "/usr/bin/script") == .regular else { throw XCTSkip("script(1) (util-linux) is not installed") }
+        _ = try importBertTiny()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        let command = [try ZooProcess.binary(), "export", "bert-tiny", "-o", "-"].map { "'\($0)'" }.joined(separator: " ")
+        process.arguments = ["-qec", command, "/dev/null"]
+        process.environment = try ZooProcess.makeProcess([], home: zoo.home, environment: [:]).environment
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 2, text)
+        XCTAssertTrue(text.hasPrefix("Error: refusing to write a model to a terminal"), text)
+        XCTAssertLessThan(text.utf8.count, 1_000, "no model bytes on the terminal")
+    }
+
+    // MARK: -q / -v
+
+    func testQuiet_Import_PrintsOnlyTheDigest() throws {
+        let result = try run(["import", try Fixtures.bertTiny(), "-q"])
+        XCTAssertTrue(result.stdout.hasPrefix("sha256:") && result.stdout.count == 72, result.stdout)
+        XCTAssertEqual(result.stderr, "")
+        let shown = try json(try run(["show", "bert-tiny", "--json"]).stdout)
+        XCTAssertEqual(shown["digest"]?.stringValue, String(result.stdout.dropLast()))
+    }
+
+    func testQuiet_BeforeTheSubcommand_Accepted() throws {
+        let result = try run(["-q", "--store", storeRoot, "import", try Fixtures.bertTiny()])
+        XCTAssertTrue(result.stdout.hasPrefix("sha256:") && !result.stdout.contains("Imported"), result.stdout)
+        let verbose = try run(["--verbose", "list"])
+        XCTAssertTrue(verbose.stderr.hasPrefix("zoo list finished in "), verbose.stderr)
+    }
+
+    func testQuiet_ResultCommands_PrintTheIdentifier() throws {
+        let digest = try importBertTiny()
+        XCTAssertEqual(try run(["tag", "bert-tiny", "copy:v1", "-q"]).stdout, "copy:v1\n")
+        XCTAssertEqual(try run(["list", "-q"]).stdout, "bert-tiny:latest\ncopy:v1\n")
+        XCTAssertEqual(try run(["verify", "copy:v1", "-q"]).stdout, digest + "\n")
+        XCTAssertEqual(try run(["export", "copy:v1", "-o", scratch + "/c.zoo", "-q"]).stdout, scratch + "/c.zoo\n")
+        let layout = scratch + "/layout"
+        let pushed = try run(["push", "copy:v1", layout + ":models/copy:v1", "-q"])
+        XCTAssertEqual(pushed.stderr, "")
+        XCTAssertEqual(pushed.stdout.split(separator: "\n").count, 1, pushed.stdout)
+        XCTAssertEqual(pushed.stdout, layout + ":models/copy:v1\n")
+        XCTAssertEqual(try run(["rm", "copy:v1", "-q"]).stdout, "copy:v1\n")
+        let pulled = try run(["pull", layout + ":models/copy:v1", "--name", "back:v1", "-q"])
+        XCTAssertEqual(pulled.stdout, "back:v1\n")
+        XCTAssertEqual(pulled.stderr, "")
+    }
+
+    func testQuiet_SilencesNotesButNotErrors() throws {
+        let source = scratch + "/hf"
+        try FileSystem.makeDirectories(source)
+        for file in ["model.safetensors", "config.json"] {
+            try FileManager.default.copyItem(atPath: try Fixtures.bertTiny() + "/" + file, toPath: source + "/" + file)
+        }
+        try Data("not read".utf8).write(to: URL(fileURLWithPath: source + "/tf_model.h5"))
+        let noisy = try run(["import", source, "--name", "a"])
+        XCTAssertEqual(noisy.stderr, "note: not imported (weights the import does not read): tf_model.h5\n")
+        let quiet = try run(["import", source, "--name", "b", "-q"])
+        XCTAssertEqual(quiet.stderr, "")
+        let failed = try run(["import", scratch + "/missing", "-q"], expect: 1)
+        XCTAssertTrue(failed.stderr.hasPrefix("Error: "), failed.stderr)
+    }
+
+    func testVerbose_Import_ListsEveryStoredFileAndTheTime() throws {
+        let result = try run(["import", try Fixtures.bertTiny(), "-v"])
+        XCTAssertTrue(result.stdout.hasPrefix("Imported bert-tiny:latest sha256:"), result.stdout)
+        let lines = result.stderr.split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines.first?.hasPrefix("read huggingface: 41 tensors, 4 assets") == true, result.stderr)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("  shards/00000.bin ") }, result.stderr)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("  assets/config.json ") }, result.stderr)
+        XCTAssertTrue(lines.last?.hasPrefix("zoo import finished in ") == true, result.stderr)
+        // Without -v none of it.
+        XCTAssertEqual(try run(["import", try Fixtures.bertTiny(), "--name", "again"]).stderr, "")
+    }
+
+    func testQuietAndVerbose_Together_UsageError() throws {
+        let result = try run(["list", "-q", "-v"], expect: 2)
+        XCTAssertTrue(result.stderr.hasPrefix("Error: -q/--quiet and -v/--verbose cannot be used together."), result.stderr)
+    }
+
+    func testHelp_EveryCommand_ListsQuietAndVerbose() throws {
+        for command in [["import"], ["export"], ["convert"], ["list"], ["show"], ["verify"], ["rm"], ["embed"], ["diff"],
+                        ["pull"], ["push"], ["remote", "add"], ["remote", "rm"], ["remote", "list"], ["tag"], ["gc"], ["du"]] {
+            let help = try run(["help"] + command).stdout
+            XCTAssertTrue(help.contains("-q, --quiet") && help.contains("-v, --verbose"), "\(command): \(help)")
+        }
+    }
+}

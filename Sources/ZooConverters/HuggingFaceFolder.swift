@@ -37,20 +37,33 @@ enum HuggingFaceFolder {
     static func model(from folder: String) throws -> ForeignModel {
         let names: [String]
         do { names = try FileSystem.listDirectory(folder) } catch { throw SafetensorsError(file: folder, reason: .io(error)) }
+        return try model(folder, names: names, files: nil)
+    }
+
+    /// A folder whose files live elsewhere (a hub cache snapshot, whose entries are links into
+    /// `blobs/`): `files` maps each relative path to the regular file holding it, and nothing
+    /// outside `files` is read. Routed by its weights exactly as a plain folder is.
+    static func model(_ folder: String, files: [String: String]) throws -> ForeignModel {
+        let names = files.keys.filter { !$0.contains("/") }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        return try model(folder, names: names, files: files)
+    }
+
+    private static func model(_ folder: String, names: [String], files: [String: String]?) throws -> ForeignModel {
         switch weights(in: names) {
         case .pytorch(let index)?:
-            return try PyTorchFolder.model(folder, names: names, sharded: index)
+            return try PyTorchFolder.model(folder, names: names, sharded: index, files: files)
         case .gguf?:
             let ggufs = names.filter { $0.hasSuffix(".gguf") && $0.count > ".gguf".count }.sorted()
             guard ggufs.count == 1 else { throw SafetensorsError(file: folder, reason: .ambiguousModelFiles(ggufs)) }
-            let path = folder + "/" + ggufs[0]
+            let path = files?[ggufs[0]] ?? folder + "/" + ggufs[0]
             try SafetensorsImporter.requireRegularFile(path)
             var model = try GGUFImporter().model(of: try GGUFFile(path: path))
-            let extras = try SafetensorsImporter.folderExtras(folder, names: names)
+            let extras = try SafetensorsImporter.folderExtras(folder, names: names, files: files)
             model.assets = extras.assets
             model.leftOut = extras.weights.filter { $0 != ggufs[0] }
             return model
         case .safetensors?, nil:
+            if let files { return try SafetensorsImporter().folderModel(folder, files: files) }
             return try SafetensorsImporter().model(from: folder)
         }
     }

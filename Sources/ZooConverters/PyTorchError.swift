@@ -150,6 +150,26 @@ public struct PyTorchError: Error, Equatable, Sendable, CustomStringConvertible 
         /// over and over, declares far more output than the file stores.
         case outputTooLarge(tensor: String, tensorBytes: Int, limit: Int)
 
+        // MARK: A Hugging Face folder of torch.save files (`file` is the index, a shard or the folder)
+
+        /// `pytorch_model.bin.index.json` is not `{"weight_map": {tensor: file, ...}, "metadata": {...}}`.
+        case invalidIndex(why: String)
+        /// A shard name in the index has a folder in it, or leaves the folder (absolute, `..`, ...).
+        case shardOutsideFolder(String)
+        /// A file the import needs (the weights, the index or a shard) is missing.
+        case missingFile(String)
+        /// A file the import needs is a symbolic link, a folder or a device.
+        case notRegularFile(String)
+        /// A shard holds a tensor the index does not map to that shard.
+        case tensorNotInIndex(tensor: String, shard: String)
+        /// The index maps a tensor to a shard that does not hold it.
+        case indexedTensorMissing(tensor: String, shard: String)
+        /// Two shards hold the same tensor.
+        case tensorInTwoShards(tensor: String, first: String, second: String)
+        /// A shard of the indexed series (`pytorch_model-00002-of-00002.bin`) is in the folder, but
+        /// the index maps no tensor to it: its tensors would be silently left out.
+        case unindexedShard(String)
+
         // MARK: Wrapped
 
         /// A system call failed.
@@ -270,6 +290,14 @@ extension PyTorchError.Reason: CustomStringConvertible {
             "tensor '\(tensor)' (\(bytes) bytes, an expanded or shared view of its storage) takes the import's output "
                 + "over \(limit) bytes, the most this file may expand to (\(ExpansionLimit.factor)x its size, at least "
                 + "\(ExpansionLimit.floorBytes >> 20) MiB)"
+        case let .invalidIndex(why): "invalid PyTorch shard index: \(why)"
+        case let .shardOutsideFolder(path): "shard path \"\(path)\" is not a file of the model folder itself"
+        case let .missingFile(path): "\(path) is missing"
+        case let .notRegularFile(path): "\(path) is not a regular file (symbolic links are refused)"
+        case let .tensorNotInIndex(tensor, shard): "\(shard) holds tensor '\(tensor)', which the index does not map to it"
+        case let .indexedTensorMissing(tensor, shard): "the index maps tensor '\(tensor)' to \(shard), which does not hold it"
+        case let .tensorInTwoShards(tensor, first, second): "tensor '\(tensor)' is in both \(first) and \(second)"
+        case let .unindexedShard(shard): "\(shard) is a shard of this model, but the index maps no tensor to it"
         case let .io(error): error.description
         case let .checkpoint(error): error.description
         }

@@ -13,15 +13,18 @@ final class HuggingFaceCacheCommandTests: CLITestCase {
     static let repositoryRoot = URL(fileURLWithPath: "\(#filePath)").deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().path
 
-    /// Writes a cache under `root` (variant: good, escape, bad-blob, no-ref, dangling); returns the repo folder.
-    func makeCache(_ root: String, repo: String = HuggingFaceCacheCommandTests.repo, variant: String = "good") throws -> String {
+    /// Writes a cache under `root` (variant: good, escape, bad-blob, no-ref, dangling; weights: safetensors,
+    /// pytorch, pytorch-sharded, gguf); returns the repo folder.
+    func makeCache(_ root: String, repo: String = HuggingFaceCacheCommandTests.repo, variant: String = "good",
+                   weights: String = "safetensors") throws -> String {
         guard let python = ProcessInfo.processInfo.environment["ZOO_PYTHON"], !python.isEmpty else {
             XCTFail("ZOO_PYTHON is not set: run `make test` (it makes the venv with huggingface_hub)")
             throw CocoaError(.fileNoSuchFile)
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [Self.repositoryRoot + "/scripts/make_hf_cache.py", root, repo, "--variant", variant]
+        process.arguments = [Self.repositoryRoot + "/scripts/make_hf_cache.py", root, repo, "--variant", variant,
+                             "--weights", weights]
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
@@ -95,6 +98,56 @@ final class HuggingFaceCacheCommandTests: CLITestCase {
             assertErrorLine(viaID, contains: fragments)
         }
         XCTAssertEqual(try json(try run(["list", "--json"]).stdout).arrayValue?.count, 0)
+    }
+
+    /// (name, digest) of every tensor and (path, digest) of every asset of a stored model.
+    private func contents(_ reference: String) throws -> [String: String] {
+        let shown = try json(try run(["show", reference, "--json"]).stdout)
+        var out: [String: String] = [:]
+        for tensor in shown["tensors"]?.arrayValue ?? [] { out[tensor["name"]?.stringValue ?? ""] = tensor["digest"]?.stringValue }
+        for asset in shown["assets"]?.arrayValue ?? [] { out[asset["path"]?.stringValue ?? ""] = asset["digest"]?.stringValue }
+        return out
+    }
+
+    func testPyTorchAndGGUFSnapshots_ImportAsTheirPlainFolderDoes() throws {
+        for (weights, format, tensorCount) in [("pytorch", "pytorch", 20), ("pytorch-sharded", "pytorch", 37), ("gguf", "gguf", 2)] {
+            let hub = scratch + "/hub-" + weights
+            let repoFolder = try makeCache(hub, repo: "Org/Tiny-" + weights, weights: weights)
+            let imported = try run(["import", repoFolder]).stdout
+            XCTAssertTrue(imported.hasPrefix("Imported org/tiny-\(weights):latest sha256:"), imported)
+            let viaID = try zoo.run(["import", "hf://Org/Tiny-" + weights], environment: ["HF_HUB_CACHE": hub])
+            XCTAssertEqual(viaID.stdout, imported, viaID.stderr)
+
+            // The snapshot's files copied out of the cache (links followed) import as a plain folder.
+            let plain = scratch + "/plain-" + weights
+            let snapshot = repoFolder + "/snapshots/" + (try FileSystem.listDirectory(repoFolder + "/snapshots"))[0]
+            try FileSystem.makeDirectories(plain)
+            for entry in try FileSystem.listDirectory(snapshot) {
+                let bytes = try XCTUnwrap(FileManager.default.contents(atPath: snapshot + "/" + entry))  // through the link
+                XCTAssertTrue(FileManager.default.createFile(atPath: plain + "/" + entry, contents: bytes))
+            }
+            try run(["import", plain, "--name", "plain-" + weights])
+            let fromCache = try contents("org/tiny-" + weights)
+            XCTAssertEqual(fromCache.count, tensorCount + 2, "\(weights): tensors + config.json + tokenizer.json")
+            XCTAssertEqual(fromCache, try contents("plain-" + weights), weights)
+            let shown = try json(try run(["show", "org/tiny-" + weights, "--json"]).stdout)
+            XCTAssertEqual(shown["metadata"]?["source.format"], .string(format), weights)
+            XCTAssertEqual(shown["metadata"]?["source.huggingface"]?["repo"], .string("Org/Tiny-" + weights), weights)
+            try run(["verify", "org/tiny-" + weights, "--deep"])
+        }
+    }
+
+    func testPyTorchSnapshots_HostileCachesAreRefusedNamingTheEntry() throws {
+        for weights in ["pytorch", "pytorch-sharded"] {
+            let entry = weights == "pytorch" ? "pytorch_model.bin" : "pytorch_model-00001-of-00002.bin"
+            for (variant, fragments) in [("escape", [entry, "outside.safetensors", "refused"]),
+                                         ("bad-blob", [entry, "should have digest", "damaged"])] {
+                let repoFolder = try makeCache(scratch + "/" + weights + variant, repo: "Org/Bad", variant: variant, weights: weights)
+                assertErrorLine(try run(["import", repoFolder], expect: 1), contains: fragments)
+            }
+        }
+        XCTAssertEqual(try json(try run(["list", "--json"]).stdout).arrayValue?.count, 0)
+        XCTAssertEqual(((try? FileSystem.listDirectory(storeRoot + "/tmp")) ?? []).filter { !$0.hasPrefix(".") }, [])
     }
 
     func testMissingRepoAndRevisionNameWhereTheyWereLookedFor() throws {

@@ -154,6 +154,82 @@ final class HuggingFaceCacheTests: XCTestCase {
         }
     }
 
+    /// The names of a committed torch.save fixture's tensors.
+    func pytorchTensorNames(_ fixture: String) throws -> [String] {
+        try XCTUnwrap(try pytorchFixtureManifest()["valid"]?[fixture]?["tensors"]?.arrayValue).compactMap { $0["name"]?.stringValue }
+    }
+
+    func testPyTorchSnapshot_ReadFromItsBlobAsAPlainFolderIs() throws {
+        let config = Array(#"{"model_type": "bert", "architectures": ["BertModel"]}"#.utf8)
+        let repo = try makeRepo(["pytorch_model.bin": try readBytes(pytorchFixtures + "/module.pt"), "config.json": config,
+                                 "vocab.txt": Array("[PAD]\n".utf8)])
+        let snapshot = try HuggingFaceCache.snapshot(at: repo, revision: nil)
+        try snapshot.verifyBlobs()
+        let model = try snapshot.model()
+        XCTAssertEqual(model.name, "org/m")
+        XCTAssertEqual(Set(model.tensors.tensorDescriptors.map(\.name)), Set(try pytorchTensorNames("module.pt")))
+        XCTAssertEqual(model.metadata["source.format"], "pytorch")
+        XCTAssertEqual(model.metadata[HuggingFaceSnapshot.sourceMetadataKey]?["repo"], "org/m")
+        XCTAssertEqual(model.architecture.type, "bert")
+        XCTAssertEqual(model.assets.map(\.name), ["config.json", "vocab.txt"])
+        XCTAssertTrue(model.assets.allSatisfy { $0.path.hasPrefix(repo + "/blobs/") }, "assets read from the blobs")
+
+        // The same files as a plain folder give the same tensors, assets and metadata, bar the source.
+        let plain = root + "/plain"
+        try FileManager.default.createDirectory(atPath: plain, withIntermediateDirectories: true)
+        for (entry, blob) in snapshot.files { try FileManager.default.copyItem(atPath: blob, toPath: plain + "/" + entry) }
+        var folder = try ForeignModel.open(plain, format: .huggingFaceFolder, scratchDirectory: root)
+        folder.metadata[HuggingFaceSnapshot.sourceMetadataKey] = model.metadata[HuggingFaceSnapshot.sourceMetadataKey]
+        XCTAssertEqual(folder.metadata, model.metadata)
+        XCTAssertEqual(folder.tensors.tensorDescriptors, model.tensors.tensorDescriptors)
+        XCTAssertEqual(folder.assets.map(\.name), model.assets.map(\.name))
+    }
+
+    func testShardedPyTorchSnapshot_ReadsEveryShardFromBlobs_AndItsErrorsArePyTorchErrorsNamingTheEntry() throws {
+        let first = "pytorch_model-00001-of-00002.bin", second = "pytorch_model-00002-of-00002.bin"
+        func index(_ map: [(String, String)]) throws -> [UInt8] {
+            var weightMap: [String: JSONValue] = [:]
+            for (fixture, shard) in map { for name in try pytorchTensorNames(fixture) { weightMap[name] = .string(shard) } }
+            return JSONValue.object(["weight_map": .object(weightMap)]).canonicalBytes
+        }
+        let module = try readBytes(pytorchFixtures + "/module.pt"), dtypes = try readBytes(pytorchFixtures + "/dtypes.pt")
+        let repo = try makeRepo([first: module, second: dtypes,
+                                 "pytorch_model.bin.index.json": try index([("module.pt", first), ("dtypes.pt", second)])])
+        let model = try HuggingFaceCache.snapshot(at: repo, revision: nil).model()
+        XCTAssertEqual(Set(model.tensors.tensorDescriptors.map(\.name)),
+                       Set(try pytorchTensorNames("module.pt") + pytorchTensorNames("dtypes.pt")))
+
+        // The index puts module.pt's tensors in the second shard: named by entry and blob, as a PyTorchError.
+        try FileManager.default.removeItem(atPath: root + "/models--org--m")
+        let wrong = try makeRepo([first: module, second: dtypes,
+                                  "pytorch_model.bin.index.json": try index([("module.pt", second), ("dtypes.pt", first)])])
+        let snapshot = try HuggingFaceCache.snapshot(at: wrong, revision: nil)
+        let error = pytorchError { _ = try snapshot.model() }
+        XCTAssertEqual(error?.file, snapshot.folder + "/\(first) (blobs/\(SHA256.digest(module).hex))")
+        guard case let .tensorNotInIndex(_, shard)? = error?.reason else { return XCTFail("\(String(describing: error))") }
+        XCTAssertEqual(shard, first)
+    }
+
+    func testGGUFSnapshot_ReadFromItsBlob() throws {
+        var gguf = Array("GGUF".utf8) + le(UInt32(3)) + le(UInt64(1)) + le(UInt64(0))  // one tensor, no metadata
+        gguf += le(UInt64(1)) + Array("w".utf8) + le(UInt32(1)) + le(UInt64(4)) + le(UInt32(0)) + le(UInt64(0))  // "w": F32[4] at 0
+        gguf += [UInt8](repeating: 0, count: (32 - gguf.count % 32) % 32) + patternBytes(16, seed: 5)
+        let repo = try makeRepo(["model.gguf": gguf, "README.md": Array("# m\n".utf8)])
+        let model = try HuggingFaceCache.snapshot(at: repo, revision: nil).model()
+        XCTAssertEqual(model.name, "org/m")
+        XCTAssertEqual(model.tensors.tensorDescriptors.map(\.name), ["w"])
+        XCTAssertEqual(model.metadata["source.format"], "gguf")
+        XCTAssertEqual(model.assets.map(\.name), ["README.md"])
+
+        // Not GGUF after all: the GGUF reader's error, naming the entry and its blob.
+        try FileManager.default.removeItem(atPath: repo)
+        let junk = Array("GGUF but nothing more".utf8)
+        let bad = try HuggingFaceCache.snapshot(at: try makeRepo(["model.gguf": junk]), revision: nil)
+        XCTAssertThrowsError(try bad.model()) { error in
+            XCTAssertEqual((error as? GGUFError)?.file, bad.folder + "/model.gguf (blobs/\(SHA256.digest(junk).hex))", "\(error)")
+        }
+    }
+
     func testParsesHFReferences() throws {
         XCTAssertEqual(try HuggingFaceCache.parseReference("hf://org/name").repo, "org/name")
         XCTAssertNil(try HuggingFaceCache.parseReference("hf://org/name").revision)

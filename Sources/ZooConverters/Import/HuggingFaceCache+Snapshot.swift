@@ -59,21 +59,31 @@ public struct HuggingFaceSnapshot: Sendable, Equatable {
         }
     }
 
-    /// The model of the snapshot, read by the Hugging Face folder importer from the blobs (the
-    /// same config.json and tokenizer handling as a plain folder), named after the repo and
-    /// recording its source under ``sourceMetadataKey``.
+    /// The model of the snapshot, read from the blobs as a plain Hugging Face folder is read
+    /// (``HuggingFaceFolder``: safetensors, `pytorch_model.bin` sharded or not, or one `.gguf`;
+    /// the same config.json and tokenizer handling), named after the repo and recording its
+    /// source under ``sourceMetadataKey``. An error names the snapshot entry and its blob.
     public func model() throws -> ForeignModel {
         var model: ForeignModel
-        do { model = try SafetensorsImporter(name: defaultName).folderModel(folder, files: files) } catch {
-            // Name the snapshot entry the user knows, with the blob that holds it.
-            var named = error
-            if let entry = files.first(where: { $0.value == error.file })?.key {
-                named.file = folder + "/" + entry + " (blobs/" + FileSystem.lastComponent(of: error.file) + ")"
-            }
-            throw named
+        do { model = try HuggingFaceFolder.model(folder, files: files) } catch var error as SafetensorsError {
+            error.file = entryName(error.file)
+            throw error
+        } catch var error as PyTorchError {
+            error.file = entryName(error.file)
+            throw error
+        } catch var error as GGUFError {
+            error.file = entryName(error.file)
+            throw error
         }
+        model.name = defaultName
         model.metadata[Self.sourceMetadataKey] = .object(["repo": .string(repoID), "revision": .string(commit)])
         return model
+    }
+
+    /// `blobs/<hash>` as the entry the user knows: `<snapshot>/<entry> (blobs/<hash>)`; other paths as they are.
+    private func entryName(_ path: String) -> String {
+        guard let entry = files.first(where: { $0.value == path })?.key else { return path }
+        return folder + "/" + entry + " (blobs/" + FileSystem.lastComponent(of: path) + ")"
     }
 }
 

@@ -13,7 +13,7 @@ final class UsageTests: CLITestCase {
 
     func testHelp_Subcommand_Exit0() throws {
         let result = try run(["export", "--help"])
-        XCTAssertTrue(result.stdout.contains("USAGE: zoo export [--store <path>] <ref> --output <path>"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("USAGE: zoo export [--store <path>] [--quiet] [--verbose] <ref> --output <path>"), result.stdout)
     }
 
     func testVersion_PrintsTheReleaseAndTheFormatItWrites() throws {

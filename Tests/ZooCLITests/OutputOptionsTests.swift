@@ -81,13 +81,13 @@ final class OutputOptionsTests: CLITestCase {
         XCTAssertEqual(storeTemporaries(), [])
     }
 
-    /// Like `docker save`, never writes a model to a terminal: run under script(1), which gives zoo a pty.
-    func testExportToStdout_Terminal_RefusedWithUsageError() throws {
+    /// Runs zoo under script(1), which gives it a pty for stdin, stdout and stderr; returns the
+    /// status and everything it wrote to the terminal.
+    private func runOnTerminal(_ arguments: [String]) throws -> (status: Int32, text: String) {
         guard FileSystem.kind(of: "/usr/bin/script") == .regular else { throw XCTSkip("script(1) (util-linux) is not installed") }
-        _ = try importBertTiny()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        let command = [try ZooProcess.binary(), "export", "bert-tiny", "-o", "-"].map { "'\($0)'" }.joined(separator: " ")
+        let command = ([try ZooProcess.binary()] + arguments).map { "'\($0)'" }.joined(separator: " ")
         process.arguments = ["-qec", command, "/dev/null"]
         process.environment = try ZooProcess.makeProcess([], home: zoo.home, environment: [:]).environment
         let out = Pipe()
@@ -96,7 +96,14 @@ final class OutputOptionsTests: CLITestCase {
         try process.run()
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 2, text)
+        return (process.terminationStatus, text)
+    }
+
+    /// Like `docker save`, never writes a model to a terminal.
+    func testExportToStdout_Terminal_RefusedWithUsageError() throws {
+        _ = try importBertTiny()
+        let (status, text) = try runOnTerminal(["export", "bert-tiny", "-o", "-"])
+        XCTAssertEqual(status, 2, text)
         XCTAssertTrue(text.hasPrefix("Error: refusing to write a model to a terminal"), text)
         XCTAssertLessThan(text.utf8.count, 1_000, "no model bytes on the terminal")
     }
@@ -148,6 +155,17 @@ final class OutputOptionsTests: CLITestCase {
         XCTAssertEqual(quiet.stderr, "")
         let failed = try run(["import", scratch + "/missing", "-q"], expect: 1)
         XCTAssertTrue(failed.stderr.hasPrefix("Error: "), failed.stderr)
+    }
+
+    /// On a terminal, verify draws its progress bar (erased with ESC [K); -q draws none.
+    func testQuiet_OnATerminal_NoProgressBar() throws {
+        let digest = try importBertTiny()
+        let noisy = try runOnTerminal(["verify", "bert-tiny"])
+        XCTAssertEqual(noisy.status, 0, noisy.text)
+        XCTAssertTrue(noisy.text.contains("verifying [") && noisy.text.contains("\u{1B}[K"), noisy.text)
+        let quiet = try runOnTerminal(["verify", "bert-tiny", "-q"])
+        XCTAssertEqual(quiet.status, 0, quiet.text)
+        XCTAssertEqual(quiet.text, digest + "\r\n")
     }
 
     func testVerbose_Import_ListsEveryStoredFileAndTheTime() throws {

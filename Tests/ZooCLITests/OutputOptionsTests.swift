@@ -178,6 +178,11 @@ final class OutputOptionsTests: CLITestCase {
         XCTAssertTrue(lines.last?.hasPrefix("zoo import finished in ") == true, result.stderr)
         // Without -v none of it.
         XCTAssertEqual(try run(["import", try Fixtures.bertTiny(), "--name", "again"]).stderr, "")
+
+        let size = try XCTUnwrap(FileManager.default.contents(atPath: try Fixtures.bertTiny() + "/model.safetensors")).count
+        let exported = try run(["export", "again", "-o", scratch + "/a.safetensors", "-v"]).stderr
+        XCTAssertTrue(exported.contains("wrote safetensors to \(scratch)/a.safetensors: "), exported)
+        XCTAssertEqual(try FileSystem.fileSize(scratch + "/a.safetensors"), size)
     }
 
     func testQuietAndVerbose_Together_UsageError() throws {

@@ -204,13 +204,13 @@ extension Zoo {
             } else {
                 try Self.moveIntoPlace(temp, output, replacing: force)
             }
-            if global.output.isVerbose, let size = try? FileSystem.fileSize(toStandardOutput ? temp : output),
-               FileSystem.kind(of: toStandardOutput ? temp : output) == .regular {
+            let written = toStandardOutput ? temp : output
+            if global.output.isVerbose, FileSystem.kind(of: written) == .regular, let size = try? FileSystem.fileSize(written) {
                 global.output.detail("wrote \(format.rawValue) to \(output): \(Formatting.bytes(size))")
             }
             if !skippedAssets.isEmpty {
                 let hint = format == .safetensors ? " (--format hf -o DIR/ writes a folder with them)" : ""
-                Terminal.writeError("warning: \(format.rawValue) files hold no assets; not written: "
+                global.output.warning("\(format.rawValue) files hold no assets; not written: "
                     + skippedAssets.joined(separator: ", ") + hint)
             }
             if toStandardOutput { return }  // standard output holds the model

@@ -11,7 +11,7 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Print only errors, warnings and the result's identifier (no progress, no notes).")
     var quiet = false
 
-    @Flag(name: .shortAndLong, help: "Print more detail on standard error (per-file and per-blob lines, timings).")
+    @Flag(name: .shortAndLong, help: "Print more detail on standard error (the files an import stores, the bytes an export writes, the time taken).")
     var verbose = false
 
     /// The store the command works on.

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import ZooFormat
 
@@ -11,8 +6,9 @@ import ZooFormat
 /// Results go to standard output and diagnostics to standard error. Quiet drops progress bars
 /// and informational notes (errors and warnings still print) and makes a command that prints a
 /// result line print only its identifier (``result(_:quiet:)``), as `docker pull -q` does.
-/// Verbose adds detail lines: per-file and per-blob steps, timings. Passed by value from the
-/// parsed options: there is no process-wide verbosity.
+/// Verbose adds detail lines: the files an import stored, the bytes an export wrote, the time the
+/// command took (``ZooMain``). Passed by value from the parsed options: there is no process-wide
+/// verbosity.
 ///
 /// ```swift
 /// let out = global.output

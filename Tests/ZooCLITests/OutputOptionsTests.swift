@@ -68,6 +68,24 @@ final class OutputOptionsTests: CLITestCase {
         XCTAssertEqual(try contents(scratch + "/piped"), try contents(scratch + "/f16.safetensors"))
     }
 
+    /// A reader that stops early (`| head -c 10`): an error naming stdout, exit 1, the staging removed.
+    func testExportToStdout_ReaderGoesAway_Exit1AndNothingLeft() throws {
+        _ = try importBertTiny()
+        let process = try ZooProcess.makeProcess(["export", "bert-tiny", "-o", "-"], home: zoo.home, environment: [:])
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let head = try XCTUnwrap(out.fileHandleForReading.readData(ofLength: 10))
+        try out.fileHandleForReading.close()
+        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(String(decoding: head, as: UTF8.self), "manifest.j", "a .zoo starts with its manifest member")
+        XCTAssertEqual(process.terminationStatus, 1, errors)
+        XCTAssertEqual(errors, "Error: write(<stdout>) failed: Broken pipe\n")
+        XCTAssertEqual(storeTemporaries(), [])
+    }
+
     func testExportToStdout_FolderOutputsOrJSON_UsageErrorNothingWritten() throws {
         _ = try importBertTiny()
         let cases: [[String]] = [["--format", "hf"], ["--format", "safetensors", "--max-shard-size", "100kB"], ["--json"]]

@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "ZooRemote", targets: ["ZooRemote"]),
         .library(name: "TrainingCore", targets: ["TrainingCore"]),
         .library(name: "ZooLoaders", targets: ["ZooLoaders"]),
+        .library(name: "ZooSigning", targets: ["ZooSigning"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -28,13 +29,15 @@ let package = Package(
         .target(name: "TrainingCore", dependencies: ["CBLAS"]),
         .target(name: "ZooConverters", dependencies: ["ZooFormat", "CArchive", "COpenSSL"]),
         .target(name: "ZooStore", dependencies: ["ZooFormat"]),
+        // OpenSSF Model Signing bundles (ECDSA keys via OpenSSL); knows nothing of the store.
+        .target(name: "ZooSigning", dependencies: ["ZooFormat", "COpenSSL"]),
         .target(name: "ZooRemote", dependencies: ["ZooStore", "ZooFormat", "CCurl"]),
         // The bridge from checkpoints to the training core.
         .target(name: "ZooLoaders", dependencies: ["ZooFormat", "TrainingCore"]),
         .executableTarget(
             name: "zoo",
             dependencies: [
-                "ZooFormat", "ZooConverters", "ZooStore", "ZooRemote", "ZooLoaders", "TrainingCore",
+                "ZooFormat", "ZooConverters", "ZooStore", "ZooRemote", "ZooLoaders", "TrainingCore", "ZooSigning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -48,6 +51,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "ZooFormatTests", dependencies: ["ZooFormat"]),
+        .testTarget(name: "ZooSigningTests", dependencies: ["ZooSigning", "ZooFormat"]),
         .testTarget(name: "ZooConvertersTests", dependencies: ["ZooConverters", "ZooFormat"]),
         .testTarget(name: "ZooStoreTests", dependencies: ["ZooStore", "ZooConverters", "ZooFormat"]),
         .testTarget(name: "ZooCLITests", dependencies: ["ZooFormat"]),

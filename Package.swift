@@ -31,7 +31,8 @@ let package = Package(
         .target(name: "ZooStore", dependencies: ["ZooFormat"]),
         // OpenSSF Model Signing bundles (ECDSA keys via OpenSSL); knows nothing of the store.
         .target(name: "ZooSigning", dependencies: ["ZooFormat", "COpenSSL"]),
-        .target(name: "ZooRemote", dependencies: ["ZooStore", "ZooFormat", "CCurl"]),
+        // Remote verifies signatures itself, mid-pull: after the manifest, before any blob or name.
+        .target(name: "ZooRemote", dependencies: ["ZooStore", "ZooFormat", "ZooSigning", "CCurl"]),
         // The bridge from checkpoints to the training core.
         .target(name: "ZooLoaders", dependencies: ["ZooFormat", "TrainingCore"]),
         .executableTarget(
@@ -56,7 +57,7 @@ let package = Package(
         .testTarget(name: "ZooStoreTests", dependencies: ["ZooStore", "ZooConverters", "ZooFormat"]),
         .testTarget(name: "ZooCLITests", dependencies: ["ZooFormat"]),
         .testTarget(name: "TrainingCoreTests", dependencies: ["TrainingCore"]),
-        .testTarget(name: "ZooRemoteTests", dependencies: ["ZooRemote", "ZooStore", "ZooFormat"]),
+        .testTarget(name: "ZooRemoteTests", dependencies: ["ZooRemote", "ZooStore", "ZooFormat", "ZooSigning"]),
         .testTarget(name: "ZooLoadersTests", dependencies: ["ZooLoaders", "TrainingCore", "ZooFormat", "ZooConverters", "ZooStore"]),
     ]
 )

@@ -1,4 +1,5 @@
 import ZooFormat
+import ZooSigning
 import ZooStore
 
 /// Why a pull, push or remote operation failed.
@@ -44,6 +45,8 @@ public struct RemoteError: Error, Equatable, Sendable, CustomStringConvertible {
         /// A pull that requires signatures found none that verifies: `why` says what each
         /// signature found failed with (or that there were none), `keys` the required keys' files.
         case signatureRequired(source: String, keys: [String], why: String)
+        /// A key file for checking signatures cannot be used.
+        case signing(SigningError)
         /// The trust policy file (`trust.json`) cannot be used; `entry` names the rule.
         case invalidTrustPolicy(path: String, entry: String?, why: String)
         /// The remote has no such model (tag or digest).
@@ -105,6 +108,7 @@ extension RemoteError.Reason: CustomStringConvertible {
         case let .signatureRequired(source, keys, why):
             "refused \(r(source)): no signature by \(keys.count == 1 ? "the key " : "any of the keys ")"
                 + keys.joined(separator: ", ") + " verifies it (\(why)); nothing was stored"
+        case let .signing(error): error.description
         case let .invalidTrustPolicy(path, entry, why): "\(path)\(entry.map { ": \($0)" } ?? ""): \(why)"
         case let .noSuchModel(reference): "no model \(reference) in the remote"
         case let .invalidLocation(text, why): "invalid location \"\(text)\": \(why)"

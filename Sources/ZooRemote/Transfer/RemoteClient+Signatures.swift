@@ -150,12 +150,16 @@ extension PullEndpoint {
 }
 
 extension RemoteClient {
-    /// The bundles of the signatures the store keeps for model `digest`.
+    /// The bundles of the signatures the store keeps for model `digest`, oldest first.
     func storedSignatureBundles(for digest: SHA256Digest) throws(RemoteError) -> [[UInt8]] {
-        []
+        do { return try store.signatures(for: digest).map(\.bundle) } catch { throw error.remote }
     }
 
-    /// Keeps the accepted signatures with the pulled model.
+    /// Keeps the accepted signatures with the pulled model (once its name is written: the store
+    /// files signatures by model and wants the model there).
     func storeSignatures(_ signatures: [VerifiedSignature], for digest: SHA256Digest) throws(RemoteError) {
+        for signature in signatures {
+            do { try store.addSignature(signature.bundle, for: digest) } catch { throw error.remote }
+        }
     }
 }

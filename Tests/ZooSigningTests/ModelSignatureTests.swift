@@ -136,7 +136,7 @@ final class ModelSignatureTests: XCTestCase {
         if urlSafe != sig {
             XCTAssertEqual(reason(try replacing(bundle, sig, with: urlSafe)), .invalidBase64("dsseEnvelope.signatures[0].sig"))
         }
-        XCTAssertEqual(reason(try replacing(bundle, sig, with: String(sig.dropLast(4)) + "\n" + String(sig.suffix(4)))),
+        XCTAssertEqual(reason(try replacing(bundle, sig, with: String(sig.dropLast(4)) + "\\n" + String(sig.suffix(4)))),
                        .invalidBase64("dsseEnvelope.signatures[0].sig"))
         XCTAssertEqual(reason(try replacing(bundle, "\"tlogEntries\":[]", with: "\"tlogEntries\":[],\"x509CertificateChain\":{}")),
                        .invalidMember("verificationMaterial.x509CertificateChain", expected: "only publicKey (certificate signatures are not supported)"))

@@ -48,6 +48,11 @@ public struct SigningError: Error, Equatable, Sendable, CustomStringConvertible 
         case badSignature(key: String)
         /// The signed file list differs from the files at hand.
         case filesDiffer(missing: [String], extra: [String], changed: [String])
+        /// The model has no signature at all.
+        case unsigned
+        /// None of the model's signatures names or verifies with `key`; `signers` are the key
+        /// hints the signatures carry (unverified).
+        case noSignatureByKey(key: String, signers: [String])
         /// A symbolic link inside a folder to sign or verify (refused like `model_signing` does).
         case symbolicLink(String)
         /// Something other than a file or folder (a FIFO, a socket, a device).
@@ -101,6 +106,9 @@ extension SigningError.Reason: CustomStringConvertible {
             if !missing.isEmpty { parts.append("signed but missing: " + missing.joined(separator: ", ")) }
             if !extra.isEmpty { parts.append("not covered by the signature: " + extra.joined(separator: ", ")) }
             return "the files do not match the signature; " + parts.joined(separator: "; ")
+        case .unsigned: return "the model has no signature"
+        case let .noSignatureByKey(key, signers):
+            return "no signature by key \(key)" + (signers.isEmpty ? "" : "; its signatures name keys " + signers.joined(separator: ", "))
         case let .symbolicLink(path): return "'\(path)' is a symbolic link; signed folders may not hold links"
         case let .notRegularFile(path): return "'\(path)' is neither a regular file nor a folder"
         }

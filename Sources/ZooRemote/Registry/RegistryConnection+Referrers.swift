@@ -34,8 +34,8 @@ extension RegistryConnection {
     /// The signature artifacts that refer to manifest `subject`: the referrers API's answer when
     /// the registry has the API, else the referrers tag's index; empty when neither exists.
     ///
-    /// A 404 from the API (no API), or an answer that is not an image index, means the tag is
-    /// asked instead. Only the first page of an API answer is read: the signatures zoo looks at are
+    /// A 404 from the API (no API; also 400, 405 and 501), or an answer that is not an image
+    /// index, means the tag is asked instead. Only the first page of an API answer is read: the signatures zoo looks at are
     /// bounded anyway (``ReferrersIndex/maxSignatureCount``).
     func signatureReferrers(repository: String, subject: SHA256Digest, scopes: [String]) throws(RemoteError)
         -> [OCIDescriptor]
@@ -47,7 +47,9 @@ extension RegistryConnection {
         if response.status == 200, let index = try? ReferrersIndex(parsing: response.body, source: request.url) {
             return index.manifests(ofType: OCIMediaType.sigstoreBundle)
         }
-        guard response.status == 200 || response.status == 404 else { throw failure(response, request) }
+        // 404 is how the spec says "no referrers API"; some registries answer an unknown route
+        // with 400, 405 or 501 instead. Authentication and server errors stay errors.
+        guard [200, 400, 404, 405, 501].contains(response.status) else { throw failure(response, request) }
         let tag = ReferrersIndex.tag(for: subject)
         return try referrersTagIndex(repository: repository, tag: tag, scopes: scopes)?
             .manifests(ofType: OCIMediaType.sigstoreBundle) ?? []

@@ -253,6 +253,31 @@ final class ReferrerTransferTests: XCTestCase {
         XCTAssertEqual(Set(both.signatures.map(\.keyFile)), [publicKey("alice"), publicKey("bob")])
     }
 
+    func testReferrersTagHoldingAModel_IsLeftAloneAndRefused() throws {
+        let registry = try startRegistry()
+        let pusher = client(source)
+        let tag = "sha256-" + (try subject(tiny)).digest.hex
+        // Someone put a model at tiny's referrers tag: zoo must neither overwrite it nor read it as a list.
+        try pusher.push(try ModelReference(parsing: "other:v1"), to: try pusher.target("oci://\(registry.address)/tiny:\(tag)"))
+        try sign(tiny, by: "alice")
+        XCTAssertThrowsError(try pusher.push(try ModelReference(parsing: "tiny:v1"),
+                                             to: try pusher.target("oci://\(registry.address)/tiny"))) { error in
+            XCTAssertEqual((error as? RemoteError)?.reason, .invalidSignature(
+                source: "http://\(registry.address)/v2/tiny/manifests/\(tag)",
+                why: "referrers list: mediaType is not application/vnd.oci.image.index.v1+json"))
+        }
+        let connection = try pusher.registry(RegistryAddress(host: registry.address, insecure: true)).connect()
+        let kept = try XCTUnwrap(try connection.manifest(repository: "tiny", version: .tag(tag), scopes: [RegistryScope.pull("tiny")]))
+        XCTAssertEqual(kept.digest, OCIImageManifest(checkpoint: try source.manifest(for: other)).digest, "the tag still names the model")
+
+        let store = Store(root: scratch + "/target")
+        XCTAssertThrowsError(try client(store).pull(try client(store).target("oci://\(registry.address)/tiny:v1"), as: nil,
+                                                    requiring: requiring("alice"))) { error in
+            guard case .invalidSignature? = (error as? RemoteError)?.reason else { return XCTFail("\(error)") }
+        }
+        try assertNothingStored(store)
+    }
+
     // MARK: Folder remotes
 
     func testFolderRemote_SignedPushThenPullWithKey_AcceptsAnotherKeyRefuses() throws {

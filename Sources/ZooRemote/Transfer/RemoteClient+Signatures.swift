@@ -67,9 +67,7 @@ extension RemoteClient {
                         if verifiedBy == nil { verifiedBy = (file, key) }
                     } catch {
                         // A key mismatch says only "someone else's": prefer a more telling reason.
-                        if firstFailure == nil || { if case .keyMismatch = firstFailure?.reason { true } else { false } }() {
-                            firstFailure = error
-                        }
+                        if firstFailure.map(Self.isKeyMismatch) ?? true { firstFailure = error }
                     }
                 }
             }
@@ -87,6 +85,10 @@ extension RemoteClient {
             throw RemoteError(.signatureRequired(source: source, keys: requirement.keyFiles, why: why))
         }
         return accepted
+    }
+
+    private static func isKeyMismatch(_ error: SigningError) -> Bool {
+        if case .keyMismatch = error.reason { true } else { false }
     }
 
     /// Sends `bundles` (the model's stored signatures) as artifacts referring to the manifest

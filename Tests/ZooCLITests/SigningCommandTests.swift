@@ -58,6 +58,16 @@ final class SigningCommandTests: CLITestCase {
         return folder
     }
 
+    /// Every regular file below `folder` but model.sig, by relative path, sorted.
+    func regularFiles(in folder: String) throws -> [String] {
+        let enumerator = FileManager.default.enumerator(atPath: folder)
+        var files: [String] = []
+        while let path = enumerator?.nextObject() as? String {
+            if FileSystem.kind(of: folder + "/" + path) == .regular, path != "model.sig" { files.append(path) }
+        }
+        return files.sorted()
+    }
+
     func bytes(_ path: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) }
     func write(_ bytes: [UInt8], _ path: String) throws { try Data(bytes).write(to: URL(fileURLWithPath: path)) }
 
@@ -151,7 +161,8 @@ final class SigningCommandTests: CLITestCase {
         try run(["verify", out, "--key", keys.publicPath])
 
         // A flipped byte in any file: the official tool and zoo both refuse, naming the file.
-        let files = ["manifest.json", "shards/00000.bin", "assets/config.json", "assets/vocab.txt"]
+        let files = try regularFiles(in: out)
+        XCTAssertEqual(files.count, 8, "\(files)")
         for file in files {
             let path = out + "/" + file
             let original = try bytes(path)
@@ -235,7 +246,9 @@ final class SigningCommandTests: CLITestCase {
         try refused(["signed by another key: the signature names key \(signer.fingerprint), the given key is \(stranger.fingerprint)"],
                     key: stranger)
 
-        for file in ["model.safetensors", "config.json", "vocab.txt", "README.md"] {
+        let files = try regularFiles(in: folder)
+        XCTAssertEqual(files, ["README.md", "config.json", "model.safetensors", "tokenizer_config.json", "vocab.txt"])
+        for file in files {
             let path = folder + "/" + file
             let original = try bytes(path)
             var flipped = original

@@ -50,6 +50,15 @@ final class StoreSignatureTests: XCTestCase {
         }
     }
 
+    func testAddSignature_OverTheLimit_Refused() throws {
+        let model = try importModel("tiny", seed: 1)
+        let big = [UInt8](repeating: 0x20, count: Store.maxSignatureByteCount + 1)
+        XCTAssertThrowsError(try store.addSignature(big, for: model)) { error in
+            XCTAssertEqual((error as? StoreError)?.reason, .signatureTooLarge(size: big.count, limit: Store.maxSignatureByteCount))
+        }
+        XCTAssertEqual(FileSystem.kind(of: store.root + "/signatures"), .missing)
+    }
+
     func testSignatures_DamagedFile_Skipped() throws {
         let model = try importModel("tiny", seed: 1)
         let stored = try store.addSignature(Array("bundle".utf8), for: model)

@@ -47,6 +47,12 @@ final class ECKey: @unchecked Sendable {
             EVP_PKEY_free(handle)
             throw SigningError(file: source, reason: .unsupportedKey("an EC key on curve \(name)"))
         }
+        // Python's cryptography writes (and so fingerprints) public keys with uncompressed points,
+        // whatever form the PEM held; encode ours the same way.
+        guard EVP_PKEY_set_utf8_string_param(handle, "point-format", "uncompressed") == 1 else {
+            EVP_PKEY_free(handle)
+            throw SigningError(file: source, reason: .invalidKey("cannot set the point format: " + Self.openSSLError()))
+        }
         self.handle = handle
         self.curve = curve
     }

@@ -57,7 +57,7 @@ extension Store {
     @discardableResult
     public func addSignature(_ bundle: [UInt8], for model: SHA256Digest, at time: Date = Date()) throws(StoreError) -> StoredSignature {
         guard bundle.count <= Self.maxSignatureByteCount else {
-            throw StoreError(.io(IOError(call: "write", path: signatureDirectory(for: model), errno: EFBIG)))
+            throw StoreError(.signatureTooLarge(size: bundle.count, limit: Self.maxSignatureByteCount))
         }
         guard FileSystem.kind(of: blobPath(model)) == .regular else { throw StoreError(.noSuchModel(model.description)) }
         let digest = SHA256.digest(bundle)

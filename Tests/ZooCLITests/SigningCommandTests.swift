@@ -58,6 +58,16 @@ final class SigningCommandTests: CLITestCase {
         return folder
     }
 
+    /// Every regular file below `folder` but model.sig, by relative path, sorted.
+    func regularFiles(in folder: String) throws -> [String] {
+        let enumerator = FileManager.default.enumerator(atPath: folder)
+        var files: [String] = []
+        while let path = enumerator?.nextObject() as? String {
+            if FileSystem.kind(of: folder + "/" + path) == .regular, path != "model.sig" { files.append(path) }
+        }
+        return files.sorted()
+    }
+
     func bytes(_ path: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) }
     func write(_ bytes: [UInt8], _ path: String) throws { try Data(bytes).write(to: URL(fileURLWithPath: path)) }
 
@@ -67,16 +77,16 @@ final class SigningCommandTests: CLITestCase {
         let digest = try importBertTiny()
         let keys = try makeKeys("signer")
         let signed = try run(["sign", "bert-tiny", "--key", keys.privatePath])
-        XCTAssertEqual(signed.stdout, "Signed bert-tiny \(digest) (5 files) with P-256 key \(keys.fingerprint)\n")
+        XCTAssertEqual(signed.stdout, "Signed bert-tiny:latest \(digest) (8 files) with P-256 key \(keys.fingerprint)\n")
 
         let show = try run(["show", "bert-tiny"]).stdout
-        XCTAssertTrue(show.contains("signatures:    key \(keys.fingerprint)  added 20"), show)
+        XCTAssertTrue(show.contains("\nsignatures:     key \(keys.fingerprint)  added 20"), show)
         let json = try json(try run(["show", "bert-tiny", "--json"]).stdout)
         XCTAssertEqual(json["signatures"]?.arrayValue?.count, 1)
         XCTAssertEqual(json["signatures"]?.arrayValue?.first?["key"]?.stringValue, keys.fingerprint)
 
         let verified = try run(["verify", "bert-tiny", "--key", keys.publicPath])
-        XCTAssertTrue(verified.stdout.contains("OK signed by P-256 key \(keys.fingerprint): 5 files"), verified.stdout)
+        XCTAssertTrue(verified.stdout.contains("OK signed by P-256 key \(keys.fingerprint): 8 files (signature added 20"), verified.stdout)
         let report = try self.json(try run(["verify", "bert-tiny", "--key", keys.publicPath, "--json"]).stdout)
         XCTAssertEqual(report["signature"]?["key"]?.stringValue, keys.fingerprint)
 
@@ -92,7 +102,7 @@ final class SigningCommandTests: CLITestCase {
         let digest = try importBertTiny()
         let signer = try makeKeys("signer"), stranger = try makeKeys("stranger")
         assertErrorLine(try run(["verify", "bert-tiny", "--key", signer.publicPath], expect: 1),
-                        contains: ["bert-tiny (\(digest)): the model has no signature"])
+                        contains: ["bert-tiny:latest (\(digest)): the model has no signature"])
         try run(["sign", "bert-tiny", "--key", signer.privatePath])
         assertErrorLine(try run(["verify", "bert-tiny", "--key", stranger.publicPath], expect: 1),
                         contains: ["no signature by key \(stranger.fingerprint); its signatures name keys \(signer.fingerprint)"])
@@ -117,8 +127,8 @@ final class SigningCommandTests: CLITestCase {
         let to = storeRoot + "/signatures/" + tiny.dropFirst(7)
         try FileManager.default.copyItem(atPath: from, toPath: to)
         let result = try run(["verify", "tiny", "--key", keys.publicPath], expect: 1)
-        assertErrorLine(result, contains: ["the files do not match the signature; changed since signing: manifest.json",
-                                           "signed but missing: assets/tokenizer_config.json"])
+        assertErrorLine(result, contains: ["the files do not match the signature; changed since signing: assets/config.json, manifest.json, "
+                                           + "shards/00000.bin; signed but missing: assets/README.md, assets/tokenizer_config.json"])
     }
 
     func testRemoveAndGC_DropSignaturesOfModelsThatAreGone() throws {
@@ -151,7 +161,8 @@ final class SigningCommandTests: CLITestCase {
         try run(["verify", out, "--key", keys.publicPath])
 
         // A flipped byte in any file: the official tool and zoo both refuse, naming the file.
-        let files = ["manifest.json", "shards/00000.bin", "assets/config.json", "assets/vocab.txt"]
+        let files = try regularFiles(in: out)
+        XCTAssertEqual(files.count, 8, "\(files)")
         for file in files {
             let path = out + "/" + file
             let original = try bytes(path)
@@ -160,7 +171,7 @@ final class SigningCommandTests: CLITestCase {
             try write(flipped, path)
             let refused = try officialVerify(out, keys)
             XCTAssertNotEqual(refused.status, 0, file)
-            XCTAssertTrue(refused.stderr.contains("Hash mismatch for '\(file)'"), refused.stderr)
+            XCTAssertTrue(refused.stderr.contains("Hash mismatch for") && refused.stderr.contains(file), refused.stderr)
             let zoo = try run(["verify", out, "--key", keys.publicPath], expect: 1)
             XCTAssertTrue(zoo.stderr.contains("changed since signing: \(file)"), zoo.stderr)
             try write(original, path)
@@ -191,8 +202,8 @@ final class SigningCommandTests: CLITestCase {
         XCTAssertTrue(imported.stderr.contains("is not kept"), imported.stderr)
         XCTAssertEqual(FileSystem.kind(of: scratch + "/store2/signatures"), .missing)
 
-        assertErrorLine(try run(["export", "bert-tiny", "-o", scratch + "/x.safetensors", "--sign", keys.privatePath], expect: 2),
-                        contains: ["--sign writes model.sig into a folder"])
+        let refused = try run(["export", "bert-tiny", "-o", scratch + "/x.safetensors", "--sign", keys.privatePath], expect: 2)
+        XCTAssertTrue(refused.stderr.hasPrefix("Error: --sign writes model.sig into a folder"), refused.stderr)
     }
 
     // MARK: import --key
@@ -235,7 +246,9 @@ final class SigningCommandTests: CLITestCase {
         try refused(["signed by another key: the signature names key \(signer.fingerprint), the given key is \(stranger.fingerprint)"],
                     key: stranger)
 
-        for file in ["model.safetensors", "config.json", "vocab.txt", "README.md"] {
+        let files = try regularFiles(in: folder)
+        XCTAssertEqual(files, ["README.md", "config.json", "model.safetensors", "tokenizer_config.json", "vocab.txt"])
+        for file in files {
             let path = folder + "/" + file
             let original = try bytes(path)
             var flipped = original

@@ -22,6 +22,20 @@ final class SigningKeyTests: XCTestCase {
         }
     }
 
+    /// A public key written with a compressed point has the fingerprint of its uncompressed form,
+    /// as `model_signing` (through Python's cryptography) computes it.
+    func testFingerprint_CompressedPoint_SameAsUncompressed() throws {
+        let dir = try makeTemporaryDirectory(self)
+        let pair = try KeyPair(curve: "prime256v1", in: dir)
+        let compressed = dir + "/compressed.pub"
+        try KeyPair.check(runProgram("openssl", ["ec", "-in", pair.privatePath, "-pubout", "-conv_form", "compressed", "-out", compressed]))
+        XCTAssertNotEqual(try readFile(compressed), try readFile(pair.publicPath))
+        let key = try VerifyingKey(pemFile: compressed)
+        XCTAssertEqual(key.fingerprint, SHA256.digest(try readFile(pair.publicPath)).hex)
+        let signature = try ModelSignature.sign([], modelName: "empty", with: pair.signingKey)
+        try signature.verify(with: key, against: [])
+    }
+
     func testPrivateKey_GivenAPublicKey_SaysSo() throws {
         let dir = try makeTemporaryDirectory(self)
         let pair = try KeyPair(curve: "prime256v1", in: dir)

@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "ZooRemote", targets: ["ZooRemote"]),
         .library(name: "TrainingCore", targets: ["TrainingCore"]),
         .library(name: "ZooLoaders", targets: ["ZooLoaders"]),
+        .library(name: "ZooSigning", targets: ["ZooSigning"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -28,13 +29,16 @@ let package = Package(
         .target(name: "TrainingCore", dependencies: ["CBLAS"]),
         .target(name: "ZooConverters", dependencies: ["ZooFormat", "CArchive", "COpenSSL"]),
         .target(name: "ZooStore", dependencies: ["ZooFormat"]),
-        .target(name: "ZooRemote", dependencies: ["ZooStore", "ZooFormat", "CCurl"]),
+        // OpenSSF Model Signing bundles (ECDSA keys via OpenSSL); knows nothing of the store.
+        .target(name: "ZooSigning", dependencies: ["ZooFormat", "COpenSSL"]),
+        // Remote verifies signatures itself, mid-pull: after the manifest, before any blob or name.
+        .target(name: "ZooRemote", dependencies: ["ZooStore", "ZooFormat", "ZooSigning", "CCurl"]),
         // The bridge from checkpoints to the training core.
         .target(name: "ZooLoaders", dependencies: ["ZooFormat", "TrainingCore"]),
         .executableTarget(
             name: "zoo",
             dependencies: [
-                "ZooFormat", "ZooConverters", "ZooStore", "ZooRemote", "ZooLoaders", "TrainingCore",
+                "ZooFormat", "ZooConverters", "ZooStore", "ZooRemote", "ZooLoaders", "TrainingCore", "ZooSigning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -48,11 +52,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "ZooFormatTests", dependencies: ["ZooFormat"]),
+        .testTarget(name: "ZooSigningTests", dependencies: ["ZooSigning", "ZooFormat"]),
         .testTarget(name: "ZooConvertersTests", dependencies: ["ZooConverters", "ZooFormat"]),
         .testTarget(name: "ZooStoreTests", dependencies: ["ZooStore", "ZooConverters", "ZooFormat"]),
         .testTarget(name: "ZooCLITests", dependencies: ["ZooFormat"]),
         .testTarget(name: "TrainingCoreTests", dependencies: ["TrainingCore"]),
-        .testTarget(name: "ZooRemoteTests", dependencies: ["ZooRemote", "ZooStore", "ZooFormat"]),
+        .testTarget(name: "ZooRemoteTests", dependencies: ["ZooRemote", "ZooStore", "ZooFormat", "ZooSigning"]),
         .testTarget(name: "ZooLoadersTests", dependencies: ["ZooLoaders", "TrainingCore", "ZooFormat", "ZooConverters", "ZooStore"]),
     ]
 )

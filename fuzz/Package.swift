@@ -9,7 +9,7 @@ import PackageDescription
 // report, a timeout or an out-of-memory is a finding.
 let targets = [
     "FuzzSafetensors", "FuzzGGUF", "FuzzNpy", "FuzzNpz", "FuzzPyTorch", "FuzzUnpickler",
-    "FuzzManifest", "FuzzArchive", "FuzzCheckpointFolder",
+    "FuzzManifest", "FuzzArchive", "FuzzCheckpointFolder", "FuzzSignature",
 ]
 
 let package = Package(
@@ -33,6 +33,7 @@ let package = Package(
                 "FuzzSupport",
                 .product(name: "ZooFormat", package: "zoo"),
                 .product(name: "ZooConverters", package: "zoo"),
+                .product(name: "ZooSigning", package: "zoo"),
             ])
     }
 )

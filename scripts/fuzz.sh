@@ -23,7 +23,7 @@ if [ "$seconds" = 0 ]; then
     echo "fuzz: ZOO_FUZZ_SECONDS=0, skipped"
     exit 0
 fi
-all=(FuzzSafetensors FuzzGGUF FuzzNpy FuzzNpz FuzzPyTorch FuzzUnpickler FuzzManifest FuzzArchive FuzzCheckpointFolder)
+all=(FuzzSafetensors FuzzGGUF FuzzNpy FuzzNpz FuzzPyTorch FuzzUnpickler FuzzManifest FuzzArchive FuzzCheckpointFolder FuzzSignature)
 targets=("${@:-${all[@]}}")
 out="${ZOO_FUZZ_OUT:-$ZOO_ROOT/.build-fuzz/findings}"
 jobs="${ZOO_FUZZ_JOBS:-1}"

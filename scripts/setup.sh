@@ -15,6 +15,8 @@ SAFETENSORS_VERSION="0.8.0"
 GGUF_VERSION="0.19.0"    # ggml's gguf-py: GGUF interop fixtures and checks (needs numpy only)
 NUMPY_VERSION="2.4.6"   # only installed into the venv when the base Python has no numpy
 HUGGINGFACE_HUB_VERSION="2.4.0"  # scan_cache_dir checks the hub cache layout of scripts/make_hf_cache.py
+MODEL_SIGNING_VERSION="1.1.1"    # the official OpenSSF Model Signing tool: signature interop both ways
+PYOPENSSL_VERSION="26.4.0"       # model_signing's key and certificate signers import it
 
 say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
@@ -125,6 +127,20 @@ else
     say "huggingface-hub ${have:-missing}, want $HUGGINGFACE_HUB_VERSION"
     want+=("huggingface-hub==$HUGGINGFACE_HUB_VERSION")
 fi
+have="$(dist_version model-signing)"
+if [ "$have" = "$MODEL_SIGNING_VERSION" ]; then
+    say "model-signing $have present"
+else
+    say "model-signing ${have:-missing}, want $MODEL_SIGNING_VERSION"
+    want+=("model-signing==$MODEL_SIGNING_VERSION")
+fi
+have="$(dist_version pyopenssl)"
+if [ "$have" = "$PYOPENSSL_VERSION" ]; then
+    say "pyopenssl $have present"
+else
+    say "pyopenssl ${have:-missing}, want $PYOPENSSL_VERSION"
+    want+=("pyopenssl==$PYOPENSSL_VERSION")
+fi
 if [ "${#want[@]}" -gt 0 ]; then
     say "running: $ZOO_PYTHON -m pip install ${want[*]}"
     "$ZOO_PYTHON" -m pip install --disable-pip-version-check -q "${want[@]}" \
@@ -139,4 +155,5 @@ if got != sys.argv[1]:
 PY
 "$ZOO_PYTHON" -c 'import gguf, gguf.quants' || die "the venv's gguf does not import"
 "$ZOO_PYTHON" -c 'from huggingface_hub import scan_cache_dir' || die "the venv's huggingface_hub does not import"
+"$ZOO_PYTHON" -c 'import model_signing, OpenSSL' || die "the venv's model_signing does not import"
 say "ready: ZOO_PYTHON=$ZOO_PYTHON"

@@ -1,4 +1,5 @@
 import ZooFormat
+import ZooSigning
 import ZooStore
 
 /// Why a pull, push or remote operation failed.
@@ -38,6 +39,16 @@ public struct RemoteError: Error, Equatable, Sendable, CustomStringConvertible {
         case notACheckpoint(source: String, why: String)
         /// The OCI manifest or index is malformed or inconsistent with the zoo manifest.
         case invalidManifest(source: String, why: String)
+        /// A signature artifact or referrers list that is malformed, oversized or made for
+        /// another manifest.
+        case invalidSignature(source: String, why: String)
+        /// A pull that requires signatures found none that verifies: `why` says what each
+        /// signature found failed with (or that there were none), `keys` the required keys' files.
+        case signatureRequired(source: String, keys: [String], why: String)
+        /// A key file for checking signatures cannot be used.
+        case signing(SigningError)
+        /// The trust policy file (`trust.json`) cannot be used; `entry` names the rule.
+        case invalidTrustPolicy(path: String, entry: String?, why: String)
         /// The remote has no such model (tag or digest).
         case noSuchModel(String)
         /// A SOURCE/DEST text that is not a valid location.
@@ -93,6 +104,12 @@ extension RemoteError.Reason: CustomStringConvertible {
                 + (declared.map { " (Content-Length \($0))" } ?? "") + "; nothing was kept"
         case let .notACheckpoint(source, why): "\(r(source)) is not a zoo checkpoint: \(why)"
         case let .invalidManifest(source, why): "invalid OCI manifest from \(r(source)): \(why)"
+        case let .invalidSignature(source, why): "invalid signature from \(r(source)): \(why)"
+        case let .signatureRequired(source, keys, why):
+            "refused \(r(source)): no signature by \(keys.count == 1 ? "the key " : "any of the keys ")"
+                + keys.joined(separator: ", ") + " verifies it (\(why)); nothing was stored"
+        case let .signing(error): error.description
+        case let .invalidTrustPolicy(path, entry, why): "\(path)\(entry.map { ": \($0)" } ?? ""): \(why)"
         case let .noSuchModel(reference): "no model \(reference) in the remote"
         case let .invalidLocation(text, why): "invalid location \"\(text)\": \(why)"
         case let .unknownRemote(name): "no remote named \"\(name)\" (zoo remote list shows them)"

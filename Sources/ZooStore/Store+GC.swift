@@ -19,6 +19,8 @@ public struct GarbageReport: Sendable, Equatable {
     /// Summary files (`index/models/`) of models no ref names, and files there that are no
     /// summary's name. Derived data: not counted in ``freedByteCount``.
     public var deletedSummaries: [String] = []
+    /// Models (hex digests) no ref names whose stored signatures were (or would be) deleted.
+    public var deletedSignatures: [String] = []
     /// Whether `index/refs` was missing or disagreed with `refs/` and was (or would be) rewritten.
     public var rewroteRefIndex = false
     /// Running transfers (pull sessions) whose blobs were kept.
@@ -61,6 +63,7 @@ extension Store {
             let refs = try refs()
             var reachable = try reachableBlobs(from: refs)
             try collectIndex(refs: refs, dryRun: dryRun, into: &report)
+            report.deletedSignatures = try dropSignatures(keeping: Set(refs.map(\.digest)), dryRun: dryRun)
             let entries: [String]
             do throws(IOError) { entries = try FileSystem.listDirectory(tmpDirectory) } catch { throw StoreError(.io(error)) }
 

@@ -62,7 +62,10 @@ extension Store {
             } update: { index in
                 index.remove(doomed)
             }
-            if !remaining.contains(where: { $0.digest == digest }) { try removeSummary(digest) }
+            if !remaining.contains(where: { $0.digest == digest }) {
+                try removeSummary(digest)
+                _ = try dropSignatures(keeping: Set(remaining.map(\.digest)), dryRun: false)
+            }
 
             var report = RemovalReport(removedRefs: doomed, deletedBlobs: [], freedByteCount: 0)
             for blob in candidates.sorted() where !stillNeeded.contains(blob) {

@@ -51,6 +51,8 @@ public struct StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         /// ``Store/importStaged(directory:name:options:names:progress:)`` was given a folder outside the
         /// store's `tmp/` (its files would be moved away from where the caller left them).
         case notInStagingArea(String, tmp: String)
+        /// A signature bundle to keep beside a model is larger than ``Store/maxSignatureByteCount``.
+        case signatureTooLarge(size: Int, limit: Int)
         /// The checkpoint itself was rejected.
         case format(FormatError)
         /// A system call failed.
@@ -98,6 +100,7 @@ extension StoreError.Reason: CustomStringConvertible {
                 + (actual.map { "hashes to \($0), the manifest declares \(expected)" } ?? "unreadable")
                 + "); run zoo verify, then re-import or re-pull the model"
         case let .notInStagingArea(path, tmp): "\(path) is not inside the store's staging folder \(tmp)"
+        case let .signatureTooLarge(size, limit): "signature bundle of \(size) bytes is over the \(limit)-byte limit"
         case let .format(error): error.description
         case let .io(error): error.description
         }

@@ -16,5 +16,5 @@ struct Zoo: ParsableCommand {
             """,
         version: ZooVersion.description,
         subcommands: [Import.self, Export.self, Convert.self, List.self, Show.self, Verify.self, Remove.self, Embed.self, Diff.self,
-                      Pull.self, Push.self, Remote.self, Tag.self, GC.self, DiskUsage.self])
+                      Pull.self, Push.self, Remote.self, Trust.self, Tag.self, GC.self, DiskUsage.self, Sign.self])
 }

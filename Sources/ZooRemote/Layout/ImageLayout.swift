@@ -144,12 +144,22 @@ public struct ImageLayout: Sendable {
     /// Points `NAME:TAG` at `manifest` in `index.json` (replacing an entry with that name),
     /// atomically and under the layout's lock. Entries of other tools are kept as they are.
     public func setReference(_ reference: String, to manifest: OCIDescriptor) throws(RemoteError) {
+        try locked { () throws(RemoteError) in try setReferenceLocked(reference, to: manifest) }
+    }
+
+    /// Runs `body` holding the layout's exclusive lock (on `oci-layout`), so read-modify-writes
+    /// of `index.json` never lose each other's entries.
+    func locked<T>(_ body: () throws(RemoteError) -> T) throws(RemoteError) -> T {
         let lock: ExclusiveFile?
         do { lock = try ExclusiveFile.open(path + "/" + Self.layoutFile, create: false, wait: true) } catch {
             throw RemoteError(.io(error))
         }
         guard let lock else { throw RemoteError(.invalidLayout(path: path, why: "oci-layout vanished")) }
-        defer { withExtendedLifetime(lock) {} }
+        return try withExtendedLifetime(lock) { () throws(RemoteError) -> T in try body() }
+    }
+
+    /// ``setReference(_:to:)`` for a caller holding the lock.
+    func setReferenceLocked(_ reference: String, to manifest: OCIDescriptor) throws(RemoteError) {
         var index = try readIndex().objectValue ?? [:]
         var manifests = (index["manifests"]?.arrayValue ?? []).filter {
             $0["annotations"]?[OCIAnnotation.refName]?.stringValue != reference

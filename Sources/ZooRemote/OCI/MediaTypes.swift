@@ -16,6 +16,12 @@ public enum OCIMediaType {
     /// An asset layer (raw bytes of `assets/...`).
     public static let asset = "application/vnd.zoo.checkpoint.asset.v1"
 
+    /// A Sigstore bundle (what an OpenSSF model signature is): the `artifactType` of a
+    /// signature artifact and the media type of its one layer.
+    public static let sigstoreBundle = "application/vnd.dev.sigstore.bundle.v0.3+json"
+    /// The empty config of artifacts (`{}`, OCI image-spec 1.1).
+    public static let empty = "application/vnd.oci.empty.v1+json"
+
     /// The `Accept` header of every manifest request. Registries such as the CNCF distribution
     /// registry answer 404 to a manifest GET without an OCI type here, even with `*/*`.
     static let manifestAccept = imageManifest + ", " + imageIndex
@@ -39,4 +45,8 @@ public enum OCIAnnotation {
     public static let parameterCount = "dev.zoo.model.parameters"
     /// `formatVersion` of the zoo manifest.
     public static let formatVersion = "dev.zoo.format.version"
+    /// On signature artifacts, as cosign writes them: what the bundle holds (`dsse-envelope`).
+    public static let bundleContent = "dev.sigstore.bundle.content"
+    /// On signature artifacts: the predicate type of the signed statement.
+    public static let bundlePredicateType = "dev.sigstore.bundle.predicateType"
 }

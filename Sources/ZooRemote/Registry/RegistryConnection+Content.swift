@@ -35,10 +35,8 @@ extension RegistryConnection {
 
     /// PUTs an OCI image manifest under `reference` (a tag).
     func putManifest(repository: String, reference: String, bytes: [UInt8], scopes: [String]) throws(RemoteError) {
-        let request = HTTPRequest(.put, registry.url("\(repository)/manifests/\(reference)"),
-                                  headers: [("Content-Type", OCIMediaType.imageManifest)])
-        let response = try send(request, scopes: scopes, body: .bytes(bytes))
-        guard response.status == 201 || response.status == 200 else { throw failure(response, request) }
+        try putManifest(repository: repository, reference: reference, bytes: bytes, mediaType: OCIMediaType.imageManifest,
+                        scopes: scopes)
     }
 
     /// HEADs a blob: its size when the repository has it, `nil` otherwise.

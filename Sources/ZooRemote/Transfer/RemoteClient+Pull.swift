@@ -24,11 +24,18 @@ extension RemoteClient {
     /// - Parameters:
     ///   - name: `NAME:TAG` to store it under; `nil`: the remote name, and its tag (pulled by
     ///     digest: tag `sha256-<12 hex digits>`).
+    /// With `requirements` (from `--key` and the trust policy, see ``TrustPolicy``), step 2 is
+    /// preceded by the signature check: the signatures referring to the OCI manifest are fetched
+    /// and each requirement needs one that verifies with one of its keys and covers exactly the
+    /// model's folder form. A model that fails stores nothing at all; the accepted signatures are
+    /// stored with it after step 4.
+    ///
     /// - Throws: ``RemoteError``: no such model, not a checkpoint, a digest mismatch naming the
-    ///   blob and URL (its bytes are discarded), authentication, transport, store errors.
+    ///   blob and URL (its bytes are discarded), authentication, transport, store errors;
+    ///   ``RemoteError/Reason/signatureRequired(source:keys:why:)`` when no signature meets a requirement.
     @discardableResult
-    public func pull(_ target: RemoteTarget, as name: ModelReference?, observer: TransferObserver? = nil)
-        throws(RemoteError) -> PullReport
+    public func pull(_ target: RemoteTarget, as name: ModelReference?, requiring requirements: [SignatureRequirement] = [],
+                     observer: TransferObserver? = nil) throws(RemoteError) -> PullReport
     {
         let started = monotonicSeconds()
         guard let modelName = target.name else {
@@ -48,6 +55,20 @@ extension RemoteClient {
         let oci = try OCIImageManifest(parsing: ociBytes, source: source)
         try oci.requireCheckpoint(source: source)
         let config = try reader.smallBlob(oci.config.digest, limit: Manifest.maxByteCount)
+        var verified: [VerifiedSignature] = []
+        if !requirements.isEmpty {
+            // Checked before the store sees anything: a refused model leaves not even a session.
+            let manifest: Manifest
+            do { manifest = try Manifest(parsing: config, file: "manifest \(oci.config.digest)") } catch {
+                throw RemoteError(.invalidManifest(source: source, why: "its config is not a valid zoo manifest: \(error)"))
+            }
+            guard manifest.canonicalBytes == config else {
+                throw RemoteError(.invalidManifest(source: source, why: "its config is not a valid zoo manifest: not in canonical JSON form"))
+            }
+            try oci.check(against: manifest, source: source)
+            verified = try verifySignatures(requirements, manifest: manifest, modelDigest: oci.config.digest, subject: ociDigest,
+                                            endpoint: endpoint, reader: reader, source: source)
+        }
 
         let session: TransferSession
         do { session = try store.beginTransfer(manifestBytes: config) } catch {
@@ -103,6 +124,7 @@ extension RemoteClient {
         guard let stored, let (storedName, storedTag) = localName.nameAndTag else {
             throw RemoteError(.store(StoreError(.noSuchModel(localName.description))))
         }
+        try storeSignatures(verified, for: stored)
         if case let .registry(registry, repository) = endpoint {
             MountHints(store: store, host: registry.address.host).record(blobs.map(\.digest) + [oci.config.digest],
                                                                           repository: repository)
@@ -117,6 +139,7 @@ extension RemoteClient {
         report.fetchedBlobCount = counters[.fetchedBlobs]
         report.reusedBlobCount = counters[.reusedBlobs]
         report.repairedBlobCount = counters[.repairedBlobs]
+        report.signatures = verified
         report.seconds = monotonicSeconds() - started
         return report
     }

@@ -17,6 +17,9 @@ extension RemoteClient {
     /// goes up in one PUT; larger ones in chunks, and an interrupted chunked upload is continued
     /// from what the registry reports it holds (OCI upload status), when it still can.
     /// Every byte sent is hashed: a damaged local blob stops the push instead of being sent.
+    /// Then every signature the store keeps for the model goes as an OCI 1.1 artifact whose
+    /// `subject` is the manifest (``SignatureArtifact``), listed by the registry's referrers API or,
+    /// without one, in the referrers tag `sha256-<hex>`; a layout keeps the same tag.
     ///
     /// - Parameters:
     ///   - reference: the local model.
@@ -71,6 +74,11 @@ extension RemoteClient {
         let counters = TransferCounters()
         let cancellation = Cancellation()
 
+        // The model's signatures follow it, as artifacts whose subject is its OCI manifest.
+        let bundles = try storedSignatureBundles(for: digest)
+        let subject = OCIDescriptor(mediaType: OCIMediaType.imageManifest, digest: oci.digest, size: ociBytes.count)
+        var signatureCount = 0
+
         var report: PushReport
         switch target.base {
         case let .folder(path):
@@ -86,6 +94,7 @@ extension RemoteClient {
                                            annotations: [OCIAnnotation.modelDigest: digest.description],
                                            artifactType: OCIMediaType.checkpoint)
             try layout.setReference("\(name):\(tag)", to: descriptor)
+            signatureCount = try pushSignatures(bundles, subject: subject, to: .layout(layout))
             report = PushReport(destination: "\(layout.path):\(name):\(tag)", modelDigest: digest, manifestDigest: oci.digest)
         case let .registry(address, _):
             let registry = registry(address)
@@ -100,6 +109,8 @@ extension RemoteClient {
                 try pusher.push(job, connection: connection)
             }
             try connection.putManifest(repository: repository, reference: tag, bytes: ociBytes, scopes: pusher.scopes)
+            signatureCount = try pushSignatures(bundles, subject: subject,
+                                                to: .registry(connection, repository: repository, scopes: pusher.scopes))
             hints.record(jobs.map(\.digest), repository: repository)
             report = PushReport(destination: "\(address)/\(repository):\(tag)", modelDigest: digest, manifestDigest: oci.digest)
         }
@@ -111,6 +122,7 @@ extension RemoteClient {
         report.uploadedBlobCount = counters[.uploadedBlobs]
         report.skippedBlobCount = counters[.skippedBlobs]
         report.mountedBlobCount = counters[.mountedBlobs]
+        report.signatureCount = signatureCount
         report.seconds = monotonicSeconds() - started
         return report
     }

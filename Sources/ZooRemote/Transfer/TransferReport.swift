@@ -34,6 +34,9 @@ public struct PullReport: Sendable, Equatable {
     public var reusedBlobCount = 0
     /// Blobs the store had but damaged; fetched again and replaced.
     public var repairedBlobCount = 0
+    /// The signatures that met the pull's requirements (empty when none was required); they
+    /// were stored with the model.
+    public var signatures: [VerifiedSignature] = []
     public var seconds = 0.0
 
     public init(source: String, stored: StoreRef, manifestDigest: SHA256Digest) {
@@ -63,6 +66,8 @@ public struct PushReport: Sendable, Equatable {
     public var uploadedBlobCount = 0
     public var skippedBlobCount = 0
     public var mountedBlobCount = 0
+    /// Signatures of the model sent as referrers of its manifest (already there counted too).
+    public var signatureCount = 0
     public var seconds = 0.0
 
     public init(destination: String, modelDigest: SHA256Digest, manifestDigest: SHA256Digest) {

@@ -6,6 +6,7 @@ import Darwin
 import ArgumentParser
 import ZooConverters
 import ZooFormat
+import ZooSigning
 import ZooStore
 
 extension Zoo {
@@ -23,6 +24,10 @@ extension Zoo {
                 gguf writes a GGUF v3 file (tensor names kept, dimensions reversed, metadata from the model or its \
                 GGUF origin); npz writes one .npy member per tensor (NumPy has no BF16, F8 or Q8_0: convert first). \
                 Assets are not written to gguf or npz files. --dtype converts floating-point tensors first. \
+                folder writes the checkpoint folder (manifest.json, shards/, assets/) and, when the model has \
+                signatures (`zoo sign`), the newest as model.sig, which `model_signing verify key` accepts. \
+                --sign KEY signs the folder written (folder, hf, or safetensors, which then writes the hf folder) \
+                with that PEM private key into model.sig, over the files as written. \
                 The output appears atomically; an existing one is kept unless --force is given. \
                 -o - writes a single-file format (zoo, zoo.zst, safetensors, gguf, npz; zoo by default) to \
                 standard output, never to a terminal: the file is written in the store's tmp/ folder first \
@@ -37,6 +42,8 @@ extension Zoo {
             case npz
             /// A Hugging Face model folder: safetensors weights plus the assets as files.
             case hf
+            /// The checkpoint's folder form: manifest.json, shards/, assets/ (plus model.sig when signed).
+            case folder
 
             /// The output extension that names this format, if one does.
             var fileExtension: String? {
@@ -46,7 +53,7 @@ extension Zoo {
                 case .safetensors: ".safetensors"
                 case .gguf: ".gguf"
                 case .npz: ".npz"
-                case .hf: nil
+                case .hf, .folder: nil
                 }
             }
         }
@@ -74,6 +81,10 @@ extension Zoo {
 
         @Flag(help: "Replace an existing output.")
         var force = false
+
+        @Option(help: ArgumentHelp("Sign the folder written with this PEM private key (writes model.sig).", valueName: "private.pem"),
+                completion: .file())
+        var sign: String?
 
         @Flag(help: "Print a JSON object (output, format, model digest, assets left out) instead of the path.")
         var json = false
@@ -115,9 +126,9 @@ extension Zoo {
                 throw ValidationError("-o needs a file or folder path (got \"\(output)\").")
             }
             if toStandardOutput {
-                if resolvedFormat == .hf || maxShardSize != nil {
-                    throw ValidationError("-o - writes one file to standard output; a Hugging Face folder "
-                        + "(--format hf, --max-shard-size) needs -o DIR/.")
+                if resolvedFormat == .hf || resolvedFormat == .folder || maxShardSize != nil || sign != nil {
+                    throw ValidationError("-o - writes one file to standard output; a folder "
+                        + "(--format hf or folder, --max-shard-size, --sign) needs -o DIR/.")
                 }
                 if json { throw ValidationError("--json cannot be combined with -o -: standard output holds the model.") }
                 if StandardOutput.isTerminal {
@@ -126,11 +137,16 @@ extension Zoo {
                 }
             }
             let named = try formatFromName()
-            if let format, let named, named != format, !(format == .safetensors && named == .hf) {
+            if let format, let named, named != format, !((format == .safetensors || format == .folder) && named == .hf) {
                 throw ValidationError("-o \(output) names the \(named.rawValue) format, but --format is \(format.rawValue).")
             }
-            if format == .hf, named == nil, !output.hasSuffix("/"), outputPath.split(separator: "/").last?.contains(".") == true {
-                throw ValidationError("--format hf writes a folder; -o \(output) looks like a file name.")
+            if format == .hf || format == .folder, named == nil, !output.hasSuffix("/"),
+               outputPath.split(separator: "/").last?.contains(".") == true {
+                throw ValidationError("--format \(format?.rawValue ?? "hf") writes a folder; -o \(output) looks like a file name.")
+            }
+            if sign != nil, ![.folder, .hf, .safetensors].contains(resolvedFormat) || outputPath.hasSuffix(".safetensors") {
+                throw ValidationError("--sign writes model.sig into a folder: use --format folder, hf or safetensors with a folder -o "
+                    + "(the format is \(resolvedFormat.rawValue), -o \(output)).")
             }
             if maxShardSize != nil, resolvedFormat != .safetensors, resolvedFormat != .hf {
                 throw ValidationError("--max-shard-size applies to the safetensors format only (the format is \(resolvedFormat.rawValue)).")
@@ -139,11 +155,14 @@ extension Zoo {
 
         func run() throws {
             // `--format safetensors -o DIR/`: the folder form, as a trailing / always means a folder.
-            let format = resolvedFormat == .safetensors && output.hasSuffix("/") ? .hf : resolvedFormat
+            // So does --sign: a signature is a file beside the weights.
+            let format = resolvedFormat == .safetensors && (output.hasSuffix("/") || sign != nil) ? .hf : resolvedFormat
+            let signingKey = try sign.map { path throws(SigningError) in try SigningKey(pemFile: path) }
             let output = toStandardOutput ? "<stdout>" : outputPath
             guard toStandardOutput || force || FileSystem.kind(of: output) == .missing else { throw InputError.outputExists(output) }
             let store = global.openStore
             var checkpoint = try store.checkpoint(for: reference)
+            let storedDigest = checkpoint.digest
 
             // Everything is written inside a private folder beside the output, then renamed into place;
             // for standard output, in the store's tmp/ (reclaimed if this process dies), then copied out.
@@ -168,7 +187,7 @@ extension Zoo {
             if let dtype {
                 // A .zoo output is a new model derived from the stored one; a foreign file describes the
                 // stored model (converted), so it keeps that model's lineage.
-                let lineage = format == .zoo || format == .zooZst
+                let lineage = format == .zoo || format == .zooZst || format == .folder
                     ? DTypeConverter.lineage(parent: checkpoint.digest, parentName: reference.description, target: dtype.dtype)
                     : checkpoint.manifest.lineage
                 try Converters.convert(checkpoint, to: dtype, destination: work + "/.converted", lineage: lineage)
@@ -197,8 +216,12 @@ extension Zoo {
                     skippedAssets = try Converters.exportGGUF(checkpoint, to: temp, output: output, refreshFileType: dtype != nil)
                 case .npz:
                     skippedAssets = try Converters.exportNPZ(checkpoint, to: temp, output: output)
+                case .folder:
+                    try checkpoint.writeFolderForm(to: temp)
                 }
             }
+            let signature = try writeSignature(into: temp, format: format, checkpoint: checkpoint,
+                                               stored: dtype == nil ? storedDigest : nil, key: signingKey, store: store)
             if toStandardOutput {
                 try StandardOutput.copy(file: temp)
             } else {
@@ -217,10 +240,35 @@ extension Zoo {
             if json {
                 JSONOutput.print(.object(["output": .string(output), "format": .string(format.rawValue),
                                           "model": .string(checkpoint.digest.description),
-                                          "assetsLeftOut": .array(skippedAssets.map { .string($0) })]))
+                                          "assetsLeftOut": .array(skippedAssets.map { .string($0) }),
+                                          "signature": .optionalString(signature?.keyHint)]))
             } else {
                 print(output)
             }
+        }
+
+        /// Writes `folder/model.sig`: signed now with `key` (over the folder's files as written), or
+        /// else, for the folder form of a stored model, the newest stored signature. Returns it.
+        private func writeSignature(into folder: String, format: Format, checkpoint: Checkpoint, stored: SHA256Digest?,
+                                    key: SigningKey?, store: Store) throws -> ModelSignature?
+        {
+            let path = folder + "/" + SignedFolder.signatureFileName
+            if let key {
+                // The folder form's digests are known; an hf folder's files are new, so they are hashed.
+                let files = format == .folder ? SignedFile.folderForm(of: checkpoint.manifest) : try SignedFolder.files(in: folder)
+                let signature = try ModelSignature.sign(files, modelName: FileSystem.lastComponent(of: outputPath), with: key)
+                try FileSystem.writeAtomically(signature.bundle, to: path)
+                return signature
+            }
+            guard format == .folder, let stored else { return nil }
+            let entries = try ModelSignatures.entries(for: stored, in: store).filter { $0.parsed != nil }
+            guard let newest = entries.last, let signature = newest.parsed else { return nil }
+            try FileSystem.writeAtomically(newest.stored.bundle, to: path)
+            if entries.count > 1 {
+                global.output.note("note: the model has \(entries.count) signatures; model.sig is the newest "
+                    + "(\(ModelSignatures.text(newest)))")
+            }
+            return signature
         }
 
         /// Renames the finished output into place: never over an existing path unless

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ZooConverters
 import ZooFormat
+import ZooSigning
 import ZooStore
 
 extension Zoo {
@@ -23,7 +24,12 @@ extension Zoo {
                 (model.safetensors, pytorch_model.bin) its folder's name, any other file its name without the \
                 extension; a name inside the file (GGUF general.name) comes last. Names are lowercased with \
                 other characters folded into "-". A NAME:TAG that already names another model is refused \
-                unless --force moves it; importing the same model again is a no-op.
+                unless --force moves it; importing the same model again is a no-op. \
+                With --key PUBLIC.pem, PATH must be a folder holding model.sig (an OpenSSF Model Signing bundle, as \
+                `model_signing sign key` or `zoo export --sign` write): it must be signed by that key and cover \
+                exactly the folder's files, or nothing is imported. A zoo checkpoint folder's signature covers the \
+                stored model's folder form, so it is kept with the model (`zoo show` lists it); a Hugging Face \
+                folder's covers other bytes and is not kept.
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -48,12 +54,19 @@ extension Zoo {
         @Flag(help: "Print a JSON object (name, tag, digest) instead of text.")
         var json = false
 
+        @Option(help: ArgumentHelp("Require PATH/model.sig signed by this PEM public key.", valueName: "public.pem"),
+                completion: .file())
+        var key: String?
+
         /// What happens to a `NAME:TAG` that names another model.
         private var names: NamePolicy { force ? .replace : .keepExisting }
 
         func validate() throws {
             if revision != nil, !path.hasPrefix("hf://"), HuggingFaceCache.location(of: path) == nil {
                 throw ValidationError("--revision applies to hf:// ids and Hugging Face cache folders (models--ORG--NAME), not \(path).")
+            }
+            if key != nil, path.hasPrefix("hf://") || FileSystem.kind(of: path) != .directory {
+                throw ValidationError("--key checks PATH/model.sig: PATH must be a folder (got \(path)).")
             }
             if let name, name.nameAndTag == nil {
                 throw ValidationError("--name takes NAME[:TAG], not a digest (got \(name)).")
@@ -62,7 +75,18 @@ extension Zoo {
 
         func run() throws {
             let store = global.openStore
+            // Before anything is read for the store: who signed the folder, and that it covers every file.
+            var signature: ModelSignature?
+            var signer: VerifyingKey?
+            if let key {
+                let verifyingKey = try VerifyingKey(pemFile: key)
+                let found = try ModelSignature(file: path + "/" + SignedFolder.signatureFileName)
+                try found.verify(with: verifyingKey, against: SignedFolder.files(in: path))
+                signature = found
+                signer = verifyingKey
+            }
             Reclaiming.run(store, output: global.output)
+            var keptSignature = false
             let digest: SHA256Digest
             let stored: ModelReference
             if let snapshot = try HuggingFaceCacheInput.snapshot(path: path, revision: revision) {
@@ -73,8 +97,19 @@ extension Zoo {
                 switch try InputError.format(of: path) {
                 case .checkpointFolder:
                     let checkpoint = try Checkpoint(directory: path)
+                    // The manifest as opened must be the signed one: the import checks every byte against it.
+                    let folderForm = SignedFile.folderForm(of: checkpoint.manifest)
+                    if let signature, !Set(folderForm).isSubset(of: Set(signature.files)) {
+                        throw SigningError(file: path, reason: .filesDiffer(
+                            missing: [], extra: [],
+                            changed: folderForm.filter { !signature.files.contains($0) }.map(\.path)))
+                    }
                     stored = try target(for: checkpoint.manifest, format: .checkpointFolder)
                     digest = try importOpened(checkpoint, as: stored, into: store)
+                    if let signature, dtype == nil, Set(folderForm) == Set(signature.files), folderForm.count == signature.files.count {
+                        try store.addSignature(signature.bundle, for: digest)
+                        keptSignature = true
+                    }
                 case .archive:
                     let checkpoint = try CheckpointArchive.open(path)
                     stored = try target(for: checkpoint.manifest, format: .archive)
@@ -95,9 +130,22 @@ extension Zoo {
                 }
             }
             let (name, tag) = stored.nameAndTag ?? (stored.description, ModelReference.defaultTag)
+            if signature != nil, !keptSignature {
+                global.output.note("note: \(path)/model.sig verified; it covers the folder's files, not the stored model's folder "
+                    + "form, so it is not kept (zoo sign \(name):\(tag) --key PRIVATE.pem signs the stored model)")
+            }
             if json {
-                JSONOutput.print(.object(["name": .string(name), "tag": .string(tag), "digest": .string(digest.description)]))
+                var object: [String: JSONValue] = ["name": .string(name), "tag": .string(tag), "digest": .string(digest.description)]
+                if let signature {
+                    object["signature"] = .object(["key": .optionalString(signer?.fingerprint), "files": .int(signature.files.count),
+                                                    "kept": .bool(keptSignature)])
+                }
+                JSONOutput.print(.object(object))
             } else {
+                if let signature, let signer {
+                    global.output.result("Verified \(path)/\(SignedFolder.signatureFileName): \(signature.files.count) files signed by "
+                        + "\(signer.curveName) key \(signer.fingerprint)" + (keptSignature ? "; kept with the model" : ""), quiet: nil)
+                }
                 global.output.result("Imported \(name):\(tag) \(digest)", quiet: digest.description)
             }
         }

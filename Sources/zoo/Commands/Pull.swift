@@ -24,6 +24,12 @@ extension Zoo {
                 only once the whole model is verified. Registry credentials come from \
                 ZOO_REGISTRY_USER and ZOO_REGISTRY_PASSWORD, or from the credentials file (see \
                 `zoo remote --help`).
+
+                With --key (repeatable), or when a rule of the trust policy covers SOURCE \
+                (`zoo trust --help`), the model must carry a signature by one of the keys (an \
+                OpenSSF Model Signing bundle, referring to its OCI manifest) that covers exactly \
+                its files; this is checked before anything is fetched, and a model that fails \
+                stores nothing. Accepted signatures are stored with the model.
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -34,6 +40,11 @@ extension Zoo {
         @Option(help: ArgumentHelp("Store it as NAME[:TAG] (default: the remote name and tag).", valueName: "name[:tag]"),
                 transform: { try ModelReference(parsing: $0) })
         var name: ModelReference?
+
+        @Option(name: .customLong("key"),
+                help: ArgumentHelp("Require a signature by this public key (PEM); repeat to accept any of several.",
+                                   valueName: "public.pem"))
+        var keys: [String] = []
 
         @OptionGroup var transfer: TransferOptions
 
@@ -52,10 +63,16 @@ extension Zoo {
             Reclaiming.run(store, output: global.output)
             let client = transfer.client(store: store)
             let target = try client.target(source)
+            var requirements = try TrustPolicy.load().requirements(for: target, remotes: try client.remotes.load())
+            if !keys.isEmpty {
+                let directory = RemoteClient.currentDirectory()
+                requirements.append(SignatureRequirement(keyFiles: keys.map { $0.hasPrefix("/") ? $0 : directory + "/" + $0 },
+                                                         origin: "--key"))
+            }
             let progress = global.output.transferProgress(label: "pulling")
             let report: PullReport
             do {
-                report = try client.pull(target, as: name, observer: progress.observer)
+                report = try client.pull(target, as: name, requiring: requirements, observer: progress.observer)
             } catch {
                 progress.finish()
                 throw error
@@ -69,6 +86,10 @@ extension Zoo {
                     "resumed": .int(report.resumedByteCount), "reused": .int(report.reusedByteCount),
                     "fetchedBlobs": .int(report.fetchedBlobCount), "reusedBlobs": .int(report.reusedBlobCount),
                     "repairedBlobs": .int(report.repairedBlobCount), "seconds": .number(report.seconds),
+                    "signatures": .array(report.signatures.map {
+                        .object(["key": .string($0.keyFile), "fingerprint": .string($0.fingerprint),
+                                 "artifact": .string($0.artifactDigest.description)])
+                    }),
                 ]))
                 return
             }
@@ -80,6 +101,9 @@ extension Zoo {
             if report.resumedByteCount > 0 { detail += ", \(Formatting.bytes(report.resumedByteCount)) resumed" }
             print(detail + "; \(Formatting.bytes(report.transferredByteCount)) received in "
                 + Formatting.seconds(report.seconds))
+            for signature in report.signatures {
+                print("Signature verified: key \(signature.fingerprint.prefix(16)) (\(signature.keyFile))")
+            }
         }
     }
 }

@@ -23,7 +23,9 @@ extension Zoo {
                 always has the same manifest digest. Blobs the destination has are not sent \
                 again; blobs another repository of the registry holds are mounted from it; an \
                 interrupted upload continues where the registry says it stopped; the tag is \
-                written last.
+                written last. The model's stored signatures (`zoo sign`) follow it as OCI \
+                artifacts whose subject is its manifest: listed by the registry's referrers API, \
+                or in the referrers tag sha256-<manifest hex> where there is none (and in folders).
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -63,7 +65,8 @@ extension Zoo {
                     "uploaded": .int(report.uploadedByteCount), "resumed": .int(report.resumedByteCount),
                     "skipped": .int(report.skippedByteCount), "mounted": .int(report.mountedByteCount),
                     "uploadedBlobs": .int(report.uploadedBlobCount), "skippedBlobs": .int(report.skippedBlobCount),
-                    "mountedBlobs": .int(report.mountedBlobCount), "seconds": .number(report.seconds),
+                    "mountedBlobs": .int(report.mountedBlobCount), "signatures": .int(report.signatureCount),
+                    "seconds": .number(report.seconds),
                 ]))
                 return
             }
@@ -77,6 +80,9 @@ extension Zoo {
             }
             if report.resumedByteCount > 0 { detail += ", \(Formatting.bytes(report.resumedByteCount)) resumed" }
             print(detail + "; \(Formatting.bytes(report.uploadedByteCount)) sent in " + Formatting.seconds(report.seconds))
+            if report.signatureCount > 0 {
+                print("\(report.signatureCount) signature\(report.signatureCount == 1 ? "" : "s") sent as referrers of the manifest")
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ZooFormat
+import ZooSigning
 import ZooStore
 
 extension Zoo {
@@ -28,18 +29,21 @@ extension Zoo {
             if json {
                 let manifest = try store.manifest(for: digest)
                 let chain = LineageChain(digest: digest, summary: try store.summary(for: digest), store: store, refs: refNames)
-                JSONOutput.print(Self.json(manifest, digest: digest, refs: refNames(digest), chain: chain))
+                guard case var .object(object) = Self.json(manifest, digest: digest, refs: refNames(digest), chain: chain) else { return }
+                object["signatures"] = .array(try ModelSignatures.entries(for: digest, in: store).map(ModelSignatures.json))
+                JSONOutput.print(.object(object))
                 return
             }
             // The text needs the summary only; the tensor table needs the manifest.
             let summary = try store.summary(for: digest)
             let chain = LineageChain(digest: digest, summary: summary, store: store, refs: refNames)
-            var text = Self.text(summary, refs: refNames(digest), chain: chain)
+            let signatures = try ModelSignatures.entries(for: digest, in: store).map(ModelSignatures.text)
+            var text = Self.text(summary, refs: refNames(digest), chain: chain, signatures: signatures)
             if tensors { text += "\n\n" + Self.tensorTable(try store.manifest(for: digest)) }
             print(text)
         }
 
-        static func text(_ summary: ModelSummary, refs: [String], chain: LineageChain? = nil) -> String {
+        static func text(_ summary: ModelSummary, refs: [String], chain: LineageChain? = nil, signatures: [String] = []) -> String {
             var rows: [[String]] = [
                 ["digest:", summary.digest.description],
                 ["name:", summary.name],
@@ -68,6 +72,8 @@ extension Zoo {
                 }
                 if lineage.parent != nil, let chain { rows += chain.rows }
             }
+            // Listed only when there are some, so unsigned models print as before.
+            for (i, signature) in signatures.enumerated() { rows.append([i == 0 ? "signatures:" : "", signature]) }
             return Formatting.table(rows.map { [$0[0], $0[1]] })
         }
 

@@ -6,6 +6,7 @@ import Darwin
 import ArgumentParser
 import ZooConverters
 import ZooFormat
+import ZooSigning
 import ZooStore
 
 extension Zoo {
@@ -16,7 +17,11 @@ extension Zoo {
                 TARGET is a stored model (NAME[:TAG], digest or digest prefix) or a path to a checkpoint \
                 folder, a .zoo / .zoo.zst archive, a .safetensors file or a Hugging Face folder; a path is used when it exists and the store has no \
                 model by that name. Exits 0 when every byte matches, 1 with each failure on stderr \
-                (kind, name, file, byte offset, expected and actual digest) when not.
+                (kind, name, file, byte offset, expected and actual digest) when not. \
+                With --key PUBLIC.pem it also checks the model's signature: a stored model needs a stored signature \
+                by that key (`zoo sign`) covering exactly its folder form; a folder needs FOLDER/model.sig by that key \
+                covering exactly its files (what `model_signing verify key` checks). Unsigned, signed by another key \
+                or not matching: exit 1 with the reason.
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -30,6 +35,9 @@ extension Zoo {
         @Flag(help: "Print the report as JSON.")
         var json = false
 
+        @Option(help: ArgumentHelp("Also require a signature by this PEM public key.", valueName: "public.pem"), completion: .file())
+        var key: String?
+
         func run() throws {
             let options: VerificationOptions = deep ? .deep : .files
             let store = global.openStore
@@ -37,9 +45,28 @@ extension Zoo {
             defer { if let cleanup { try? FileSystem.removeTree(cleanup) } }
 
             let checkpoint: Checkpoint
+            let verifyingKey = try key.map { path throws(SigningError) in try VerifyingKey(pemFile: path) }
+            var signed: (ModelSignature, String)?
             if let reference = try storeReference(store) {
                 checkpoint = try store.checkpoint(for: reference, verifying: [])  // the report covers the bytes
+                if let verifyingKey {
+                    // Checked first, from the manifest alone; the bytes are re-hashed below either way.
+                    let entries = try ModelSignatures.entries(for: checkpoint.digest, in: store)
+                    let files = try ModelSignatures.folderFiles(for: checkpoint.digest, in: store)
+                    let signature = try SignatureCheck.verify(entries.compactMap(\.parsed), with: verifyingKey, against: files,
+                                                              model: "\(reference) (\(checkpoint.digest))")
+                    let added = entries.first { $0.parsed?.bundle == signature.bundle }.map { ModelSignatures.time($0.stored.added) }
+                    signed = (signature, added ?? "")
+                }
             } else {
+                if let verifyingKey {
+                    guard FileSystem.kind(of: target) == .directory else {
+                        throw ValidationError("--key applies to stored models and folders holding model.sig, not \(target).")
+                    }
+                    let signature = try ModelSignature(file: target + "/" + SignedFolder.signatureFileName)
+                    try signature.verify(with: verifyingKey, against: SignedFolder.files(in: target))
+                    signed = (signature, "")
+                }
                 switch try InputError.format(of: target) {
                 case .checkpointFolder:
                     checkpoint = try Checkpoint(directory: target)
@@ -70,13 +97,24 @@ extension Zoo {
 
             for failure in report.failures { Terminal.writeError("Error: \(failure)") }
             if json {
-                JSONOutput.print(Self.json(report))
+                var object = Self.json(report)
+                if let verifyingKey, let (signature, _) = signed, case var .object(members) = object {
+                    members["signature"] = .object(["key": .string(verifyingKey.fingerprint),
+                                                    "bundle": .string(SHA256.digest(signature.bundle).description),
+                                                    "files": .int(signature.files.count)])
+                    object = .object(members)
+                }
+                JSONOutput.print(object)
             } else if report.isClean {
                 var parts = ["\(report.checkedShards) shard\(report.checkedShards == 1 ? "" : "s")",
                              "\(report.checkedAssets) asset\(report.checkedAssets == 1 ? "" : "s")"]
                 if deep { parts.append("\(report.checkedTensors) tensor\(report.checkedTensors == 1 ? "" : "s")") }
                 global.output.result("OK \(report.modelDigest): \(parts.joined(separator: ", ")) verified "
                     + "(\(Formatting.bytes(report.hashedByteCount)) hashed)", quiet: report.modelDigest.description)
+                if let verifyingKey, let (signature, added) = signed {
+                    global.output.result("OK signed by \(verifyingKey.curveName) key \(verifyingKey.fingerprint): \(signature.files.count) files"
+                        + (added.isEmpty ? "" : " (signature added \(added))"), quiet: nil)
+                }
             }
             if !report.isClean { throw ExitCode.failure }
         }

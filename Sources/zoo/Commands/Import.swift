@@ -65,7 +65,7 @@ extension Zoo {
             if revision != nil, !path.hasPrefix("hf://"), HuggingFaceCache.location(of: path) == nil {
                 throw ValidationError("--revision applies to hf:// ids and Hugging Face cache folders (models--ORG--NAME), not \(path).")
             }
-            if key != nil, path.hasPrefix("hf://") || FileSystem.kind(of: path) != .directory {
+            if key != nil, path.hasPrefix("hf://") || FileSystem.kind(of: path + "/.") != .directory {
                 throw ValidationError("--key checks PATH/model.sig: PATH must be a folder (got \(path)).")
             }
             if let name, name.nameAndTag == nil {

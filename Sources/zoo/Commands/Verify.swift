@@ -60,7 +60,7 @@ extension Zoo {
                 }
             } else {
                 if let verifyingKey {
-                    guard FileSystem.kind(of: target) == .directory else {
+                    guard FileSystem.kind(of: target + "/.") == .directory else {
                         throw ValidationError("--key applies to stored models and folders holding model.sig, not \(target).")
                     }
                     let signature = try ModelSignature(file: target + "/" + SignedFolder.signatureFileName)

@@ -15,6 +15,12 @@ import ZooFormat
 /// let ids = try model.generate(prompt: [7, 99, 250], maxNewTokens: 20)
 /// ```
 public enum GPT2Loader {
+    /// Whether the checkpoint declares a GPT-2 model (HF `model_type`, else the manifest's type).
+    public static func isGPT2(_ checkpoint: Checkpoint) -> Bool {
+        let architecture = checkpoint.manifest.architecture
+        return (architecture.config["model_type"]?.stringValue ?? architecture.type) == "gpt2"
+    }
+
     /// The checkpoint's GPT-2 configuration (the manifest's `config.json`).
     ///
     /// - Throws: ``GPT2LoadError``: `.notGPT2` for another model type, `.config` for a bad config.

@@ -276,3 +276,40 @@ enum GPT2Fixtures {
         return zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
     }
 }
+
+/// Fine-tuned GPT-2 models exported with their lineage and loaded back.
+final class GPT2ExportTests: LoaderTestCase {
+    func testExport_FineTunedLM_ReloadsWithSameLogitsAndParentConfig() throws {
+        let destination = scratch + "/gpt2"
+        try SafetensorsImporter().importFolder(GPT2Fixtures.folder(), to: destination)
+        let parent = try Checkpoint(directory: destination)
+        let model = try GPT2Loader.languageModel(from: parent)
+        let batch = try TokenBatch(inputIDs: [[1, 2, 3, 4, 5]])
+        let optimizer = AdamW(groups: [ParameterGroup(parameters: model.parameters(), learningRate: 1e-3)])
+        try model.languageModelingLoss(batch).backward()
+        optimizer.step()
+        let child = try ModelExporter.export(model, parent: parent, to: scratch + "/child")
+        XCTAssertFalse(child.tensors.contains { $0.name == "lm_head.weight" }, "tied: written once, as HF does")
+        let reloaded = try GPT2Loader.languageModel(from: try Checkpoint(directory: scratch + "/child"))
+        let expected = try withNoGrad { try model(batch) }.logits.value
+        XCTAssertEqual(try withNoGrad { try reloaded(batch) }.logits.value, expected)
+        XCTAssertEqual(reloaded.config, model.config)
+    }
+
+    func testExport_GPT2Classifier_RecordsTheNewLabelCount() throws {
+        let destination = scratch + "/gpt2"
+        try SafetensorsImporter().importFolder(GPT2Fixtures.folder(), to: destination)
+        let parent = try Checkpoint(directory: destination)
+        var config = try GPT2Loader.config(of: parent)
+        config.numLabels = 3
+        let model = GPT2ForSequenceClassification(config: config, seed: 0)
+        try CheckpointLoader.load(
+            parent, into: model,
+            options: try TransferRecipe.replaceHead(classes: 3).loadOptions(
+                for: model, base: GPT2Loader.loadOptions(for: parent, into: model)))
+        let child = try ModelExporter.export(model, parent: parent, to: scratch + "/child")
+        XCTAssertEqual(child.architecture.config["num_labels"], .integer(3))
+        XCTAssertTrue(child.tensors.contains { $0.name == "score.weight" })
+        XCTAssertEqual(try GPT2Loader.config(of: try Checkpoint(directory: scratch + "/child")).numLabels, 3)
+    }
+}

@@ -54,6 +54,7 @@ INPUTS = [
     "x²³ ½ Ⅻ ٣٤٥ ௰ 𝟙𝟚",
     "déjà vu, naïve café, crème brûlée, Œuvre",
     "cafe\u0301 (decomposed) vs caf\u00e9",
+    "caf\u00e9 cafe\u0301 caf\u00e9 cafe\u0301",
     "Größe Straße Übergrößenträger",
     "καλημέρα κόσμε, привет мир",
     "こんにちは世界、東京タワー。你好，世界！안녕하세요",

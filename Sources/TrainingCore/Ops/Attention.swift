@@ -21,9 +21,13 @@ public func multiHeadAttention(
 
 /// ``multiHeadAttention(query:key:value:heads:mask:)`` with dropout on the attention weights
 /// (HF BERT's `attention_probs_dropout_prob` in training mode).
+///
+/// - Parameter causalOffset: with a value `c`, query `i` attends only keys `0...c + i` (causal
+///   self-attention, GPT-2's `bias` buffer): `c` is the number of cached keys before the queries,
+///   0 without a cache. The hidden keys get weight exactly 0, as HF's `finfo.min` fill gives.
 public func multiHeadAttention(
     query: Variable, key: Variable, value: Variable, heads: Int, mask: Tensor?,
-    dropout probability: Float, generator: inout SeededGenerator
+    dropout probability: Float, causalOffset: Int? = nil, generator: inout SeededGenerator
 ) -> Variable {
     let q = query.value, k = key.value, v = value.value
     precondition(q.rank == 3 && k.rank == 3 && v.shape == k.shape, "attention needs [batch, sequence, hidden] inputs")
@@ -33,9 +37,13 @@ public func multiHeadAttention(
     precondition(heads > 0 && hidden % heads == 0, "hidden size \(hidden) is not a multiple of \(heads) heads")
     if let mask { precondition(mask.shape == [batch, keys], "mask \(mask.shape) must be [\(batch), \(keys)]") }
     precondition(probability >= 0 && probability <= 1, "dropout probability \(probability) is outside [0, 1]")
+    if let causalOffset {
+        precondition(causalOffset >= 0 && causalOffset + queries == keys, "causal offset \(causalOffset) for \(queries) queries and \(keys) keys")
+    }
 
     let geometry = AttentionGeometry(
-        batch: batch, heads: heads, queries: queries, keys: keys, hidden: hidden, headSize: hidden / heads)
+        batch: batch, heads: heads, queries: queries, keys: keys, hidden: hidden, headSize: hidden / heads,
+        causalOffset: causalOffset)
     let recording = Variable.isRecording(query, key, value)
     let maskBias = mask.map { mask in
         mask.mapped { m, out, n in
@@ -60,6 +68,8 @@ public func multiHeadAttention(
 /// Sizes and kernels of one attention call.
 private struct AttentionGeometry {
     let batch, heads, queries, keys, hidden, headSize: Int
+    /// Query `i` sees keys `0...causalOffset + i`; `nil` sees all keys.
+    let causalOffset: Int?
 
     var scale: Float { 1 / Float(headSize).squareRoot() }
     var pairCount: Int { batch * heads }
@@ -102,7 +112,16 @@ private struct AttentionGeometry {
                                             for j in 0..<keys { r[j] += bias[j] }
                                         }
                                     }
-                                    for row in 0..<queries { RowKernels.softmax(p + row * keys, keys) }
+                                    if let causalOffset {
+                                        // Hidden keys get weight 0; backward then sends them no gradient.
+                                        for row in 0..<queries {
+                                            let visible = Swift.min(keys, causalOffset + row + 1)
+                                            RowKernels.softmax(p + row * keys, visible)
+                                            (p + row * keys + visible).update(repeating: 0, count: keys - visible)
+                                        }
+                                    } else {
+                                        for row in 0..<queries { RowKernels.softmax(p + row * keys, keys) }
+                                    }
                                     var used = UnsafePointer(p)
                                     dropMask?.withUnsafeBufferPointer { pm in
                                         guard let m = pm.baseAddress.map({ $0 + pair * block }) else { return }

@@ -11,6 +11,8 @@ public struct ModelInputError: Error, Equatable, Sendable, CustomStringConvertib
         case indexOutOfRange(field: String, position: Int, value: Int, limit: Int)
         /// The sequences are longer than the model's position table.
         case sequenceTooLong(length: Int, limit: Int)
+        /// A setting (e.g. a sampling temperature) outside the values that mean something.
+        case invalidSetting(name: String, value: String, expected: String)
     }
 
     public var reason: Reason
@@ -31,6 +33,8 @@ public struct ModelInputError: Error, Equatable, Sendable, CustomStringConvertib
             "\(field) entry \(position) is \(value), outside 0..<\(limit)"
         case let .sequenceTooLong(length, limit):
             "sequence length \(length) exceeds the \(limit) positions of the model"
+        case let .invalidSetting(name, value, expected):
+            "\(name) is \(value), expected \(expected)"
         }
     }
 }

@@ -17,6 +17,9 @@ Outputs:
   tokenizer.json          the same tokenizer as GPT2Tokenizer (transformers) saves it.
   reference.json          for tricky inputs: GPT2Tokenizer's ids, its tokens and its decoded text,
                           and decodings of hand-picked id runs that are not valid UTF-8.
+  generation              when the gpt2 model fixture (scripts/make_gpt2_reference.py) is at
+                          Tests/Fixtures/gpt2: GPT2LMHeadModel.generate's greedy continuation of a
+                          few prompt texts encoded by this tokenizer, its ids and decoded text.
 The script also checks every encoding against a plain-Python port of OpenAI's encoder.py
 (the `regex` module's GPT-2 pattern and its rank loop), so the reference has two sources.
 """
@@ -142,6 +145,36 @@ class OpenAIEncoder:
         return ids
 
 
+GENERATION_PROMPTS = ["The quick brown fox", "It's the model's", "Größe 日本語 😀", "let x = "]
+GENERATION_NEW_TOKENS = 16
+
+
+def generation_reference(tokenizer, model_dir):
+    """Greedy continuations by the gpt2 model fixture, or None when it is not there."""
+    if not os.path.exists(os.path.join(model_dir, "model.safetensors")):
+        return None
+    import torch
+    from transformers import GPT2LMHeadModel
+
+    model = GPT2LMHeadModel.from_pretrained(model_dir)
+    model.eval()
+    eos = model.config.eos_token_id
+    results = []
+    for text in GENERATION_PROMPTS:
+        prompt = tokenizer.encode(text)
+        with torch.no_grad():
+            out = model.generate(
+                torch.tensor([prompt]), attention_mask=torch.ones(1, len(prompt), dtype=torch.long),
+                max_new_tokens=GENERATION_NEW_TOKENS, do_sample=False, eos_token_id=eos, pad_token_id=eos,
+                output_scores=True, return_dict_in_generate=True,
+            )
+        new = out.sequences[0, len(prompt):].tolist()
+        gap = min(float(torch.topk(scores[0], 2).values[0] - torch.topk(scores[0], 2).values[1]) for scores in out.scores)
+        assert gap > 1e-3, f"a greedy step of {text!r} is nearly tied ({gap})"
+        results.append({"prompt": text, "prompt_ids": prompt, "new_ids": new, "text": tokenizer.decode(new), "min_top2_gap": gap})
+    return {"model": "Tests/Fixtures/gpt2", "max_new_tokens": GENERATION_NEW_TOKENS, "eos_token_id": eos, "greedy": results}
+
+
 def main() -> None:
     if len(sys.argv) > 2:
         sys.exit(__doc__)
@@ -204,6 +237,9 @@ def main() -> None:
         "cases": cases,
         "invalid_utf8_decodes": byte_runs,
     }
+    generation = generation_reference(tokenizer, os.path.join(here, "..", "Tests", "Fixtures", "gpt2"))
+    if generation is not None:
+        reference["generation"] = generation
     with open(os.path.join(out_dir, "reference.json"), "w", encoding="utf-8") as f:
         json.dump(reference, f, ensure_ascii=False, indent=1)
         f.write("\n")

@@ -15,6 +15,6 @@ struct Zoo: ParsableCommand {
             a usage error.
             """,
         version: ZooVersion.description,
-        subcommands: [Import.self, Export.self, Convert.self, List.self, Show.self, Verify.self, Remove.self, Embed.self, Diff.self,
+        subcommands: [Import.self, Export.self, Convert.self, List.self, Show.self, Verify.self, Remove.self, Embed.self, Generate.self, Diff.self,
                       Pull.self, Push.self, Remote.self, Tag.self, GC.self, DiskUsage.self])
 }

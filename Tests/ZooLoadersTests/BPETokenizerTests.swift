@@ -1,4 +1,5 @@
 import Foundation
+import TrainingCore
 import XCTest
 import ZooFormat
 import ZooLoaders
@@ -96,6 +97,61 @@ final class BPETokenizerTests: LoaderTestCase {
         let ids = tokenizer.encode(word)
         XCTAssertEqual(tokenizer.decode(ids), word)
         XCTAssertLessThan(ids.count, 60_000)
+    }
+
+    func testEncode_RandomTexts_DecodeGivesTheSameBytes() throws {
+        // Seeded random mixes of ASCII, whitespace, Latin, CJK, emoji, combining marks and
+        // contraction-like runs: every encoding decodes back byte for byte.
+        let tokenizer = try filesTokenizer()
+        let pools: [[Unicode.Scalar]] = [
+            Array("abcxyzABCXYZ0123456789".unicodeScalars), Array(" \t\n\r\u{0B}\u{0C}\u{85}\u{A0}\u{2028}\u{3000}".unicodeScalars),
+            Array("'sStTreRvemldL!?.,;:-_\"()[]{}<|>".unicodeScalars), Array("éèçßøÆœŁńİı".unicodeScalars),
+            Array("日本語中文한국어".unicodeScalars), Array("😀🎉👍🏽❤\u{FE0F}\u{200D}🇫🇷".unicodeScalars),
+            Array("\u{301}\u{308}\u{200B}\u{AD}\u{0}\u{7F}\u{1C}".unicodeScalars), Array("²½Ⅻ٣௰𝟙".unicodeScalars),
+        ]
+        var generator = SeededGenerator(seed: 12)
+        for round in 0..<300 {
+            var scalars = String.UnicodeScalarView()
+            for _ in 0..<Int.random(in: 0...40, using: &generator) {
+                let pool = pools[Int.random(in: 0..<pools.count, using: &generator)]
+                scalars.append(pool[Int.random(in: 0..<pool.count, using: &generator)])
+            }
+            let text = String(scalars)
+            let ids = tokenizer.encode(text)
+            XCTAssertEqual(tokenizer.bytes(of: ids), Array(text.utf8), "round \(round): \(text.debugDescription)")
+            XCTAssertEqual(ids.isEmpty, text.isEmpty)
+        }
+        // "<|endoftext|>" in the text is the one special token; a piece of it is plain text.
+        XCTAssertEqual(tokenizer.encode("a<|endoftext|>b").filter { $0 == 511 }.count, 1)
+        XCTAssertFalse(tokenizer.encode("a<|endoftext|b").contains(511))
+    }
+
+    func testFiles_TruncationsAndByteFlips_ParseOrThrowNeverCrash() throws {
+        let vocab = try fixture("vocab.json")
+        let merges = try fixture("merges.txt")
+        var refused = 0
+        var tried = 0
+        for n in stride(from: 0, to: merges.count, by: 5) {
+            tried += 1
+            if (try? BPETokenizer(vocabJSON: vocab, vocabFile: "v", merges: Array(merges.prefix(n)), mergesFile: "m")) == nil { refused += 1 }
+        }
+        // A prefix that cuts a line mid-merge names a token that is not in the vocabulary (mostly).
+        XCTAssertGreaterThan(refused, tried / 4)
+        for n in stride(from: 0, to: vocab.count, by: 23) {
+            XCTAssertThrowsError(try BPETokenizer(vocabJSON: Array(vocab.prefix(n)), vocabFile: "v", merges: merges, mergesFile: "m"), "prefix \(n)")
+        }
+        let json = try fixture("tokenizer.json")
+        for n in stride(from: 0, to: json.count, by: 197) {
+            XCTAssertThrowsError(try BPETokenizer(tokenizerJSON: Array(json.prefix(n)), file: "t"), "prefix \(n)")
+        }
+        var generator = SeededGenerator(seed: 5)
+        for _ in 0..<150 {
+            var flipped = merges
+            flipped[Int.random(in: 0..<flipped.count, using: &generator)] ^= UInt8.random(in: 1...255, using: &generator)
+            if let tokenizer = try? BPETokenizer(vocabJSON: vocab, vocabFile: "v", merges: flipped, mergesFile: "m") {
+                XCTAssertEqual(tokenizer.decode(tokenizer.encode("flip test, it's ok")), "flip test, it's ok")
+            }
+        }
     }
 
     // MARK: Pre-tokenization and merges

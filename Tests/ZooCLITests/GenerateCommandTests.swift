@@ -103,10 +103,12 @@ final class GenerateCommandTests: CLITestCase {
         XCTAssertEqual(result.stdout, "")
     }
 
-    func testGenerate_IDOutsideVocabulary_FailsNamingIDAndPosition() throws {
+    func testGenerate_IDOutsideVocabularyOrTooLong_FailsNamingIt() throws {
         try importGPT2(name: "gpt2-bare", tokenizer: false)
         let result = try run(["generate", "gpt2-bare", "--ids", "5,512,3"], expect: 1)
         assertErrorLine(result, contains: ["token id 512 (prompt position 2) is outside the vocabulary of gpt2-bare: ids 0..<512"])
+        let long = try run(["generate", "gpt2-bare", "--ids", Array(repeating: "5", count: 65).joined(separator: ",")], expect: 1)
+        assertErrorLine(long, contains: ["the prompt has 65 tokens, more than the 64 positions of gpt2-bare"])
         // A malformed id is a usage error.
         let negative = try run(["generate", "gpt2-bare", "--ids", "5,x"], expect: 2)
         XCTAssertTrue(negative.stderr.contains("'x' is not a token id"), negative.stderr)

@@ -106,7 +106,7 @@ extension BPETokenizer {
 
         guard let vocab = model["vocab"]?.objectValue else { throw invalid("model.vocab", "an object of token ids") }
         guard vocab.count <= Self.maxTokenCount else {
-            throw BPETokenizerError(file: file, reason: .invalidMember("model.vocab", expected: "at most \(Self.maxTokenCount) tokens"))
+            throw BPETokenizerError(file: file, reason: .tooManyTokens(limit: Self.maxTokenCount))
         }
         var byID = try Self.idMap(vocab, path: "model.vocab.", file: file)
         var added: [AddedToken] = []
@@ -195,7 +195,7 @@ extension BPETokenizer {
 
     private static func tokensByID(_ members: [String: JSONValue], path: String, file: String) throws(BPETokenizerError) -> [String] {
         guard members.count <= maxTokenCount else {
-            throw BPETokenizerError(file: file, reason: .invalidMember("(top level)", expected: "at most \(maxTokenCount) tokens"))
+            throw BPETokenizerError(file: file, reason: .tooManyTokens(limit: maxTokenCount))
         }
         return try contiguous(try idMap(members, path: path, file: file), file: file)
     }

@@ -45,8 +45,8 @@ public struct BPETokenizer: Sendable, Equatable {
 
     /// A tokenizer over `tokens` (id = position) and `merges` (pairs of tokens, by rank).
     ///
-    /// - Throws: ``BPETokenizerError`` naming `file`: `.emptyVocabulary`, `.invalidTokenID` for
-    ///   a token listed twice, `.mergeTokenNotInVocabulary`, `.duplicateMerge`,
+    /// - Throws: ``BPETokenizerError`` naming `file`: `.emptyVocabulary`, `.tooManyTokens`,
+    ///   `.invalidTokenID` for a token listed twice, `.mergeTokenNotInVocabulary`, `.duplicateMerge`,
     ///   `.tooManyMerges`, `.invalidTokenID` for an added token outside the vocabulary.
     public init(
         tokens: [String], merges: [(String, String)], addedTokens: [AddedToken] = [], addPrefixSpace: Bool = false,
@@ -64,7 +64,7 @@ public struct BPETokenizer: Sendable, Equatable {
     ) throws(BPETokenizerError) {
         guard !tokens.isEmpty else { throw BPETokenizerError(file: file, reason: .emptyVocabulary) }
         guard tokens.count <= Self.maxTokenCount else {
-            throw BPETokenizerError(file: file, reason: .invalidTokenID(token: tokens[Self.maxTokenCount], id: Int64(Self.maxTokenCount)))
+            throw BPETokenizerError(file: file, reason: .tooManyTokens(limit: Self.maxTokenCount))
         }
         var ids: [String: Int] = [:]
         ids.reserveCapacity(tokens.count)

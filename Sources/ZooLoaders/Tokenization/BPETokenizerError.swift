@@ -29,6 +29,8 @@ public struct BPETokenizerError: Error, Equatable, Sendable, CustomStringConvert
         case mergeTokenNotInVocabulary(merge: String, token: String)
         /// The same merge is listed twice.
         case duplicateMerge(String)
+        /// More tokens than ``BPETokenizer/maxTokenCount``.
+        case tooManyTokens(limit: Int)
         /// More merges than ``BPETokenizer/maxTokenCount``.
         case tooManyMerges(limit: Int)
         /// `tokenizer.json` uses a model, option or component this tokenizer does not implement.
@@ -77,6 +79,7 @@ extension BPETokenizerError.Reason: CustomStringConvertible {
         case let .malformedMerge(text): "merge \"\(text)\" is not two tokens separated by one space"
         case let .mergeTokenNotInVocabulary(merge, token): "merge \"\(merge)\": token \"\(token)\" is not in the vocabulary"
         case let .duplicateMerge(text): "merge \"\(text)\" is listed twice"
+        case let .tooManyTokens(limit): "more than \(limit) tokens"
         case let .tooManyMerges(limit): "more than \(limit) merges"
         case let .unsupported(what, value): "unsupported \(what) \(value) (only byte-level BPE as GPT-2's is supported)"
         case let .checkpoint(error): "\(error)"

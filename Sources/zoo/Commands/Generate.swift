@@ -85,6 +85,9 @@ extension Zoo {
                 throw GenerateError.idOutsideVocabulary(
                     id: promptIDs[position], position: position + 1, model: model, vocabularySize: config.vocabSize)
             }
+            guard promptIDs.count <= config.positions else {
+                throw GenerateError.promptTooLong(tokens: promptIDs.count, positions: config.positions, model: model)
+            }
             let model = try GPT2Loader.languageModel(from: checkpoint)
             let newIDs = try model.generate(
                 prompt: promptIDs, maxNewTokens: maxNewTokens, sampling: sampling, seed: seed ?? 0,
@@ -129,6 +132,7 @@ enum GenerateError: Error, Equatable, CustomStringConvertible {
     case emptyPrompt
     /// `position` is 1-based.
     case idOutsideVocabulary(id: Int, position: Int, model: String, vocabularySize: Int)
+    case promptTooLong(tokens: Int, positions: Int, model: String)
 
     var description: String {
         switch self {
@@ -138,6 +142,8 @@ enum GenerateError: Error, Equatable, CustomStringConvertible {
         case .emptyPrompt: "the prompt encodes to no token: give a non-empty text"
         case let .idOutsideVocabulary(id, position, model, size):
             "token id \(id) (prompt position \(position)) is outside the vocabulary of \(model): ids 0..<\(size)"
+        case let .promptTooLong(tokens, positions, model):
+            "the prompt has \(tokens) tokens, more than the \(positions) positions of \(model)"
         }
     }
 }

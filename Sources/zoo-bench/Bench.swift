@@ -78,6 +78,13 @@ enum Bench {
             try emit(TrainingBenchmark(options: options, scratch: scratch.path).run(), options)
             return
         }
+        if options.gpt2 {
+            let scratch = try ScratchDirectory(parent: options.directory)
+            scratch.removeOnSignals()
+            defer { scratch.remove() }
+            try emit(GPT2Benchmark(options: options, scratch: scratch.path).run(), options)
+            return
+        }
         if options.pytorchImport {
             let scratch = try ScratchDirectory(parent: options.directory)
             scratch.removeOnSignals()

@@ -21,7 +21,9 @@ struct Options {
     var ggufImport = false
     /// Run the MiniLM and training benchmark (``TrainingBenchmark``) instead of the main one.
     var training = false
-    /// The Python of ``TrainingBenchmark``'s peer (default `$ZOO_PYTHON`).
+    /// Run the GPT-2 decoding benchmark (``GPT2Benchmark``) instead of the main one.
+    var gpt2 = false
+    /// The Python of ``TrainingBenchmark``'s peer (default `$ZOO_PYTHON`) and of ``GPT2Benchmark``'s.
     var python: String?
     /// The all-MiniLM-L6-v2 folder for ``TrainingBenchmark`` (default `$ZOO_MINILM_DIR`).
     var minilm: String?
@@ -48,6 +50,7 @@ struct Options {
     static let usage = """
         usage: zoo-bench [--size-mib N] [--runs N] [--dir PATH] [--json] [--skip-python] [--no-drop-caches]
                  [--pytorch-import | --write-pytorch-zip PATH | --gguf-import | --training [--python PATH] [--minilm DIR]
+                  | --gpt2 [--python PATH]
                   | --store [--zoo PATH] | --packing | --manifest]
           --size-mib N       model size to generate, MiB (default 1024, at least 16)
           --runs N           timed runs per figure; the median is reported (default 3)
@@ -62,6 +65,8 @@ struct Options {
           --python PATH      --training's peer interpreter (default $ZOO_PYTHON); with torch + sentence-transformers
                              it is PyTorch, else the numpy reference scripts/minilm_numpy.py
           --minilm DIR       --training's all-MiniLM-L6-v2 folder (default $ZOO_MINILM_DIR; scripts/minilm.sh prints it)
+          --gpt2             time GPT-2 greedy decoding per token with and without the KV cache, beside PyTorch
+                             when --python has torch + transformers (instead of the above)
           --transfer         time zoo pull / push against a local registry vs curl, and the dedup figure (instead of the above)
           --packing          shard counts and fine-tune dedup of canonical packing on real-shaped models (instead of the above)
           --store            time `zoo list` / `zoo show` on stores of 100- to 100,000-tensor models and 1,000 models
@@ -100,6 +105,7 @@ struct Options {
             case "--write-pytorch-zip": writePyTorchZip = try value(for: argument)
             case "--gguf-import": ggufImport = true
             case "--training": training = true
+            case "--gpt2": gpt2 = true
             case "--python": python = try value(for: argument)
             case "--minilm": minilm = try value(for: argument)
             case "--transfer": transfer = true

@@ -91,11 +91,17 @@ final class EmbedCommandTests: CLITestCase {
         XCTAssertEqual(result.stdout, "")
     }
 
-    func testEmbed_NotBERT_FailsNamingTheType() throws {
+    func testEmbed_GPT2Text_FailsAskingForIDs() throws {
         try Fixtures.writeCheckpoint(at: scratch + "/gpt2")
         try run(["import", scratch + "/gpt2", "--name", "tiny-gpt2"])
-        let result = try run(["embed", "tiny-gpt2", "text"], expect: 1)
-        assertErrorLine(result, contains: ["a gpt2 model, not BERT"])
+        let result = try run(["embed", "tiny-gpt2", "text"], expect: 2)
+        XCTAssertTrue(result.stderr.contains("tiny-gpt2 is a GPT-2 model: pass token ids with --ids"), result.stderr)
+    }
+
+    func testEmbed_IDsForBERT_UsageError() throws {
+        _ = try importBertTiny(["--name", "bert-tiny"])
+        let result = try run(["embed", "bert-tiny", "--ids", "1 2 3"], expect: 2)
+        XCTAssertTrue(result.stderr.contains("--ids is for GPT-2 models; bert-tiny is not one"), result.stderr)
     }
 
     /// `zoo import` of the real all-MiniLM-L6-v2 folder, then `zoo embed`, against

@@ -35,7 +35,7 @@ extension GPT2LMHeadModel {
             Result { () throws(ModelInputError) in
                 while generated.count < maxNewTokens, sequence.count <= config.positions {
                     let input = useCache && cache != nil ? [sequence[sequence.count - 1]] : sequence
-                    let output = try self(TokenBatch(inputIDs: [input]), cache: useCache ? cache : nil)
+                    let output = try transformer(TokenBatch(inputIDs: [input]), cache: useCache ? cache : nil)
                     if useCache { cache = output.cache }
                     // Only the last position's logits matter.
                     let last = output.lastHiddenState.reshaped([input.count, config.embeddingSize])

@@ -83,6 +83,14 @@ final class BPETokenizerTests: LoaderTestCase {
         XCTAssertEqual(tokenizer.decode([-1] + hello + [512, Int.max]), "hello")
     }
 
+    func testDecode_SkipSpecialTokens_DropsEndOfTextOnly() throws {
+        let tokenizer = try filesTokenizer()
+        let ids = tokenizer.encode("a<|endoftext|>b <|endoftext|>")
+        XCTAssertEqual(ids.filter { $0 == 511 }.count, 2)
+        XCTAssertEqual(tokenizer.decode(ids), "a<|endoftext|>b <|endoftext|>")
+        XCTAssertEqual(tokenizer.decode(ids, skipSpecialTokens: true), "ab ")
+    }
+
     func testFiles_Folder_ReadsTheFixtureFolder() throws {
         let files = try BPETokenizerFiles(folder: Self.fixtures)
         XCTAssertTrue(files.isComplete)

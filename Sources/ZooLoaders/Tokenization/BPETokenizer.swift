@@ -38,6 +38,7 @@ public struct BPETokenizer: Sendable, Equatable {
     /// The added tokens, longest first.
     public let addedTokens: [AddedToken]
     private let added: [(scalars: [Unicode.Scalar], id: Int)]
+    private let specialIDs: Set<Int>
     /// Whether a space is put before text that does not start with one (`add_prefix_space`).
     public let addPrefixSpace: Bool
     /// Whether a piece that is itself a token skips the merges (`ignore_merges`, as LLaMA 3).
@@ -107,6 +108,7 @@ public struct BPETokenizer: Sendable, Equatable {
             .sorted { $0.content.unicodeScalars.count > $1.content.unicodeScalars.count }
         self.addedTokens = kept
         self.added = kept.map { (Array($0.content.unicodeScalars), $0.id) }
+        self.specialIDs = Set(kept.filter(\.special).map(\.id))
         self.addPrefixSpace = addPrefixSpace
         self.ignoreMerges = ignoreMerges
     }
@@ -156,15 +158,17 @@ public struct BPETokenizer: Sendable, Equatable {
     /// The text of `ids`: the bytes each token spells, decoded as UTF-8 with U+FFFD for each
     /// invalid sequence (as `tokenizers`' ByteLevel decoder and Python's `errors="replace"`).
     /// A token with a character outside ``ByteLevelAlphabet`` contributes its own UTF-8; ids
-    /// without a token are skipped, as Hugging Face's `decode` skips them.
-    public func decode(_ ids: [Int]) -> String {
-        String(decoding: bytes(of: ids), as: UTF8.self)
+    /// without a token are skipped, as Hugging Face's `decode` skips them, and so are special
+    /// added tokens (`<|endoftext|>`) with `skipSpecialTokens` (HF's `skip_special_tokens`).
+    public func decode(_ ids: [Int], skipSpecialTokens: Bool = false) -> String {
+        String(decoding: bytes(of: ids, skipSpecialTokens: skipSpecialTokens), as: UTF8.self)
     }
 
-    /// The raw bytes `ids` spell, before UTF-8 decoding (see ``decode(_:)``).
-    public func bytes(of ids: [Int]) -> [UInt8] {
+    /// The raw bytes `ids` spell, before UTF-8 decoding (see ``decode(_:skipSpecialTokens:)``).
+    public func bytes(of ids: [Int], skipSpecialTokens: Bool = false) -> [UInt8] {
         var bytes: [UInt8] = []
         for id in ids where tokens.indices.contains(id) {
+            if skipSpecialTokens && specialIDs.contains(id) { continue }
             let token = tokens[id]
             let start = bytes.count
             for scalar in token.unicodeScalars {

@@ -16,8 +16,8 @@ extension Zoo {
                 --max-new-tokens tokens, after the end-of-text token (eos_token_id of its config), or \
                 when the model's positions are full. Greedy by default; --temperature, --top-k or \
                 --top-p sample instead, from --seed (the same seed gives the same tokens). Prints the \
-                new tokens' text when the model has a tokenizer, else their ids; --json prints both \
-                with the prompt's ids.
+                new tokens' text when the model has a tokenizer (without <|endoftext|>), else their ids; --json \
+                prints both with the prompt's ids and why generation stopped.
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -92,7 +92,8 @@ extension Zoo {
             let newIDs = try model.generate(
                 prompt: promptIDs, maxNewTokens: maxNewTokens, sampling: sampling, seed: seed ?? 0,
                 eosTokenID: config.eosTokenID)
-            let text = tokenizer?.decode(newIDs)
+            // HF's text-generation pipeline leaves special tokens (<|endoftext|>) out of the text.
+            let text = tokenizer?.decode(newIDs, skipSpecialTokens: true)
             if json {
                 let stop = newIDs.last == config.eosTokenID ? "eos" : newIDs.count == maxNewTokens ? "length" : "positions"
                 JSONOutput.print(.object([

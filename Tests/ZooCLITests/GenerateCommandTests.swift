@@ -14,8 +14,8 @@ final class GenerateCommandTests: CLITestCase {
     }
 
     /// Imports the GPT-2 fixture (weights and config.json) as `name`, with the tokenizer's
-    /// vocab.json + merges.txt among its assets when `tokenizer` is set.
-    func importGPT2(name: String, tokenizer: Bool) throws {
+    /// vocab.json + merges.txt among its assets when `tokenizer` is set, and the files of `extra`.
+    func importGPT2(name: String, tokenizer: Bool, extra: [String: [UInt8]] = [:]) throws {
         let model = Self.fixtures + "/gpt2/model.safetensors"
         guard FileSystem.kind(of: model) == .regular else {
             throw XCTSkip("\(model) is missing: the GPT-2 fixture comes with the gpt2 branch (scripts/make_gpt2_reference.py)")
@@ -28,6 +28,7 @@ final class GenerateCommandTests: CLITestCase {
             let target = folder + "/" + (file as NSString).lastPathComponent
             try FileManager.default.copyItem(atPath: Self.fixtures + "/" + file, toPath: target)
         }
+        for (file, bytes) in extra { try Data(bytes).write(to: URL(fileURLWithPath: folder + "/" + file)) }
         try run(["import", folder, "--name", name])
     }
 
@@ -78,6 +79,25 @@ final class GenerateCommandTests: CLITestCase {
         let ids = try ints(first["prompt_ids"]).map(String.init).joined(separator: ",")
         let viaIDs = try run(["generate", "gpt2-text", "--ids", ids, "--max-new-tokens", "\(count)"])
         XCTAssertEqual(viaIDs.stdout, (first["text"]?.stringValue ?? "") + "\n")
+    }
+
+    func testGenerate_TokenizerJSONOnly_SamePromptIDs() throws {
+        let tokenizerJSON = Array(try Data(contentsOf: URL(fileURLWithPath: Self.fixtures + "/gpt2-tokenizer/tokenizer.json")))
+        try importGPT2(name: "gpt2-json", tokenizer: false, extra: ["tokenizer.json": tokenizerJSON])
+        let generation = try XCTUnwrap(try reference("gpt2-tokenizer/reference.json")["generation"]?["greedy"]?.arrayValue?.first)
+        let output = try json(try run(["generate", "gpt2-json", "--prompt", generation["prompt"]?.stringValue ?? "",
+                                       "--max-new-tokens", "16", "--json"]).stdout)
+        XCTAssertEqual(try ints(output["promptIDs"]), try ints(generation["prompt_ids"]))
+        XCTAssertEqual(try ints(output["ids"]), try ints(generation["new_ids"]))
+    }
+
+    func testGenerate_BrokenMergesAsset_FailsNamingFileAndLine() throws {
+        var merges = Array(try Data(contentsOf: URL(fileURLWithPath: Self.fixtures + "/gpt2-tokenizer/merges.txt")))
+        merges += Array("one two three\n".utf8)
+        try importGPT2(name: "gpt2-broken", tokenizer: true, extra: ["merges.txt": merges])
+        let result = try run(["generate", "gpt2-broken", "--ids", "1,2"], expect: 1)
+        assertErrorLine(result, contains: ["Error: gpt2-broken/merges.txt: line 257 (byte 1436): merge \"one two three\" is not two tokens"])
+        XCTAssertEqual(result.stdout, "")
     }
 
     func testGenerate_Sampling_SameSeedSameTokensSeedsDiffer() throws {

@@ -36,13 +36,16 @@ public struct BPETokenizerFiles: Sendable, Equatable {
 
     /// The tokenizer files among a checkpoint's assets (missing ones are `nil`).
     ///
+    /// - Parameter location: what messages call the checkpoint (a model reference, say);
+    ///   by default its ``ZooFormat/Checkpoint/location``.
     /// - Throws: ``BPETokenizerError`` naming the asset: `.checkpoint` when it cannot be read,
     ///   `.fileTooLarge` over ``BPETokenizer/maxFileByteCount``.
-    public init(checkpoint: Checkpoint) throws(BPETokenizerError) {
+    public init(checkpoint: Checkpoint, location: String? = nil) throws(BPETokenizerError) {
+        let location = location ?? checkpoint.location
         func asset(_ name: String) throws(BPETokenizerError) -> [UInt8]? {
             guard let entry = checkpoint.manifest.assets.first(where: { $0.path == "assets/" + name || $0.path == name })
             else { return nil }
-            let file = checkpoint.location + "/" + entry.path
+            let file = location + "/" + entry.path
             guard entry.length <= BPETokenizer.maxFileByteCount else {
                 throw BPETokenizerError(
                     file: file, reason: .fileTooLarge(byteCount: entry.length, limit: BPETokenizer.maxFileByteCount))
@@ -52,7 +55,7 @@ public struct BPETokenizerFiles: Sendable, Equatable {
             }
         }
         self.init(
-            location: checkpoint.location, vocabJSON: try asset(Name.vocabJSON), merges: try asset(Name.merges),
+            location: location, vocabJSON: try asset(Name.vocabJSON), merges: try asset(Name.merges),
             tokenizerJSON: try asset(Name.tokenizerJSON))
     }
 

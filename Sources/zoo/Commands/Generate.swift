@@ -71,7 +71,7 @@ extension Zoo {
         func run() throws {
             let checkpoint = try openCheckpoint()
             let config = try GPT2Loader.config(of: checkpoint)    // names the architecture when it is not GPT-2
-            let files = try BPETokenizerFiles(checkpoint: checkpoint)
+            let files = try BPETokenizerFiles(checkpoint: checkpoint, location: model)
             let tokenizer = files.isComplete ? try BPETokenizer(files: files) : nil
             let promptIDs: [Int]
             if let prompt {

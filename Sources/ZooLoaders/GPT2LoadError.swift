@@ -11,6 +11,9 @@ public struct GPT2LoadError: Error, Equatable, Sendable, CustomStringConvertible
         case input(ModelInputError)
         /// A batch size below 1.
         case invalidBatchSize(Int)
+        /// The configuration disagrees with the checkpoint's tensors (checked before a model of the
+        /// configuration's size is allocated): `tensor`'s shape, or the block count.
+        case configDisagrees(tensor: String, config: String, checkpoint: String)
     }
 
     /// The checkpoint's location.
@@ -28,6 +31,8 @@ public struct GPT2LoadError: Error, Equatable, Sendable, CustomStringConvertible
         case let .config(error): "\(location): \(error)"
         case let .input(error): "\(location): \(error)"
         case let .invalidBatchSize(size): "batch size must be at least 1 (got \(size))"
+        case let .configDisagrees(tensor, config, checkpoint):
+            "\(location): config.json says \(tensor) is \(config), the checkpoint has \(checkpoint)"
         }
     }
 }

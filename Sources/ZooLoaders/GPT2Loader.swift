@@ -21,10 +21,21 @@ public enum GPT2Loader {
         return (architecture.config["model_type"]?.stringValue ?? architecture.type) == "gpt2"
     }
 
-    /// The checkpoint's GPT-2 configuration (the manifest's `config.json`).
+    /// The checkpoint's GPT-2 configuration (the manifest's `config.json`), checked against the
+    /// tensors that fix its sizes (`wte`, `wpe`, the block count, `h.0.mlp.c_fc`), so that a
+    /// config.json claiming a larger model than the file holds is refused before anything of its
+    /// size is allocated.
     ///
-    /// - Throws: ``GPT2LoadError``: `.notGPT2` for another model type, `.config` for a bad config.
+    /// - Throws: ``GPT2LoadError``: `.notGPT2` for another model type, `.config` for a bad config,
+    ///   `.configDisagrees` naming the tensor whose shape does not match.
     public static func config(of checkpoint: Checkpoint) throws(GPT2LoadError) -> GPT2Config {
+        let config = try declaredConfig(of: checkpoint)
+        try check(config, against: checkpoint)
+        return config
+    }
+
+    /// `config.json` decoded and validated, not yet compared with the tensors.
+    static func declaredConfig(of checkpoint: Checkpoint) throws(GPT2LoadError) -> GPT2Config {
         let architecture = checkpoint.manifest.architecture
         let modelType = architecture.config["model_type"]?.stringValue ?? architecture.type
         guard modelType == "gpt2" else {
@@ -34,6 +45,33 @@ public enum GPT2Loader {
             return try GPT2Config(jsonData: Data(JSONValue.object(architecture.config).canonicalBytes))
         } catch {
             throw GPT2LoadError(location: checkpoint.location, reason: .config(error))
+        }
+    }
+
+    /// Throws unless the tensors that fix the model's sizes have the configuration's shapes.
+    static func check(_ config: GPT2Config, against checkpoint: Checkpoint) throws(GPT2LoadError) {
+        let shapes = Dictionary(checkpoint.manifest.tensors.map { ($0.name, $0.shape) }, uniquingKeysWith: { a, _ in a })
+        let prefix = shapes["transformer.wte.weight"] != nil ? "transformer." : ""
+        func describe(_ shape: [Int]?) -> String { shape.map { "\($0)" } ?? "no such tensor" }
+        let expected: [(String, [Int])] = [
+            ("wte.weight", [config.vocabSize, config.embeddingSize]),
+            ("wpe.weight", [config.positions, config.embeddingSize]),
+            ("h.0.mlp.c_fc.weight", [config.embeddingSize, config.feedForwardSize]),
+        ]
+        for (name, shape) in expected where shapes[prefix + name] != shape {
+            throw GPT2LoadError(
+                location: checkpoint.location,
+                reason: .configDisagrees(tensor: prefix + name, config: "\(shape)", checkpoint: describe(shapes[prefix + name])))
+        }
+        let blocks = Set(shapes.keys.compactMap { name -> Int? in
+            guard name.hasPrefix(prefix + "h.") else { return nil }
+            return Int(name.dropFirst(prefix.count + 2).prefix { $0 != "." })
+        })
+        if blocks != Set(0..<config.layers) {
+            throw GPT2LoadError(
+                location: checkpoint.location,
+                reason: .configDisagrees(
+                    tensor: prefix + "h.N (n_layer)", config: "\(config.layers) blocks", checkpoint: "\(blocks.count) blocks"))
         }
     }
 

@@ -84,8 +84,10 @@ public enum ModelExporter {
     {
         var updates = options.configUpdates
         var labels = options.labels
-        if labels == nil, let bert = module as? BertForSequenceClassification {
-            let classes = bert.classifier.outFeatures
+        let classifier = (module as? BertForSequenceClassification)?.classifier
+            ?? (module as? GPT2ForSequenceClassification)?.score
+        if labels == nil, let classifier {
+            let classes = classifier.outFeatures
             let current = parentConfig["num_labels"]?.integerValue.map(Int.init)
                 ?? parentConfig["id2label"]?.objectValue?.count
             if current != classes { labels = (0..<classes).map { "LABEL_\($0)" } }

@@ -276,3 +276,81 @@ enum GPT2Fixtures {
         return zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
     }
 }
+
+/// Fine-tuned GPT-2 models exported with their lineage and loaded back.
+final class GPT2ExportTests: LoaderTestCase {
+    func testExport_FineTunedLM_ReloadsWithSameLogitsAndParentConfig() throws {
+        let destination = scratch + "/gpt2"
+        try SafetensorsImporter().importFolder(GPT2Fixtures.folder(), to: destination)
+        let parent = try Checkpoint(directory: destination)
+        let model = try GPT2Loader.languageModel(from: parent)
+        let batch = try TokenBatch(inputIDs: [[1, 2, 3, 4, 5]])
+        let optimizer = AdamW(groups: [ParameterGroup(parameters: model.parameters(), learningRate: 1e-3)])
+        try model.languageModelingLoss(batch).backward()
+        optimizer.step()
+        let child = try ModelExporter.export(model, parent: parent, to: scratch + "/child")
+        XCTAssertFalse(child.tensors.contains { $0.name == "lm_head.weight" }, "tied: written once, as HF does")
+        let reloaded = try GPT2Loader.languageModel(from: try Checkpoint(directory: scratch + "/child"))
+        let expected = try withNoGrad { try model(batch) }.logits.value
+        XCTAssertEqual(try withNoGrad { try reloaded(batch) }.logits.value, expected)
+        XCTAssertEqual(reloaded.config, model.config)
+    }
+
+    func testExport_GPT2Classifier_RecordsTheNewLabelCount() throws {
+        let destination = scratch + "/gpt2"
+        try SafetensorsImporter().importFolder(GPT2Fixtures.folder(), to: destination)
+        let parent = try Checkpoint(directory: destination)
+        var config = try GPT2Loader.config(of: parent)
+        config.numLabels = 3
+        let model = GPT2ForSequenceClassification(config: config, seed: 0)
+        try CheckpointLoader.load(
+            parent, into: model,
+            options: try TransferRecipe.replaceHead(classes: 3).loadOptions(
+                for: model, base: GPT2Loader.loadOptions(for: parent, into: model)))
+        let child = try ModelExporter.export(model, parent: parent, to: scratch + "/child")
+        XCTAssertEqual(child.architecture.config["num_labels"], .integer(3))
+        XCTAssertTrue(child.tensors.contains { $0.name == "score.weight" })
+        XCTAssertEqual(try GPT2Loader.config(of: try Checkpoint(directory: scratch + "/child")).numLabels, 3)
+    }
+}
+
+/// A config.json that does not describe the file's tensors is refused before a model is built.
+final class GPT2ConfigCheckTests: LoaderTestCase {
+    /// The fixture's tensors with `config` as the manifest's config.json.
+    func checkpoint(config: [String: JSONValue]) throws -> Checkpoint {
+        let source = scratch + "/source"
+        if FileSystem.kind(of: source) == .missing {
+            try SafetensorsImporter().importFolder(GPT2Fixtures.folder(), to: source)
+        }
+        let imported = try Checkpoint(directory: source)
+        let tensors = try CheckpointLoader.stateDict(from: imported)
+        var architecture = imported.manifest.architecture
+        architecture.config.merge(config) { _, new in new }
+        let path = scratch + "/" + FileSystem.uniqueName("edited")
+        let writer = try CheckpointWriter(destination: path, name: "edited", architecture: architecture)
+        for (name, tensor) in tensors.sorted(by: { $0.key < $1.key }) {
+            try tensor.scalars.withUnsafeBytes { try writer.addTensor(name: name, dtype: .f32, shape: tensor.shape, bytes: $0) }
+        }
+        try writer.finish()
+        return try Checkpoint(directory: path)
+    }
+
+    func testConfig_MoreLayersOrWiderThanTheTensors_ThrowsNamingTheTensor() throws {
+        let cases: [([String: JSONValue], GPT2LoadError.Reason)] = [
+            (["n_layer": .integer(24)], .configDisagrees(tensor: "transformer.h.N (n_layer)", config: "24 blocks", checkpoint: "3 blocks")),
+            (["n_embd": .integer(4096), "n_head": .integer(4)],
+             .configDisagrees(tensor: "transformer.wte.weight", config: "[512, 4096]", checkpoint: "[512, 64]")),
+            (["n_positions": .integer(1 << 20)],
+             .configDisagrees(tensor: "transformer.wpe.weight", config: "[1048576, 64]", checkpoint: "[64, 64]")),
+            (["n_inner": .integer(100)],
+             .configDisagrees(tensor: "transformer.h.0.mlp.c_fc.weight", config: "[64, 100]", checkpoint: "[64, 256]")),
+        ]
+        for (config, reason) in cases {
+            let checkpoint = try checkpoint(config: config)
+            XCTAssertThrowsError(try GPT2Loader.languageModel(from: checkpoint), "\(config)") { error in
+                XCTAssertEqual((error as? GPT2LoadError)?.reason, reason)
+            }
+        }
+        XCTAssertNoThrow(try GPT2Loader.languageModel(from: try checkpoint(config: [:])))
+    }
+}

@@ -15,6 +15,7 @@ struct Zoo: ParsableCommand {
             a usage error.
             """,
         version: ZooVersion.description,
-        subcommands: [Import.self, Export.self, Convert.self, List.self, Show.self, Verify.self, Remove.self, Embed.self, Diff.self,
-                      Pull.self, Push.self, Remote.self, Trust.self, Tag.self, GC.self, DiskUsage.self, Sign.self])
+        subcommands: [Import.self, Export.self, Convert.self, List.self, Show.self, Verify.self, Sign.self, Remove.self,
+                      Embed.self, Generate.self, Diff.self, Pull.self, Push.self, Remote.self, Trust.self, Tag.self,
+                      GC.self, DiskUsage.self])
 }

@@ -1,0 +1,84 @@
+import ZooFormat
+
+/// The files a byte-level BPE tokenizer is built from, as a Hugging Face model folder or a
+/// checkpoint's assets carry them: `vocab.json` + `merges.txt` (GPT-2's), and/or `tokenizer.json`.
+///
+/// ```swift
+/// let files = try BPETokenizerFiles(checkpoint: checkpoint)
+/// if files.isComplete { let tokenizer = try BPETokenizer(files: files) }
+/// ```
+public struct BPETokenizerFiles: Sendable, Equatable {
+    /// The file names looked for.
+    public enum Name {
+        public static let vocabJSON = "vocab.json"
+        public static let merges = "merges.txt"
+        public static let tokenizerJSON = "tokenizer.json"
+    }
+
+    /// Where the files come from (a folder or checkpoint), for messages.
+    public var location: String
+    /// `vocab.json`: token -> id.
+    public var vocabJSON: [UInt8]?
+    /// `merges.txt`: one merge a line, by rank, after an optional `#version` line.
+    public var merges: [UInt8]?
+    /// `tokenizer.json` (Hugging Face `tokenizers`).
+    public var tokenizerJSON: [UInt8]?
+
+    public init(location: String, vocabJSON: [UInt8]? = nil, merges: [UInt8]? = nil, tokenizerJSON: [UInt8]? = nil) {
+        self.location = location
+        self.vocabJSON = vocabJSON
+        self.merges = merges
+        self.tokenizerJSON = tokenizerJSON
+    }
+
+    /// Whether a tokenizer can be looked for: `tokenizer.json`, or both `vocab.json` and `merges.txt`.
+    public var isComplete: Bool { tokenizerJSON != nil || (vocabJSON != nil && merges != nil) }
+
+    /// The tokenizer files among a checkpoint's assets (missing ones are `nil`).
+    ///
+    /// - Parameter location: what messages call the checkpoint (a model reference, say);
+    ///   by default its ``ZooFormat/Checkpoint/location``.
+    /// - Throws: ``BPETokenizerError`` naming the asset: `.checkpoint` when it cannot be read,
+    ///   `.fileTooLarge` over ``BPETokenizer/maxFileByteCount``.
+    public init(checkpoint: Checkpoint, location: String? = nil) throws(BPETokenizerError) {
+        let location = location ?? checkpoint.location
+        func asset(_ name: String) throws(BPETokenizerError) -> [UInt8]? {
+            guard let entry = checkpoint.manifest.assets.first(where: { $0.path == "assets/" + name || $0.path == name })
+            else { return nil }
+            let file = location + "/" + entry.path
+            guard entry.length <= BPETokenizer.maxFileByteCount else {
+                throw BPETokenizerError(
+                    file: file, reason: .fileTooLarge(byteCount: entry.length, limit: BPETokenizer.maxFileByteCount))
+            }
+            do { return try checkpoint.asset(path: entry.path) } catch {
+                throw BPETokenizerError(file: file, reason: .checkpoint(error))
+            }
+        }
+        self.init(
+            location: location, vocabJSON: try asset(Name.vocabJSON), merges: try asset(Name.merges),
+            tokenizerJSON: try asset(Name.tokenizerJSON))
+    }
+
+    /// The tokenizer files of a model folder (missing ones are `nil`).
+    ///
+    /// - Throws: ``BPETokenizerError`` naming the file: `.io` when it exists but cannot be read,
+    ///   `.fileTooLarge` over ``BPETokenizer/maxFileByteCount``.
+    public init(folder: String) throws(BPETokenizerError) {
+        func file(_ name: String) throws(BPETokenizerError) -> [UInt8]? {
+            let path = folder + "/" + name
+            guard FileSystem.kind(of: path) != .missing else { return nil }
+            let bytes: [UInt8]?
+            do { bytes = try FileSystem.readFile(path, limit: BPETokenizer.maxFileByteCount) } catch {
+                throw BPETokenizerError(file: path, reason: .io(error))
+            }
+            guard let bytes else {
+                let size = (try? FileSystem.fileSize(path)) ?? 0
+                throw BPETokenizerError(file: path, reason: .fileTooLarge(byteCount: size, limit: BPETokenizer.maxFileByteCount))
+            }
+            return bytes
+        }
+        self.init(
+            location: folder, vocabJSON: try file(Name.vocabJSON), merges: try file(Name.merges),
+            tokenizerJSON: try file(Name.tokenizerJSON))
+    }
+}

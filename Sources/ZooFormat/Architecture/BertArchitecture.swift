@@ -60,7 +60,7 @@ public struct BertArchitecture: KnownArchitecture {
             b.linear("cls.seq_relationship", rows: 2, columns: d.hidden, bias: .optional, .optional)
             return TensorLayout(scheme: prefix.isEmpty ? "Hugging Face BertModel" : "Hugging Face, prefix \(prefix)",
                                 tensors: b.tensors, layerPrefix: prefix + "encoder.layer.",
-                                bufferSuffixes: ["embeddings.position_ids", "embeddings.token_type_ids"])
+                                bufferSuffixes: ["embeddings.token_type_ids"])
         }
     }
 }

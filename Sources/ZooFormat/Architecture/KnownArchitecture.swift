@@ -125,7 +125,12 @@ public struct TensorLayout: Sendable {
         return nil
     }
 
-    func isBuffer(_ name: String) -> Bool { bufferSuffixes.contains { name.hasSuffix($0) } }
+    /// Buffers any architecture may carry: transformers registers `position_ids` in many modules.
+    static let commonBufferSuffixes = [".position_ids"]
+
+    func isBuffer(_ name: String) -> Bool {
+        bufferSuffixes.contains { name.hasSuffix($0) } || Self.commonBufferSuffixes.contains { name.hasSuffix($0) }
+    }
 }
 
 /// Builds a layout's tensor list; `product` multiplies sizes (either `nil` gives `nil`).

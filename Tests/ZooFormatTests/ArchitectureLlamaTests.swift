@@ -42,7 +42,7 @@ final class ArchitectureLlamaTests: XCTestCase {
         let config = F.ggufLlamaConfig(layers: 2, hidden: 16, heads: 4, kvHeads: 2, intermediate: 32, vocab: 10)
         let report = ArchitectureCheck.run(type: "llama", config: config, tensors: tensors.tensors)
         XCTAssertEqual(report.findings, [])
-        XCTAssertEqual(report.scheme, "GGUF (llama.cpp names)")
+        XCTAssertEqual(report.scheme, "GGUF, llama.cpp names")
     }
 
     func testCheck_GGUFQuantizedTensor_ShapeInElementsChecked() {

@@ -80,7 +80,7 @@ public struct LlamaArchitecture: KnownArchitecture {
         return [
             TensorLayout(scheme: "Hugging Face", tensors: hf.tensors, layerPrefix: "model.layers.",
                          bufferSuffixes: [".rotary_emb.inv_freq"]),
-            TensorLayout(scheme: "GGUF (llama.cpp names)", tensors: gguf.tensors, layerPrefix: "blk."),
+            TensorLayout(scheme: "GGUF, llama.cpp names", tensors: gguf.tensors, layerPrefix: "blk."),
         ]
     }
 }

@@ -23,7 +23,10 @@ extension Zoo {
                 (model.safetensors, pytorch_model.bin) its folder's name, any other file its name without the \
                 extension; a name inside the file (GGUF general.name) comes last. Names are lowercased with \
                 other characters folded into "-". A NAME:TAG that already names another model is refused \
-                unless --force moves it; importing the same model again is a no-op.
+                unless --force moves it; importing the same model again is a no-op. \
+                For an architecture zoo knows (bert, gpt2, llama-style: spec/architectures.md) the tensors are \
+                checked against the config: a checkpoint whose shapes or layer count contradict it is refused \
+                (--no-architecture-check imports it anyway); missing or unexpected tensors are noted on stderr.
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -44,6 +47,9 @@ extension Zoo {
 
         @Flag(help: "Move NAME:TAG to the imported model when it already names another one.")
         var force = false
+
+        @Flag(help: "Import even when the tensors contradict the architecture's config (wrong shapes or layer count).")
+        var noArchitectureCheck = false
 
         @Flag(help: "Print a JSON object (name, tag, digest) instead of text.")
         var json = false
@@ -73,10 +79,12 @@ extension Zoo {
                 switch try InputError.format(of: path) {
                 case .checkpointFolder:
                     let checkpoint = try Checkpoint(directory: path)
+                    try checkArchitecture(checkpoint.manifest)
                     stored = try target(for: checkpoint.manifest, format: .checkpointFolder)
                     digest = try importOpened(checkpoint, as: stored, into: store)
                 case .archive:
                     let checkpoint = try CheckpointArchive.open(path)
+                    try checkArchitecture(checkpoint.manifest)
                     stored = try target(for: checkpoint.manifest, format: .archive)
                     digest = try importOpened(checkpoint, as: stored, into: store)
                 case .compressedArchive:
@@ -86,6 +94,7 @@ extension Zoo {
                     let manifest = try watching(staging, label: "extracting", total: nil) {
                         try CheckpointArchive.extract(path, to: staging + "/checkpoint")
                     }
+                    try checkArchitecture(manifest)
                     stored = try target(for: manifest, format: .compressedArchive)
                     digest = try importStaged(staging + "/checkpoint", manifest: manifest, as: stored, into: store)
                 case let format:
@@ -120,10 +129,23 @@ extension Zoo {
                 try model.write(to: staging + "/checkpoint")
             }
             Zoo.Convert.warn(conversion.overflows)
+            try checkArchitecture(manifest)
             let stored = try fixed ?? target(for: manifest, format: format)
             let digest = try store.importStaged(directory: staging + "/checkpoint", name: stored, options: .trustDigests,
                                                 names: names)
             return (digest, stored)
+        }
+
+        /// Refuses a manifest whose tensors contradict its known architecture (unless
+        /// --no-architecture-check); notes missing and unexpected tensors on stderr.
+        private func checkArchitecture(_ manifest: Manifest) throws {
+            guard !noArchitectureCheck else { return }
+            let report = ArchitectureCheck.run(on: manifest)
+            guard report.isConsistent else { throw ArchitectureMismatch(path: path, report: report) }
+            for kind in [ArchitectureFinding.Kind.missing, .unexpected] where !report.findings(kind).isEmpty {
+                Terminal.writeError("note: architecture check (\(report.verdict)): "
+                    + ArchitectureReport.listing(report.findings(kind), limit: ArchitectureText.listed))
+            }
         }
 
         private func importOpened(_ checkpoint: Checkpoint, as target: ModelReference, into store: Store) throws -> SHA256Digest {

@@ -31,15 +31,22 @@ extension Zoo {
                 JSONOutput.print(Self.json(manifest, digest: digest, refs: refNames(digest), chain: chain))
                 return
             }
-            // The text needs the summary only; the tensor table needs the manifest.
+            // The text needs the summary only; the tensor table and the architecture check need the
+            // manifest, read only for an architecture the table knows (a few thousand tensors at most,
+            // not the 100,000 of a mixture of experts of another type).
             let summary = try store.summary(for: digest)
             let chain = LineageChain(digest: digest, summary: summary, store: store, refs: refNames)
-            var text = Self.text(summary, refs: refNames(digest), chain: chain)
-            if tensors { text += "\n\n" + Self.tensorTable(try store.manifest(for: digest)) }
+            let needsManifest = tensors || ArchitectureTable.architecture(forType: summary.type) != nil
+            let manifest = needsManifest ? try store.manifest(for: digest) : nil
+            let check = manifest.flatMap { ArchitectureTable.architecture(forType: $0.architecture.type) == nil ? nil : ArchitectureCheck.run(on: $0) }
+            var text = Self.text(summary, refs: refNames(digest), chain: chain, architecture: check)
+            if tensors, let manifest { text += "\n\n" + Self.tensorTable(manifest) }
             print(text)
         }
 
-        static func text(_ summary: ModelSummary, refs: [String], chain: LineageChain? = nil) -> String {
+        static func text(_ summary: ModelSummary, refs: [String], chain: LineageChain? = nil,
+                         architecture check: ArchitectureReport? = nil) -> String
+        {
             var rows: [[String]] = [
                 ["digest:", summary.digest.description],
                 ["name:", summary.name],
@@ -47,6 +54,15 @@ extension Zoo {
                 ["format:", summary.formatVersion.description],
                 ["architecture:", "\(summary.type) (\(summary.family.rawValue))"],
                 ["parameters:", "\(Formatting.count(summary.parameterCount)) (\(summary.parameterCount))"],
+            ]
+            if let check {
+                // "bert, 12 x 768 x 12: 109.5M — BERT-base": the count from the tensors (buffers left out).
+                if let line = ArchitectureText.configurationLine(check) { rows.append(["configuration:", line]) }
+                if !check.findings.isEmpty || !check.isChecked {
+                    rows.append(["check:", check.verdict + (check.findings.isEmpty ? "" : " (zoo verify --deep lists them)")])
+                }
+            }
+            rows += [
                 ["dtypes:", summary.dtypes.map(\.rawValue).joined(separator: ", ")],
                 ["tensors:", "\(summary.tensorCount)"],
                 ["size:", "\(Formatting.bytes(summary.byteCount)) (\(summary.byteCount) bytes)"],
@@ -110,6 +126,7 @@ extension Zoo {
                     ])
                 }),
             ]
+            object["architectureCheck"] = ArchitectureText.json(ArchitectureCheck.run(on: manifest))
             if let lineage = manifest.lineage {
                 object["lineage"] = .object([
                     "parent": .optionalString(lineage.parent?.description), "recipe": lineage.recipe ?? .null,

@@ -24,7 +24,7 @@ extension Zoo {
         @Argument(help: ArgumentHelp("A stored model reference or a path.", valueName: "target"), completion: .file())
         var target: String
 
-        @Flag(help: "Also re-hash every tensor, so a failure names the tensor.")
+        @Flag(help: "Also re-hash every tensor, so a failure names the tensor, and check the tensors against the architecture's config (spec/architectures.md).")
         var deep = false
 
         @Flag(help: "Print the report as JSON.")
@@ -69,16 +69,33 @@ extension Zoo {
             bar.finish()
 
             for failure in report.failures { Terminal.writeError("Error: \(failure)") }
+            // --deep: names and shapes against the declared architecture (an unknown one passes with a note).
+            let architecture = deep ? ArchitectureCheck.run(on: checkpoint.manifest) : nil
+            if let architecture {
+                for line in ArchitectureText.failureLines(architecture) { Terminal.writeError("Error: architecture: \(line)") }
+            }
+            let clean = report.isClean && architecture?.passes != false
             if json {
-                JSONOutput.print(Self.json(report))
-            } else if report.isClean {
+                var object = Self.json(report)
+                if let architecture, case var .object(members) = object {
+                    members["architecture"] = ArchitectureText.json(architecture)
+                    members["clean"] = .bool(clean)
+                    object = .object(members)
+                }
+                JSONOutput.print(object)
+            } else if clean {
                 var parts = ["\(report.checkedShards) shard\(report.checkedShards == 1 ? "" : "s")",
                              "\(report.checkedAssets) asset\(report.checkedAssets == 1 ? "" : "s")"]
                 if deep { parts.append("\(report.checkedTensors) tensor\(report.checkedTensors == 1 ? "" : "s")") }
                 print("OK \(report.modelDigest): \(parts.joined(separator: ", ")) verified "
                     + "(\(Formatting.bytes(report.hashedByteCount)) hashed)")
+                if let architecture {
+                    print("architecture: " + architecture.verdict)
+                    let unexpected = architecture.findings(.unexpected)
+                    if !unexpected.isEmpty { print("architecture: " + ArchitectureReport.listing(unexpected, limit: ArchitectureText.listed)) }
+                }
             }
-            if !report.isClean { throw ExitCode.failure }
+            if !clean { throw ExitCode.failure }
         }
 
         /// The store reference `target` names, or `nil` when it should be treated as a path.

@@ -54,10 +54,15 @@ final class ArchitectureCheckCommandTests: CLITestCase {
         return ProcessInfo.processInfo.environment["ZOO_TEST_FIXTURES"] ?? ""
     }
 
+    /// The catalog's other source checkpoint, beside bert-tiny.
+    private static func glyphsMLP() throws -> String {
+        URL(fileURLWithPath: try Fixtures.bertTiny()).deletingLastPathComponent().appendingPathComponent("glyphs-mlp").path
+    }
+
     func testShow_BertTiny_ConfigurationLineWithCount() throws {
         _ = try importBertTiny()
         let text = try run(["show", "bert-tiny"]).stdout
-        XCTAssertTrue(text.contains("configuration:   bert, 2 x 64 x 4: 201.3k\n"), text)
+        XCTAssertTrue(text.contains("config:         bert, 2 x 64 x 4: 201.3k\n"), text)
         XCTAssertFalse(text.contains("check:"), text)
         let check = try json(try run(["show", "bert-tiny", "--json"]).stdout)["architectureCheck"]
         XCTAssertEqual(check?["passes"], true)
@@ -71,7 +76,7 @@ final class ArchitectureCheckCommandTests: CLITestCase {
         try run(["import", scratch + "/tiny", "--name", "google-tiny"])
         let text = try run(["show", "google-tiny"]).stdout
         XCTAssertEqual(count, 418_048)
-        XCTAssertTrue(text.contains("configuration:   bert, 2 x 128 x 2: 418.0k — BERT-tiny\n"), text)
+        XCTAssertTrue(text.contains("config:         bert, 2 x 128 x 2: 418.0k — BERT-tiny\n"), text)
     }
 
     func testImport_ConfigClaimsMoreLayers_RefusedThenForcedAndVerifyFails() throws {
@@ -90,14 +95,14 @@ final class ArchitectureCheckCommandTests: CLITestCase {
 
         try run(["import", liar, "--no-architecture-check"])
         let show = try run(["show", "liar"]).stdout
-        XCTAssertTrue(show.contains("configuration:   bert, 24 x 64 x 4: 201.3k (the config implies 1.3M)"), show)
-        XCTAssertTrue(show.contains("check:           bert (Hugging Face, prefix bert.) 24 x 64 x 4: layer count"), show)
+        XCTAssertTrue(show.contains("config:         bert, 24 x 64 x 4: 201.3k (the config implies 1.3M)"), show)
+        XCTAssertTrue(show.contains("check:          bert (Hugging Face, prefix bert.) 24 x 64 x 4: layer count"), show)
         let verify = try run(["verify", "liar", "--deep"], expect: 1)
         XCTAssertEqual(verify.stderr, "Error: architecture: the config declares 24 layers, the tensors hold 2 (layers 0-1)\n")
         XCTAssertEqual(try run(["verify", "liar"]).status, 0, "without --deep only the bytes are checked")
         let report = try json(try run(["verify", "liar", "--deep", "--json"], expect: 1).stdout)
         XCTAssertEqual(report["clean"], false)
-        XCTAssertEqual(report["architecture"]?["findings"]?[0]?["kind"], "layerCount")
+        XCTAssertEqual(report["architecture"]?["findings"]?.arrayValue?.first?["kind"], "layerCount")
     }
 
     func testImport_WrongHiddenSize_RefusedNamingTensorsAndShapes() throws {
@@ -125,7 +130,7 @@ final class ArchitectureCheckCommandTests: CLITestCase {
     }
 
     func testVerifyDeep_UnknownArchitectureAndUnknownNames_PassWithNote() throws {
-        try run(["import", ZooProcess.repositoryRoot() + "/zoo/checkpoints/glyphs-mlp"])
+        try run(["import", try Self.glyphsMLP()])
         let mlp = try run(["verify", "glyphs-mlp", "--deep"])
         XCTAssertTrue(mlp.stdout.hasSuffix("architecture: architecture 'mlp' is not one zoo knows "
             + "(bert, gpt2, llama, mistral, qwen2): tensors not checked\n"), mlp.stdout)
@@ -137,7 +142,7 @@ final class ArchitectureCheckCommandTests: CLITestCase {
     }
 
     func testImportAndVerify_CatalogAndFixtures_Pass() throws {
-        let sources = [try Fixtures.bertTiny(), ZooProcess.repositoryRoot() + "/zoo/checkpoints/glyphs-mlp",
+        let sources = [try Fixtures.bertTiny(), try Self.glyphsMLP(),
                        try Self.fixturesRoot() + "/hf_sharded",
                        try GGUFCommandTests.fixture("gguf", "aligned64.gguf")]
         for (i, source) in sources.enumerated() {

@@ -31,22 +31,16 @@ extension Zoo {
                 JSONOutput.print(Self.json(manifest, digest: digest, refs: refNames(digest), chain: chain))
                 return
             }
-            // The text needs the summary only; the tensor table and the architecture check need the
-            // manifest, read only for an architecture the table knows (a few thousand tensors at most,
-            // not the 100,000 of a mixture of experts of another type).
+            // The text needs the summary only (it holds the architecture check's result); the tensor
+            // table needs the manifest.
             let summary = try store.summary(for: digest)
             let chain = LineageChain(digest: digest, summary: summary, store: store, refs: refNames)
-            let needsManifest = tensors || ArchitectureTable.architecture(forType: summary.type) != nil
-            let manifest = needsManifest ? try store.manifest(for: digest) : nil
-            let check = manifest.flatMap { ArchitectureTable.architecture(forType: $0.architecture.type) == nil ? nil : ArchitectureCheck.run(on: $0) }
-            var text = Self.text(summary, refs: refNames(digest), chain: chain, architecture: check)
-            if tensors, let manifest { text += "\n\n" + Self.tensorTable(manifest) }
+            var text = Self.text(summary, refs: refNames(digest), chain: chain)
+            if tensors { text += "\n\n" + Self.tensorTable(try store.manifest(for: digest)) }
             print(text)
         }
 
-        static func text(_ summary: ModelSummary, refs: [String], chain: LineageChain? = nil,
-                         architecture check: ArchitectureReport? = nil) -> String
-        {
+        static func text(_ summary: ModelSummary, refs: [String], chain: LineageChain? = nil) -> String {
             var rows: [[String]] = [
                 ["digest:", summary.digest.description],
                 ["name:", summary.name],
@@ -55,11 +49,13 @@ extension Zoo {
                 ["architecture:", "\(summary.type) (\(summary.family.rawValue))"],
                 ["parameters:", "\(Formatting.count(summary.parameterCount)) (\(summary.parameterCount))"],
             ]
-            if let check {
-                // "bert, 12 x 768 x 12: 109.5M — BERT-base": the count from the tensors (buffers left out).
-                if let line = ArchitectureText.configurationLine(check) { rows.append(["configuration:", line]) }
-                if !check.findings.isEmpty || !check.isChecked {
-                    rows.append(["check:", check.verdict + (check.findings.isEmpty ? "" : " (zoo verify --deep lists them)")])
+            // For a known architecture: "bert, 12 x 768 x 12: 109.5M — BERT-base" (the count from the
+            // tensors, buffers left out), and what the check found when it is not clean.
+            let check = summary.architecture
+            if check.architecture != nil {
+                if let line = ArchitectureText.configurationLine(check) { rows.append(["config:", line]) }
+                if check.findingCount > 0 || !check.isChecked {
+                    rows.append(["check:", check.verdict + (check.findingCount > 0 ? " (zoo verify --deep lists them)" : "")])
                 }
             }
             rows += [

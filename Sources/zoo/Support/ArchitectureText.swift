@@ -7,9 +7,9 @@ enum ArchitectureText {
 
     /// `bert, 12 x 768 x 12: 109.5M — BERT-base`, with the count the config implies when the
     /// tensors hold another; `nil` when the tensors were not checked.
-    static func configurationLine(_ report: ArchitectureReport) -> String? {
-        guard report.isChecked, let shape = report.shapeDescription else { return nil }
-        var line = "\(report.architecture ?? report.type), \(shape): \(Formatting.count(report.parameterCount))"
+    static func configurationLine(_ report: ArchitectureSummary) -> String? {
+        guard report.isChecked, let shape = report.shape else { return nil }
+        var line = "\(report.architecture ?? "?"), \(shape): \(Formatting.count(report.parameterCount))"
         if let name = report.configurationName { line += " — \(name)" }
         if let expected = report.expectedParameterCount, expected != report.parameterCount {
             line += " (the config implies \(Formatting.count(expected)))"

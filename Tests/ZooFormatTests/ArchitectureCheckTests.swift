@@ -93,3 +93,24 @@ final class ArchitectureCheckTests: XCTestCase {
         XCTAssertTrue(report.passes, "unexpected tensors alone pass")
     }
 }
+
+final class ArchitectureSummaryTests: XCTestCase {
+    func testSummary_JSONRoundTrip_AndRefusesDamaged() {
+        let report = ArchitectureCheck.run(
+            type: "bert",
+            config: ArchitectureFixtures.bertConfig(layers: 3, hidden: 8, heads: 2, intermediate: 16, vocab: 10),
+            tensors: ArchitectureFixtures.bert(layers: 2, hidden: 8, heads: 2, intermediate: 16, vocab: 10).tensors)
+        let summary = ArchitectureSummary(report)
+        XCTAssertEqual(summary.findingCount, 1)
+        XCTAssertEqual(summary.shape, "3 x 8 x 2")
+        XCTAssertEqual(ArchitectureSummary(json: summary.jsonValue), summary)
+        let unknown = ArchitectureSummary(ArchitectureCheck.run(type: "mlp", config: [:], tensors: []))
+        XCTAssertEqual(ArchitectureSummary(json: unknown.jsonValue), unknown)
+        guard case var .object(members) = summary.jsonValue else { return XCTFail("not an object") }
+        members["parameterCount"] = -1
+        XCTAssertNil(ArchitectureSummary(json: .object(members)))
+        members["parameterCount"] = 5
+        members["shape"] = 3
+        XCTAssertNil(ArchitectureSummary(json: .object(members)))
+    }
+}

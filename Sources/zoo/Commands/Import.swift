@@ -129,8 +129,8 @@ extension Zoo {
                 try model.write(to: staging + "/checkpoint")
             }
             Zoo.Convert.warn(conversion.overflows)
-            try checkArchitecture(manifest)
             let stored = try fixed ?? target(for: manifest, format: format)
+            try checkArchitecture(manifest)
             let digest = try store.importStaged(directory: staging + "/checkpoint", name: stored, options: .trustDigests,
                                                 names: names)
             return (digest, stored)

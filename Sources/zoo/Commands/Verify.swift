@@ -71,31 +71,30 @@ extension Zoo {
             for failure in report.failures { Terminal.writeError("Error: \(failure)") }
             // --deep: names and shapes against the declared architecture (an unknown one passes with a note).
             let architecture = deep ? ArchitectureCheck.run(on: checkpoint.manifest) : nil
-            if let architecture {
-                for line in ArchitectureText.failureLines(architecture) { Terminal.writeError("Error: architecture: \(line)") }
-            }
-            let clean = report.isClean && architecture?.passes != false
             if json {
-                var object = Self.json(report)
-                if let architecture, case var .object(members) = object {
-                    members["architecture"] = ArchitectureText.json(architecture)
-                    members["clean"] = .bool(clean)
-                    object = .object(members)
-                }
-                JSONOutput.print(object)
-            } else if clean {
+                JSONOutput.print(Self.json(report, architecture: architecture))
+            } else if report.isClean {
                 var parts = ["\(report.checkedShards) shard\(report.checkedShards == 1 ? "" : "s")",
                              "\(report.checkedAssets) asset\(report.checkedAssets == 1 ? "" : "s")"]
                 if deep { parts.append("\(report.checkedTensors) tensor\(report.checkedTensors == 1 ? "" : "s")") }
                 print("OK \(report.modelDigest): \(parts.joined(separator: ", ")) verified "
                     + "(\(Formatting.bytes(report.hashedByteCount)) hashed)")
-                if let architecture {
-                    print("architecture: " + architecture.verdict)
-                    let unexpected = architecture.findings(.unexpected)
-                    if !unexpected.isEmpty { print("architecture: " + ArchitectureReport.listing(unexpected, limit: ArchitectureText.listed)) }
-                }
             }
-            if !clean { throw ExitCode.failure }
+            if !report.isClean { throw ExitCode.failure }
+            if let architecture { try Self.report(architecture, json: json) }
+        }
+
+        /// The architecture check after clean bytes: `Error: architecture: ...` per contradiction or
+        /// missing tensor and exit 1; else (text) the verdict and any unexpected tensors on stdout.
+        private static func report(_ architecture: ArchitectureReport, json: Bool) throws {
+            guard architecture.passes else {
+                for line in ArchitectureText.failureLines(architecture) { Terminal.writeError("Error: architecture: \(line)") }
+                throw ExitCode.failure
+            }
+            guard !json else { return }
+            print("architecture: " + architecture.verdict)
+            let unexpected = architecture.findings(.unexpected)
+            if !unexpected.isEmpty { print("architecture: " + ArchitectureReport.listing(unexpected, limit: ArchitectureText.listed)) }
         }
 
         /// The store reference `target` names, or `nil` when it should be treated as a path.
@@ -124,8 +123,9 @@ extension Zoo {
             return String(cString: made)
         }
 
-        static func json(_ report: VerificationReport) -> JSONValue {
-            .object([
+        /// The report; with `architecture`, its check too, and `clean` covers both.
+        static func json(_ report: VerificationReport, architecture: ArchitectureReport? = nil) -> JSONValue {
+            var object: [String: JSONValue] = [
                 "digest": .string(report.modelDigest.description),
                 "clean": .bool(report.isClean),
                 "checkedShards": .int(report.checkedShards),
@@ -141,7 +141,12 @@ extension Zoo {
                         "error": .optionalString(failure.error),
                     ])
                 }),
-            ])
+            ]
+            if let architecture {
+                object["architecture"] = ArchitectureText.json(architecture)
+                object["clean"] = .bool(report.isClean && architecture.passes)
+            }
+            return .object(object)
         }
     }
 }

@@ -23,10 +23,7 @@ extension Zoo {
                 (model.safetensors, pytorch_model.bin) its folder's name, any other file its name without the \
                 extension; a name inside the file (GGUF general.name) comes last. Names are lowercased with \
                 other characters folded into "-". A NAME:TAG that already names another model is refused \
-                unless --force moves it; importing the same model again is a no-op. \
-                For an architecture zoo knows (bert, gpt2, llama-style: spec/architectures.md) the tensors are \
-                checked against the config: a checkpoint whose shapes or layer count contradict it is refused \
-                (--no-architecture-check imports it anyway); missing or unexpected tensors are noted on stderr.
+                unless --force moves it; importing the same model again is a no-op.
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -48,7 +45,10 @@ extension Zoo {
         @Flag(help: "Move NAME:TAG to the imported model when it already names another one.")
         var force = false
 
-        @Flag(help: "Import even when the tensors contradict the architecture's config (wrong shapes or layer count).")
+        @Flag(help: ArgumentHelp(
+            "Import even when the tensors contradict the architecture's config (wrong shapes or layer count).",
+            discussion: "For bert, gpt2 and llama-style models the tensors are checked against the config "
+                + "(spec/architectures.md); missing or unexpected tensors are only noted on stderr."))
         var noArchitectureCheck = false
 
         @Flag(help: "Print a JSON object (name, tag, digest) instead of text.")
@@ -79,12 +79,10 @@ extension Zoo {
                 switch try InputError.format(of: path) {
                 case .checkpointFolder:
                     let checkpoint = try Checkpoint(directory: path)
-                    try checkArchitecture(checkpoint.manifest)
                     stored = try target(for: checkpoint.manifest, format: .checkpointFolder)
                     digest = try importOpened(checkpoint, as: stored, into: store)
                 case .archive:
                     let checkpoint = try CheckpointArchive.open(path)
-                    try checkArchitecture(checkpoint.manifest)
                     stored = try target(for: checkpoint.manifest, format: .archive)
                     digest = try importOpened(checkpoint, as: stored, into: store)
                 case .compressedArchive:
@@ -94,7 +92,6 @@ extension Zoo {
                     let manifest = try watching(staging, label: "extracting", total: nil) {
                         try CheckpointArchive.extract(path, to: staging + "/checkpoint")
                     }
-                    try checkArchitecture(manifest)
                     stored = try target(for: manifest, format: .compressedArchive)
                     digest = try importStaged(staging + "/checkpoint", manifest: manifest, as: stored, into: store)
                 case let format:
@@ -149,6 +146,7 @@ extension Zoo {
         }
 
         private func importOpened(_ checkpoint: Checkpoint, as target: ModelReference, into store: Store) throws -> SHA256Digest {
+            try checkArchitecture(checkpoint.manifest)
             if let dtype { return try importConverted(checkpoint, to: dtype, as: target, into: store) }
             let bar = ProgressBar(label: "importing",
                                   total: checkpoint.manifest.totalByteCount + checkpoint.manifest.canonicalBytes.count)
@@ -162,6 +160,7 @@ extension Zoo {
         private func importStaged(_ directory: String, manifest: Manifest, as target: ModelReference, into store: Store)
             throws -> SHA256Digest
         {
+            try checkArchitecture(manifest)
             if let dtype { return try importConverted(try Checkpoint(directory: directory), to: dtype, as: target, into: store) }
             let bar = ProgressBar(label: "checking", total: manifest.totalByteCount + manifest.canonicalBytes.count)
             defer { bar.finish() }

@@ -15,7 +15,7 @@ import ZooFormat
 /// ```
 public struct ModelSummary: Sendable, Equatable {
     /// The layout version of the summary file; another version is rebuilt.
-    public static let version: Int64 = 1
+    public static let version: Int64 = 2  // 2: architecture
 
     /// The model digest (the manifest blob's name): checked against the file's name on reading.
     public var digest: SHA256Digest
@@ -41,6 +41,8 @@ public struct ModelSummary: Sendable, Equatable {
     public var lineage: Lineage?
     /// When the manifest blob was written into the store (Unix seconds, its modification time).
     public var storedAt: Int
+    /// The architecture check's result (spec/architectures.md), for `zoo show`.
+    public var architecture: ArchitectureSummary
 
     /// Summarises `manifest`, the manifest of model `digest` whose canonical bytes number
     /// `manifestByteCount`.
@@ -60,6 +62,7 @@ public struct ModelSummary: Sendable, Equatable {
         metadataKeys = manifest.metadata.keys.sorted()
         lineage = manifest.lineage.map { Lineage(parent: $0.parent, recipe: $0.recipe) }
         self.storedAt = storedAt
+        architecture = ArchitectureSummary(ArchitectureCheck.run(on: manifest))
     }
 
     /// What `zoo list` needs of it.
@@ -96,6 +99,7 @@ extension ModelSummary {
             "assets": .array(assets.map(file)),
             "metadataKeys": .array(metadataKeys.map { .string($0) }),
             "storedAt": .integer(Int64(storedAt)),
+            "architecture": architecture.jsonValue,
         ]
         if let lineage {
             object["lineage"] = .object(["parent": lineage.parent.map { .string($0.description) } ?? .null,
@@ -123,7 +127,8 @@ extension ModelSummary {
             let shards = IndexJSON.files(object["shards"]), let assets = IndexJSON.files(object["assets"]),
             let keyValues = object["metadataKeys"]?.arrayValue,
             let storedAt = object["storedAt"]?.integerValue.flatMap({ Int(exactly: $0) }),
-            let lineageValue = object["lineage"]
+            let lineageValue = object["lineage"],
+            let architecture = object["architecture"].flatMap(ArchitectureSummary.init(json:))
         else { return nil }
         var dtypes: [DType] = []
         for value in dtypeValues {
@@ -162,6 +167,7 @@ extension ModelSummary {
         metadataKeys = keys
         self.lineage = lineage
         self.storedAt = storedAt
+        self.architecture = architecture
     }
 }
 

@@ -51,6 +51,12 @@ extension Zoo {
         @Flag(help: "Move NAME:TAG to the imported model when it already names another one.")
         var force = false
 
+        @Flag(help: ArgumentHelp(
+            "Import even when the tensors contradict the architecture's config (wrong shapes or layer count).",
+            discussion: "For bert, gpt2 and llama-style models the tensors are checked against the config "
+                + "(spec/architectures.md); missing or unexpected tensors are only noted on stderr."))
+        var noArchitectureCheck = false
+
         @Flag(help: "Print a JSON object (name, tag, digest) instead of text.")
         var json = false
 
@@ -172,12 +178,26 @@ extension Zoo {
                 + "\(model.assets.count) assets; wrote:")
             global.output.detailFiles(of: manifest)
             let stored = try fixed ?? target(for: manifest, format: format)
+            try checkArchitecture(manifest)
             let digest = try store.importStaged(directory: staging + "/checkpoint", name: stored, options: .trustDigests,
                                                 names: names)
             return (digest, stored)
         }
 
+        /// Refuses a manifest whose tensors contradict its known architecture (unless
+        /// --no-architecture-check); notes missing and unexpected tensors on stderr.
+        private func checkArchitecture(_ manifest: Manifest) throws {
+            guard !noArchitectureCheck else { return }
+            let report = ArchitectureCheck.run(on: manifest)
+            guard report.isConsistent else { throw ArchitectureMismatch(path: path, report: report) }
+            for kind in [ArchitectureFinding.Kind.missing, .unexpected] where !report.findings(kind).isEmpty {
+                Terminal.writeError("note: architecture check (\(report.verdict)): "
+                    + ArchitectureReport.listing(report.findings(kind), limit: ArchitectureText.listed))
+            }
+        }
+
         private func importOpened(_ checkpoint: Checkpoint, as target: ModelReference, into store: Store) throws -> SHA256Digest {
+            try checkArchitecture(checkpoint.manifest)
             if let dtype { return try importConverted(checkpoint, to: dtype, as: target, into: store) }
             let bar = global.output.progressBar(label: "importing",
                                   total: checkpoint.manifest.totalByteCount + checkpoint.manifest.canonicalBytes.count)
@@ -192,6 +212,7 @@ extension Zoo {
         private func importStaged(_ directory: String, manifest: Manifest, as target: ModelReference, into store: Store)
             throws -> SHA256Digest
         {
+            try checkArchitecture(manifest)
             if let dtype { return try importConverted(try Checkpoint(directory: directory), to: dtype, as: target, into: store) }
             let bar = global.output.progressBar(label: "checking", total: manifest.totalByteCount + manifest.canonicalBytes.count)
             defer { bar.finish() }

@@ -34,7 +34,8 @@ extension Zoo {
                 JSONOutput.print(.object(object))
                 return
             }
-            // The text needs the summary only; the tensor table needs the manifest.
+            // The text needs the summary only (it holds the architecture check's result); the tensor
+            // table needs the manifest.
             let summary = try store.summary(for: digest)
             let chain = LineageChain(digest: digest, summary: summary, store: store, refs: refNames)
             let signatures = try ModelSignatures.entries(for: digest, in: store).map(ModelSignatures.text)
@@ -51,6 +52,17 @@ extension Zoo {
                 ["format:", summary.formatVersion.description],
                 ["architecture:", "\(summary.type) (\(summary.family.rawValue))"],
                 ["parameters:", "\(Formatting.count(summary.parameterCount)) (\(summary.parameterCount))"],
+            ]
+            // For a known architecture: "bert, 12 x 768 x 12: 109.5M — BERT-base" (the count from the
+            // tensors, buffers left out), and what the check found when it is not clean.
+            let check = summary.architecture
+            if check.architecture != nil {
+                if let line = ArchitectureText.configurationLine(check) { rows.append(["config:", line]) }
+                if check.findingCount > 0 || !check.isChecked {
+                    rows.append(["check:", check.verdict + (check.findingCount > 0 ? " (zoo verify --deep lists them)" : "")])
+                }
+            }
+            rows += [
                 ["dtypes:", summary.dtypes.map(\.rawValue).joined(separator: ", ")],
                 ["tensors:", "\(summary.tensorCount)"],
                 ["size:", "\(Formatting.bytes(summary.byteCount)) (\(summary.byteCount) bytes)"],
@@ -116,6 +128,7 @@ extension Zoo {
                     ])
                 }),
             ]
+            object["architectureCheck"] = ArchitectureText.json(ArchitectureCheck.run(on: manifest))
             if let lineage = manifest.lineage {
                 object["lineage"] = .object([
                     "parent": .optionalString(lineage.parent?.description), "recipe": lineage.recipe ?? .null,

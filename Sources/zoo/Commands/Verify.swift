@@ -29,7 +29,7 @@ extension Zoo {
         @Argument(help: ArgumentHelp("A stored model reference or a path.", valueName: "target"), completion: .file())
         var target: String
 
-        @Flag(help: "Also re-hash every tensor, so a failure names the tensor.")
+        @Flag(help: "Also re-hash every tensor, so a failure names the tensor, and check the tensors against the architecture's config (spec/architectures.md).")
         var deep = false
 
         @Flag(help: "Print the report as JSON.")
@@ -96,8 +96,10 @@ extension Zoo {
             bar.finish()
 
             for failure in report.failures { Terminal.writeError("Error: \(failure)") }
+            // --deep: names and shapes against the declared architecture (an unknown one passes with a note).
+            let architecture = deep ? ArchitectureCheck.run(on: checkpoint.manifest) : nil
             if json {
-                var object = Self.json(report)
+                var object = Self.json(report, architecture: architecture)
                 if let verifyingKey, let (signature, _) = signed, case var .object(members) = object {
                     members["signature"] = .object(["key": .string(verifyingKey.fingerprint),
                                                     "bundle": .string(SHA256.digest(signature.bundle).description),
@@ -117,6 +119,20 @@ extension Zoo {
                 }
             }
             if !report.isClean { throw ExitCode.failure }
+            if let architecture { try Self.report(architecture, json: json) }
+        }
+
+        /// The architecture check after clean bytes: `Error: architecture: ...` per contradiction or
+        /// missing tensor and exit 1; else (text) the verdict and any unexpected tensors on stdout.
+        private static func report(_ architecture: ArchitectureReport, json: Bool) throws {
+            guard architecture.passes else {
+                for line in ArchitectureText.failureLines(architecture) { Terminal.writeError("Error: architecture: \(line)") }
+                throw ExitCode.failure
+            }
+            guard !json else { return }
+            print("architecture: " + architecture.verdict)
+            let unexpected = architecture.findings(.unexpected)
+            if !unexpected.isEmpty { print("architecture: " + ArchitectureReport.listing(unexpected, limit: ArchitectureText.listed)) }
         }
 
         /// The store reference `target` names, or `nil` when it should be treated as a path.
@@ -145,8 +161,9 @@ extension Zoo {
             return String(cString: made)
         }
 
-        static func json(_ report: VerificationReport) -> JSONValue {
-            .object([
+        /// The report; with `architecture`, its check too, and `clean` covers both.
+        static func json(_ report: VerificationReport, architecture: ArchitectureReport? = nil) -> JSONValue {
+            var object: [String: JSONValue] = [
                 "digest": .string(report.modelDigest.description),
                 "clean": .bool(report.isClean),
                 "checkedShards": .int(report.checkedShards),
@@ -162,7 +179,12 @@ extension Zoo {
                         "error": .optionalString(failure.error),
                     ])
                 }),
-            ])
+            ]
+            if let architecture {
+                object["architecture"] = ArchitectureText.json(architecture)
+                object["clean"] = .bool(report.isClean && architecture.passes)
+            }
+            return .object(object)
         }
     }
 }

@@ -63,7 +63,7 @@ extension Zoo {
             progress.finish()
             if json {
                 JSONOutput.print(.object([
-                    "source": .string(report.source), "name": .string(report.stored.name), "tag": .string(report.stored.tag),
+                    "source": .string(report.source), "name": .string(report.stored.name), "tag": .optionalString(report.stored.tag),
                     "digest": .string(report.stored.digest.description), "manifestDigest": .string(report.manifestDigest.description),
                     "size": .int(report.totalByteCount), "transferred": .int(report.transferredByteCount),
                     "resumed": .int(report.resumedByteCount), "reused": .int(report.reusedByteCount),
@@ -72,7 +72,8 @@ extension Zoo {
                 ]))
                 return
             }
-            print("Pulled \(report.stored) (\(report.stored.digest))")
+            // An untagged ref already shows its digest.
+            print(report.stored.tag == nil ? "Pulled \(report.stored)" : "Pulled \(report.stored) (\(report.stored.digest))")
             var detail = "\(report.fetchedBlobCount) blob\(report.fetchedBlobCount == 1 ? "" : "s") fetched, "
                 + "\(report.reusedBlobCount) already stored (\(Formatting.bytes(report.reusedByteCount)))"
             if report.repairedBlobCount > 0 { detail += ", \(report.repairedBlobCount) damaged and replaced" }

@@ -101,6 +101,7 @@ struct TransferOptions: ParsableArguments {
 
     func client(store: Store) -> RemoteClient {
         var client = RemoteClient(store: store)
+        RemoteSettings.noteShadowed(client.remotes)
         client.insecure = insecure
         client.concurrency = jobs
         client.bytesPerSecond = limitRate?.bytes

@@ -84,7 +84,7 @@ public struct RemoteList: Sendable {
     public func shadowedLegacyNames() throws(RemoteError) -> [String] {
         guard let legacyPath, legacyPath != path else { return [] }
         let own = Dictionary(try Self.read(path).map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        return try Self.read(legacyPath).filter { own[$0.name].map { mine in mine != $0 } ?? false }.map(\.name).sorted()
+        return try Self.read(legacyPath).filter { old in own[old.name].map { $0 != old } ?? false }.map(\.name).sorted()
     }
 
     /// The remotes of the file at `path`.

@@ -141,7 +141,7 @@ final class StoreCrashTests: XCTestCase {
     /// Removes every model and every unreachable blob (what a gc would do), so that the next
     /// import copies everything again; tmp/ is left as the kill left it.
     private func clear(_ store: Store) throws {
-        for ref in try store.refs() { try store.remove(.tagged(name: ref.name, tag: ref.tag)) }
+        for ref in try store.refs() { try store.remove(ref.reference) }
         for blob in try store.unreachableBlobs() { try FileSystem.removeTree(store.blobPath(blob)) }
         XCTAssertEqual(try store.storedBlobs(), [])
     }

@@ -125,7 +125,7 @@ extension RemoteClient {
     }
 
     /// The OCI manifest bytes and digest of `name` at `version`.
-    private func manifest(of endpoint: PullEndpoint, reader: EndpointReader, name: String, version: RemoteVersion,
+    func manifest(of endpoint: PullEndpoint, reader: EndpointReader, name: String, version: RemoteVersion,
                           target: RemoteTarget) throws(RemoteError) -> ([UInt8], SHA256Digest)
     {
         switch endpoint {

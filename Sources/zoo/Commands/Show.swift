@@ -5,13 +5,17 @@ import ZooStore
 extension Zoo {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Describe a stored model: digest, architecture, size, shards, assets, metadata, lineage.")
+            abstract: "Describe a stored model: digest, architecture, size, shards, assets, metadata, lineage.",
+            discussion: """
+                A remote model (oci://HOST/REPO[:TAG], HOST/REPO[:TAG], REMOTE:NAME[:TAG], FOLDER:NAME[:TAG]) \
+                is described from its manifest alone: nothing is pulled or stored.
+                """)
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: ArgumentHelp("The model: NAME[:TAG], a digest or a digest prefix.", valueName: "ref"),
-                  transform: { try ModelReference(parsing: $0) })
-        var reference: ModelReference
+        @Argument(help: ArgumentHelp("The model: NAME[:TAG], NAME@sha256:HEX, a digest or a digest prefix; or a remote location.",
+                                     valueName: "ref"))
+        var argument: String
 
         @Flag(help: "Print JSON with everything (tensors included).")
         var json = false
@@ -19,8 +23,16 @@ extension Zoo {
         @Flag(help: "Also list every tensor: name, dtype, shape.")
         var tensors = false
 
+        @Flag(help: "For an oci:// location: allow plain http.")
+        var insecure = false
+
         func run() throws {
             let store = global.openStore
+            if let target = try RemoteShow.target(argument, store: store, insecure: insecure) {
+                try RemoteShow.print(target, store: store, insecure: insecure, json: json, tensors: tensors)
+                return
+            }
+            let reference = try ModelReference(parsing: argument)
             let digest = try store.resolve(reference)
             // The ref index names every ref of the model (and of its ancestors) from one file.
             let refs = try store.indexedRefs(confirming: (reference, digest))

@@ -1,0 +1,59 @@
+import ZooFormat
+import ZooRemote
+import ZooStore
+
+/// `zoo show LOCATION`: a remote model described from its manifests, nothing pulled.
+enum RemoteShow {
+    /// The remote target `text` names, `nil` when it names a stored model.
+    ///
+    /// `oci://` and `file://` URLs, and `REMOTE:...` for a configured remote, are remote. Otherwise
+    /// a reference the store resolves is local; what does not resolve is tried as a location
+    /// (`HOST[:PORT]/REPO[:TAG]`, `FOLDER:NAME`), and when it is none, the store's error stands.
+    static func target(_ text: String, store: Store, insecure: Bool) throws -> RemoteTarget? {
+        var client = RemoteClient(store: store)
+        client.insecure = insecure
+        let explicit = text.hasPrefix("oci://") || text.hasPrefix("file://")
+            || text.split(separator: ":", maxSplits: 1).first.map { word in
+                !word.contains("/") && ((try? client.remotes.load()) ?? []).contains { $0.name == word }
+            } ?? false
+        if explicit {
+            RemoteSettings.noteShadowed(client.remotes)
+            return try named(client.target(text), text)
+        }
+        let localError: Error
+        do {
+            _ = try store.resolve(try ModelReference(parsing: text))
+            return nil
+        } catch {
+            localError = error
+        }
+        guard let target = try? client.target(text), target.name != nil else { throw localError }
+        return target
+    }
+
+    private static func named(_ target: RemoteTarget, _ text: String) throws -> RemoteTarget {
+        guard target.name != nil else {
+            throw RemoteError(.invalidLocation(text, why: "say which model: LOCATION:NAME[:TAG] (zoo list --remote lists them)"))
+        }
+        return target
+    }
+
+    static func print(_ target: RemoteTarget, store: Store, insecure: Bool, json: Bool, tensors: Bool) throws {
+        var client = RemoteClient(store: store)
+        client.insecure = insecure
+        let model = try client.inspect(target)
+        if json {
+            guard case var .object(object) = Zoo.Show.json(model.manifest, digest: model.digest, refs: []) else { return }
+            object["source"] = .string(model.source)
+            object["manifestDigest"] = .string(model.manifestDigest.description)
+            JSONOutput.print(.object(object))
+            return
+        }
+        let summary = ModelSummary(manifest: model.manifest, digest: model.digest,
+                                   manifestByteCount: model.manifestByteCount, storedAt: 0)
+        var text = "source:         \(model.source)\nmanifest:       \(model.manifestDigest)\n"
+        text += Zoo.Show.text(summary, refs: [])
+        if tensors { text += "\n\n" + Zoo.Show.tensorTable(model.manifest) }
+        Swift.print(text)
+    }
+}

@@ -28,7 +28,7 @@ final class RemoteCommandTests: RemoteCLITestCase {
     }
 
     /// `ZOO_CONFIG_HOME` of the test's zoo (ZooProcess puts it beside the store).
-    private var configFolder: String { scratch + "/zoo-config" }
+    private var configFolder: String { (storeRoot as NSString).deletingLastPathComponent + "/zoo-config" }
 
     func testRemote_Add_WritesTheConfigFolderNotTheStore() throws {
         try run(["remote", "add", "hub", "oci://registry.example.com/team"])

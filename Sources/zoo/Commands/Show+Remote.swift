@@ -31,6 +31,11 @@ enum RemoteShow {
         return target
     }
 
+    /// Whether `text` could be a location rather than a stored model's reference.
+    static func mayBeLocation(_ text: String) -> Bool {
+        text.contains("/") || text.contains(":") || text.hasPrefix(".") || text.hasPrefix("~")
+    }
+
     private static func named(_ target: RemoteTarget, _ text: String) throws -> RemoteTarget {
         guard target.name != nil else {
             throw RemoteError(.invalidLocation(text, why: "say which model: LOCATION:NAME[:TAG] (zoo list --remote lists them)"))

@@ -26,6 +26,12 @@ extension Zoo {
         @Flag(help: "For an oci:// location: allow plain http.")
         var insecure = false
 
+        func validate() throws {
+            // A malformed reference is a usage error, unless the text may be a remote location.
+            guard !RemoteShow.mayBeLocation(argument) else { return }
+            do { _ = try ModelReference(parsing: argument) } catch { throw ValidationError(error.description) }
+        }
+
         func run() throws {
             let store = global.openStore
             if let target = try RemoteShow.target(argument, store: store, insecure: insecure) {

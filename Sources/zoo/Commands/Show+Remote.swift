@@ -4,12 +4,18 @@ import ZooStore
 
 /// `zoo show LOCATION`: a remote model described from its manifests, nothing pulled.
 enum RemoteShow {
-    /// The remote target `text` names, `nil` when it names a stored model.
+    /// What `zoo show` was asked about.
+    enum Subject {
+        case stored(ModelReference, SHA256Digest)
+        case remote(RemoteTarget)
+    }
+
+    /// The stored model or the remote target `text` names.
     ///
     /// `oci://` and `file://` URLs, and `REMOTE:...` for a configured remote, are remote. Otherwise
     /// a reference the store resolves is local; what does not resolve is tried as a location
     /// (`HOST[:PORT]/REPO[:TAG]`, `FOLDER:NAME`), and when it is none, the store's error stands.
-    static func target(_ text: String, store: Store, insecure: Bool) throws -> RemoteTarget? {
+    static func resolve(_ text: String, store: Store, insecure: Bool) throws -> Subject {
         var client = RemoteClient(store: store)
         client.insecure = insecure
         let explicit = text.hasPrefix("oci://") || text.hasPrefix("file://")
@@ -18,17 +24,17 @@ enum RemoteShow {
             } ?? false
         if explicit {
             RemoteSettings.noteShadowed(client.remotes)
-            return try named(client.target(text), text)
+            return .remote(try named(client.target(text), text))
         }
         let localError: Error
         do {
-            _ = try store.resolve(try ModelReference(parsing: text))
-            return nil
+            let reference = try ModelReference(parsing: text)
+            return .stored(reference, try store.resolve(reference))
         } catch {
             localError = error
         }
         guard let target = try? client.target(text), target.name != nil else { throw localError }
-        return target
+        return .remote(target)
     }
 
     /// Whether `text` could be a location rather than a stored model's reference.

@@ -8,7 +8,8 @@ extension Zoo {
             abstract: "Describe a stored model: digest, architecture, size, shards, assets, metadata, lineage.",
             discussion: """
                 A remote model (oci://HOST/REPO[:TAG], HOST/REPO[:TAG], REMOTE:NAME[:TAG], FOLDER:NAME[:TAG]) \
-                is described from its manifest alone: nothing is pulled or stored.
+                is described from its manifest alone: nothing is pulled or stored. A word before ":" that \
+                names a configured remote means that remote; otherwise a stored model of that reference wins.
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -34,12 +35,14 @@ extension Zoo {
 
         func run() throws {
             let store = global.openStore
-            if let target = try RemoteShow.target(argument, store: store, insecure: insecure) {
+            let (reference, digest): (ModelReference, SHA256Digest)
+            switch try RemoteShow.resolve(argument, store: store, insecure: insecure) {
+            case let .remote(target):
                 try RemoteShow.print(target, store: store, insecure: insecure, json: json, tensors: tensors)
                 return
+            case let .stored(ref, model):
+                (reference, digest) = (ref, model)
             }
-            let reference = try ModelReference(parsing: argument)
-            let digest = try store.resolve(reference)
             // The ref index names every ref of the model (and of its ancestors) from one file.
             let refs = try store.indexedRefs(confirming: (reference, digest))
             func refNames(_ model: SHA256Digest) -> [String] { refs.filter { $0.digest == model }.map(\.description) }

@@ -18,7 +18,7 @@ extension Store {
     public static let usageResolution = 600
 
     /// Notes that model `digest` was used now (opened by reference for loading, export,
-    /// conversion, embedding, diffing or verification). Best effort and unlocked: touching a
+    /// conversion, embedding or diffing). Best effort and unlocked: touching a
     /// time stamp cannot harm the store, and a read-only store simply keeps no use times.
     func recordUse(of digest: SHA256Digest, now: Int = Int(time(nil))) {
         let path = usagePath(digest)

@@ -30,13 +30,15 @@ final class ListCommandTests: CLITestCase {
         ]])
     }
 
-    func testList_UsedColumn_SetByAReadOutNotByShowOrList() throws {
+    func testList_UsedColumn_SetByAReadOutNotByShowListOrVerify() throws {
         let digest = try importBertTiny()
         try run(["show", "bert-tiny"])
         try run(["list"])
         XCTAssertEqual(try json(try run(["list", "--json"]).stdout).arrayValue?.first?["lastUsed"], .null)
         let before = Int(time(nil))
-        try run(["verify", "bert-tiny"])
+        try run(["verify", "bert-tiny"])  // a check, not a use
+        XCTAssertEqual(try json(try run(["list", "--json"]).stdout).arrayValue?.first?["lastUsed"], .null)
+        try run(["export", "bert-tiny", "-o", scratch + "/out.zoo"])
         let used = try XCTUnwrap(try json(try run(["list", "--json"]).stdout).arrayValue?.first?["lastUsed"]?.stringValue)
         XCTAssertTrue(used.hasSuffix("Z") && used.count == 20, used)
         XCTAssertEqual(try FileSystem.listDirectory(storeRoot + "/index/used"), [String(digest.dropFirst(7))])

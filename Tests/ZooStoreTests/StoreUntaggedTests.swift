@@ -188,9 +188,10 @@ final class StoreUntaggedTests: XCTestCase {
         try setModified(path, to: first - Store.usageResolution - 5)
         _ = try store.checkpoint(for: .digest(digest))
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(store.lastUsed(digest)), first)
-        // Opening by digest without a reference (as a pull's commit does) records nothing.
+        // Opening by digest without a reference (as a pull's commit does), or not recording, records nothing.
         try setModified(path, to: 1_000)
         _ = try store.checkpoint(digest: digest)
+        _ = try store.checkpoint(for: .digest(digest), verifying: [], recordingUse: false)
         XCTAssertEqual(store.lastUsed(digest), 1_000)
 
         // Removing the model removes its use time.

@@ -38,7 +38,7 @@ extension Zoo {
 
             let checkpoint: Checkpoint
             if let reference = try storeReference(store) {
-                checkpoint = try store.checkpoint(for: reference, verifying: [])  // the report covers the bytes
+                checkpoint = try store.checkpoint(for: reference, verifying: [], recordingUse: false)  // the report covers the bytes
             } else {
                 switch try InputError.format(of: target) {
                 case .checkpointFolder:

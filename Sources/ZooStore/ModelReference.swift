@@ -1,7 +1,8 @@
 import ZooFormat
 
-/// How a command names a model in the store: `NAME[:TAG]`, a full digest `sha256:<hex>`, or a
-/// unique prefix of one (at least 4 hex digits, with or without `sha256:`).
+/// How a command names a model in the store: `NAME[:TAG]`, `NAME@sha256:<hex>` (the model under
+/// that name, tagged or not), a full digest `sha256:<hex>`, or a unique prefix of one (at least 4
+/// hex digits, with or without `sha256:`).
 ///
 /// Names are OCI-style repository names: runs of lowercase letters and digits separated by one
 /// of `.` `_` `-` or `/`, at most 255 characters (`bert-tiny`, `google/bert.uncased`). Tags are
@@ -14,6 +15,9 @@ import ZooFormat
 public enum ModelReference: Hashable, Sendable, CustomStringConvertible {
     /// `NAME:TAG`.
     case tagged(name: String, tag: String)
+    /// `NAME@sha256:<hex>`: model `digest` as stored under `name`, by an untagged ref (a pull by
+    /// digest) or by any tag of that name.
+    case untagged(name: String, digest: SHA256Digest)
     /// A full model digest.
     case digest(SHA256Digest)
     /// A digest prefix of 4 to 63 lowercase hex digits. `mayBeName` is true when it was written
@@ -29,7 +33,7 @@ public enum ModelReference: Hashable, Sendable, CustomStringConvertible {
     /// The shortest digest prefix accepted: shorter ones match too much by chance.
     public static let minPrefixLength = 4
 
-    /// Parses `NAME[:TAG]`, `sha256:<hex>`, `sha256:<hex prefix>` or a bare hex prefix.
+    /// Parses `NAME[:TAG]`, `NAME@sha256:<hex>`, `sha256:<hex>`, `sha256:<hex prefix>` or a bare hex prefix.
     ///
     /// - Throws: ``StoreError`` with ``StoreError/Reason/invalidReference(_:why:)``,
     ///   ``StoreError/Reason/invalidName(_:why:)`` or ``StoreError/Reason/invalidTag(_:why:)``.
@@ -40,6 +44,16 @@ public enum ModelReference: Hashable, Sendable, CustomStringConvertible {
                 throw StoreError(.invalidReference(text, why: "a digest is sha256: followed by lowercase hex digits"))
             }
             self = try Self.fromHex(hex, text: text, mayBeName: false)
+            return
+        }
+        if let at = text.firstIndex(of: "@") {
+            let name = String(text[..<at])
+            let rest = String(text[text.index(after: at)...])
+            guard rest.hasPrefix(SHA256Digest.prefix), let digest = SHA256Digest(parsing: rest) else {
+                throw StoreError(.invalidReference(text, why: "after \"@\" comes a full digest, sha256: and 64 lowercase hex digits"))
+            }
+            try Self.validateName(name)
+            self = .untagged(name: name, digest: digest)
             return
         }
         let name: String, tag: String
@@ -84,14 +98,15 @@ public enum ModelReference: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case let .tagged(name, tag): (name, tag)
         case let .digestPrefix(hex, mayBeName: true): (hex, Self.defaultTag)
-        case .digest, .digestPrefix: nil
+        case .untagged, .digest, .digestPrefix: nil
         }
     }
 
-    /// `NAME:TAG`, `sha256:<hex>` or the prefix as written.
+    /// `NAME:TAG`, `NAME@sha256:<hex>`, `sha256:<hex>` or the prefix as written.
     public var description: String {
         switch self {
         case let .tagged(name, tag): "\(name):\(tag)"
+        case let .untagged(name, digest): "\(name)@\(digest)"
         case let .digest(digest): digest.description
         case let .digestPrefix(hex, mayBeName): mayBeName ? hex : SHA256Digest.prefix + hex
         }

@@ -18,13 +18,17 @@ struct ModelListing: Sendable, Equatable {
 /// (under the store lock) and writes the new one after, so a process killed in between leaves
 /// no index, and the next reader rebuilds it by walking `refs/` (see ``Store/refIndex()``).
 struct RefIndex: Sendable, Equatable {
-    /// The layout version of the file; another version is rebuilt.
-    static let version: Int64 = 1
+    /// The layout version of the file; another version is rebuilt. 2 added untagged refs
+    /// (`tag` null) and `created`.
+    static let version: Int64 = 2
     /// The largest index file read (about 5 million refs): a bigger one is rebuilt instead.
     static let maxByteCount = 1 << 30
 
     struct Entry: Sendable, Equatable {
         var ref: StoreRef
+        /// When the ref was written (Unix seconds): at import, pull or tag time; taken from the
+        /// ref file's modification time when the index is rebuilt.
+        var created: Int
         /// `nil` when the model's summary could not be made when the entry was written (an
         /// unreadable manifest): `list` then reads the model itself.
         var listing: ModelListing?
@@ -34,7 +38,7 @@ struct RefIndex: Sendable, Equatable {
     private(set) var entries: [Entry]
 
     init(entries: [Entry]) {
-        self.entries = entries.sorted { ($0.ref.name, $0.ref.tag) < ($1.ref.name, $1.ref.tag) }
+        self.entries = entries.sorted { StoreRef.inOrder($0.ref, $1.ref) }
     }
 
     /// The refs, sorted by name then tag.
@@ -55,18 +59,18 @@ struct RefIndex: Sendable, Equatable {
         entries.first { $0.ref.digest == digest && $0.listing != nil }?.listing
     }
 
-    /// Adds `ref`, or repoints the entry of its name and tag.
-    mutating func set(_ ref: StoreRef, listing: ModelListing?) {
-        entries.removeAll { $0.ref.name == ref.name && $0.ref.tag == ref.tag }
-        let entry = Entry(ref: ref, listing: listing)
-        let index = entries.firstIndex { ($0.ref.name, $0.ref.tag) > (ref.name, ref.tag) } ?? entries.endIndex
+    /// Adds `ref`, or repoints the entry of its name and tag (an untagged ref is its own entry).
+    mutating func set(_ ref: StoreRef, listing: ModelListing?, created: Int) {
+        entries.removeAll { $0.ref.name == ref.name && $0.ref.fileName == ref.fileName }
+        let entry = Entry(ref: ref, created: created, listing: listing)
+        let index = entries.firstIndex { StoreRef.inOrder(ref, $0.ref) } ?? entries.endIndex
         entries.insert(entry, at: index)
     }
 
-    /// Removes the entries of these refs' names and tags.
+    /// Removes the entries of these refs' names and tags (or untagged digests).
     mutating func remove(_ refs: [StoreRef]) {
-        let doomed = Set(refs.map { "\($0.name):\($0.tag)" })
-        entries.removeAll { doomed.contains("\($0.ref.name):\($0.ref.tag)") }
+        let doomed = Set(refs.map { $0.name + "/" + $0.fileName })
+        entries.removeAll { doomed.contains($0.ref.name + "/" + $0.ref.fileName) }
     }
 
     /// Sets the listing of every entry pointing at `digest`.
@@ -82,8 +86,8 @@ struct RefIndex: Sendable, Equatable {
             "indexVersion": .integer(Self.version),
             "refs": .array(entries.map { entry in
                 var object: [String: JSONValue] = [
-                    "name": .string(entry.ref.name), "tag": .string(entry.ref.tag),
-                    "digest": .string(entry.ref.digest.description),
+                    "name": .string(entry.ref.name), "tag": entry.ref.tag.map { .string($0) } ?? .null,
+                    "digest": .string(entry.ref.digest.description), "created": .integer(Int64(entry.created)),
                 ]
                 if let listing = entry.listing {
                     object["model"] = .object([
@@ -108,11 +112,18 @@ struct RefIndex: Sendable, Equatable {
         var entries: [Entry] = []
         entries.reserveCapacity(elements.count)
         for element in elements {
-            guard let name = element["name"]?.stringValue, let tag = element["tag"]?.stringValue,
-                (try? ModelReference(name: name, tag: tag)) != nil,
+            guard let name = element["name"]?.stringValue, let tagValue = element["tag"],
                 let digest = element["digest"]?.stringValue.flatMap(SHA256Digest.init(parsing:)),
-                let model = element["model"]
+                let created = element["created"]?.integerValue, let model = element["model"]
             else { return nil }
+            let tag: String?
+            if tagValue == .null {
+                guard (try? ModelReference.validateName(name)) != nil else { return nil }
+                tag = nil
+            } else {
+                guard let text = tagValue.stringValue, (try? ModelReference(name: name, tag: text)) != nil else { return nil }
+                tag = text
+            }
             var listing: ModelListing?
             if model != .null {
                 guard let manifestBytes = IndexJSON.count(model["manifestBytes"]),
@@ -122,7 +133,8 @@ struct RefIndex: Sendable, Equatable {
                 listing = ModelListing(manifestByteCount: manifestBytes, byteCount: size,
                                        family: ModelFamily(rawValue: family), type: type, parameterCount: parameters)
             }
-            entries.append(Entry(ref: StoreRef(name: name, tag: tag, digest: digest), listing: listing))
+            entries.append(Entry(ref: StoreRef(name: name, tag: tag, digest: digest),
+                                 created: Int(clamping: created), listing: listing))
         }
         self.init(entries: entries)
     }

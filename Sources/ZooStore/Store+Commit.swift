@@ -50,17 +50,30 @@ extension Store {
     /// The model's summary is written first (unless an identical one is there), so a ref never
     /// lacks one for long; `index/refs` is removed before the ref changes and rewritten after
     /// (``changingRefs(base:_:update:)``).
+    ///
+    /// An untagged ref (`name@digest`) is written only while no tag of `name` names the model;
+    /// a tagged one replaces the untagged ref of its name and model, if any.
     func writeRef(_ target: StoreRefTarget, summary: ModelSummary, staging: String) throws(StoreError) {
+        if target.tag == nil, target.untaggedDigest != summary.digest {
+            throw StoreError(.invalidReference(target.description, why: "the model stored is \(summary.digest)"))
+        }
         try checkRefPathIsFree(target)
         try checkNameIsFree(target, for: summary.digest)
         let base = try refIndexLocked()
-        let wroteSummary = try installSummary(summary)
         let ref = StoreRef(name: target.name, tag: target.tag, digest: summary.digest)
+        if ref.tag == nil, base.entries.contains(where: { $0.ref.name == ref.name && $0.ref.digest == ref.digest && $0.ref.tag != nil }) {
+            return  // already named by a tag of that name
+        }
+        let untagged = StoreRef(name: ref.name, tag: nil, digest: ref.digest)
+        let superseded = ref.tag != nil && FileSystem.kind(of: refPath(untagged)) == .regular ? [untagged] : []
+        let wroteSummary = try installSummary(summary)
         do {
             try changingRefs(base: base) { () throws(StoreError) in
-                try writeRefFile(target, digest: summary.digest, staging: staging)
+                try writeRefFile(ref, staging: staging)
+                for old in superseded { try removeRefFile(old) }
             } update: { index in
-                index.set(ref, listing: summary.listing)
+                index.remove(superseded)
+                index.set(ref, listing: summary.listing, created: Int(time(nil)))
             }
         } catch {
             if wroteSummary, !base.refs.contains(where: { $0.digest == summary.digest }) {
@@ -70,8 +83,9 @@ extension Store {
         }
     }
 
-    private func writeRefFile(_ target: StoreRefTarget, digest: SHA256Digest, staging: String) throws(StoreError) {
-        let path = refPath(name: target.name, tag: target.tag)
+    private func writeRefFile(_ ref: StoreRef, staging: String) throws(StoreError) {
+        let digest = ref.digest
+        let path = refPath(ref)
         let directory = FileSystem.parentDirectory(of: path)
         let temp = staging + "/" + FileSystem.uniqueName("ref")
         do throws(IOError) {
@@ -103,16 +117,16 @@ extension Store {
     /// Checked before an import copies anything (a quick refusal) and again under the lock,
     /// where it decides.
     func checkNameIsFree(_ target: StoreRefTarget, for digest: SHA256Digest) throws(StoreError) {
-        guard target.policy == .keepExisting,
-            let existing = try? readRef(at: refPath(name: target.name, tag: target.tag)), existing != digest
+        guard target.policy == .keepExisting, let tag = target.tag,
+            let existing = try? readRef(at: refPath(name: target.name, tag: tag)), existing != digest
         else { return }
-        throw StoreError(.nameTaken("\(target.name):\(target.tag)", holding: existing, wanted: digest))
+        throw StoreError(.nameTaken("\(target.name):\(tag)", holding: existing, wanted: digest))
     }
 
     /// Refs live at `refs/<name>/<tag>`, so a name component may not be another model's tag
     /// file (`a:b` blocks `a/b:latest`) and a tag may not be another model's name directory.
     private func checkRefPathIsFree(_ target: StoreRefTarget) throws(StoreError) {
-        let wanted = "\(target.name):\(target.tag)"
+        let wanted = target.description
         var path = refDirectory
         var name = ""
         for component in target.name.split(separator: "/") {
@@ -125,10 +139,11 @@ extension Store {
             }
             name = name.isEmpty ? String(component) : name + "/" + component
         }
-        let refFile = path + "/" + target.tag
+        guard let tag = target.tag else { return }  // `@sha256-...` is no name or tag
+        let refFile = path + "/" + tag
         switch FileSystem.kind(of: refFile) {
         case .missing, .regular: return
-        default: throw StoreError(.nameConflict(wanted, with: "\(target.name)/\(target.tag)"))
+        default: throw StoreError(.nameConflict(wanted, with: "\(target.name)/\(tag)"))
         }
     }
 }

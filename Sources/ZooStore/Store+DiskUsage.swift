@@ -34,7 +34,7 @@ extension Store {
         var sizes: [SHA256Digest: Int] = [:]
         for blob in try storedBlobs() { sizes[blob] = (try? FileSystem.fileSize(blobPath(blob))) ?? 0 }
         var refsByModel: [SHA256Digest: [String]] = [:]
-        for ref in try refs() { refsByModel[ref.digest, default: []].append("\(ref.name):\(ref.tag)") }
+        for ref in try refs() { refsByModel[ref.digest, default: []].append(ref.description) }
         var blobsByModel: [SHA256Digest: Set<SHA256Digest>] = [:]
         var users: [SHA256Digest: Int] = [:]
         for model in refsByModel.keys {

@@ -124,8 +124,16 @@ extension Store {
             report.rewroteRefIndex = true
             if !dryRun { try writeRefIndex(matching) }
         }
-        guard FileSystem.kind(of: summaryDirectory) == .directory else { return }
         let models = Set(refs.map(\.digest))
+        if !dryRun, FileSystem.kind(of: usageDirectory) == .directory,
+            let used = try? FileSystem.listDirectory(usageDirectory)
+        {
+            // Use times of models no ref names (derived data, not reported).
+            for file in used where SHA256Digest(hex: file).map({ !models.contains($0) }) ?? true {
+                try? Syscalls.unlinkIfPresent(usageDirectory + "/" + file)
+            }
+        }
+        guard FileSystem.kind(of: summaryDirectory) == .directory else { return }
         let files: [String]
         do { files = try FileSystem.listDirectory(summaryDirectory) } catch { throw StoreError(.io(error)) }
         var deleted = false

@@ -53,6 +53,9 @@ extension Store {
         guard let reference else {
             return StoreRefTarget(name: defaultName(for: manifest), tag: ModelReference.defaultTag, policy: policy)
         }
+        if case let .untagged(name, digest) = reference {
+            return StoreRefTarget(name: name, tag: nil, untaggedDigest: digest, policy: policy)
+        }
         guard let (name, tag) = reference.nameAndTag else {
             throw StoreError(.invalidName(reference.description, why: "a digest cannot name a model; give NAME[:TAG]"))
         }
@@ -88,11 +91,16 @@ public enum NamePolicy: Sendable, Equatable {
     case keepExisting
 }
 
-/// Where a ref goes: `refs/<name>/<tag>`.
+/// Where a ref goes: `refs/<name>/<tag>`, or `refs/<name>/@sha256-<hex>` for an untagged one.
 struct StoreRefTarget {
     let name: String
-    let tag: String
+    /// `nil`: an untagged ref of ``untaggedDigest``, which must be the model's digest.
+    let tag: String?
+    var untaggedDigest: SHA256Digest? = nil
     var policy: NamePolicy = .replace
+
+    /// `name:tag` or `name@digest`, for messages.
+    var description: String { tag.map { "\(name):\($0)" } ?? "\(name)@\(untaggedDigest?.description ?? "?")" }
 }
 
 extension Store {

@@ -47,6 +47,8 @@ extension Store {
         var listings: [SHA256Digest: ModelListing?] = [:]
         var entries: [RefIndex.Entry] = []
         entries.reserveCapacity(refs.count)
+        var oldCreated: [StoreRef: Int] = [:]
+        for entry in old?.entries ?? [] { oldCreated[entry.ref] = entry.created }
         for ref in refs {
             if listings[ref.digest] == nil {
                 if let reused = old?.listing(of: ref.digest) {
@@ -60,7 +62,9 @@ extension Store {
                     listings[ref.digest] = .some(nil)
                 }
             }
-            entries.append(RefIndex.Entry(ref: ref, listing: listings[ref.digest] ?? nil))
+            // The ref file's mtime is when it was written; the reused index knows it too.
+            let created = oldCreated[ref] ?? Self.fileStatus(refPath(ref))?.modified ?? 0
+            entries.append(RefIndex.Entry(ref: ref, created: created, listing: listings[ref.digest] ?? nil))
         }
         return RefIndex(entries: entries)
     }

@@ -11,12 +11,21 @@ extension Store {
     /// re-pull. `verifying: []` opens in O(manifest) without reading the blobs, for callers
     /// that check the bytes themselves (``verify(_:options:progress:)``) or read none.
     ///
+    /// Opening by reference records the model's use time (``lastUsed(_:)``, at most one write
+    /// per ``usageResolution``): loading, export, conversion, embedding, diffing.
+    ///
     /// - Throws: ``StoreError`` (no such model, a corrupt manifest blob, a missing or
     ///   wrongly-sized blob, ``StoreError/Reason/damagedBlob(item:digest:file:offset:expected:actual:)``).
-    public func checkpoint(for reference: ModelReference, verifying checks: VerificationOptions = .files)
-        throws(StoreError) -> Checkpoint
+    ///
+    /// - Parameter recordingUse: `false` for a caller that only inspects the model (`zoo verify`
+    ///   changes nothing in the store).
+    public func checkpoint(for reference: ModelReference, verifying checks: VerificationOptions = .files,
+                           recordingUse: Bool = true) throws(StoreError) -> Checkpoint
     {
-        try checkpoint(digest: try resolve(reference), verifying: checks)
+        let digest = try resolve(reference)
+        let checkpoint = try checkpoint(digest: digest, verifying: checks)
+        if recordingUse { recordUse(of: digest) }  // what `zoo list` shows as USED
+        return checkpoint
     }
 
     /// Opens the stored model with this digest (see ``checkpoint(for:verifying:)``).

@@ -1,19 +1,43 @@
 import ZooFormat
 
-/// One tag in the store: `name:tag` pointing at a model digest.
+/// One ref in the store: `name:tag`, or an untagged `name@digest` (what a pull by digest
+/// stores), pointing at a model digest.
 public struct StoreRef: Hashable, Sendable, CustomStringConvertible {
     public var name: String
-    public var tag: String
+    /// `nil` for an untagged ref: the model is kept under `name` without a tag.
+    public var tag: String?
     public var digest: SHA256Digest
 
-    public init(name: String, tag: String, digest: SHA256Digest) {
+    public init(name: String, tag: String?, digest: SHA256Digest) {
         self.name = name
         self.tag = tag
         self.digest = digest
     }
 
-    /// `name:tag`.
-    public var description: String { "\(name):\(tag)" }
+    /// `name:tag`, or `name@sha256:<hex>` when untagged.
+    public var description: String { tag.map { "\(name):\($0)" } ?? "\(name)@\(digest)" }
+
+    /// The reference that names exactly this ref.
+    public var reference: ModelReference {
+        tag.map { .tagged(name: name, tag: $0) } ?? .untagged(name: name, digest: digest)
+    }
+
+    /// The ref file's name in `refs/<name>/`: the tag, or `@sha256-<hex>` (no tag starts with `@`).
+    var fileName: String { tag ?? StoreRef.untaggedFilePrefix + digest.hex }
+
+    /// Untagged ref files are `@sha256-<hex>`.
+    static let untaggedFilePrefix = "@sha256-"
+
+    /// The ref order: by name, then the tags sorted, then the untagged refs by digest.
+    static func inOrder(_ a: StoreRef, _ b: StoreRef) -> Bool {
+        if a.name != b.name { return a.name < b.name }
+        switch (a.tag, b.tag) {
+        case let (x?, y?): return x < y
+        case (.some, nil): return true
+        case (nil, .some): return false
+        case (nil, nil): return a.digest.hex < b.digest.hex
+        }
+    }
 }
 
 extension Store {
@@ -26,7 +50,7 @@ extension Store {
         guard FileSystem.kind(of: refDirectory) == .directory else { return [] }
         var found: [StoreRef] = []
         try collectRefs(in: refDirectory, name: "", into: &found)
-        return found.sorted { ($0.name, $0.tag) < ($1.name, $1.tag) }
+        return found.sorted(by: StoreRef.inOrder)
     }
 
     private func collectRefs(in directory: String, name: String, into found: inout [StoreRef]) throws(StoreError) {
@@ -37,6 +61,11 @@ extension Store {
             switch FileSystem.kind(of: path) {
             case .directory:
                 try collectRefs(in: path, name: name.isEmpty ? entry : name + "/" + entry, into: &found)
+            case .regular where !name.isEmpty && entry.hasPrefix(StoreRef.untaggedFilePrefix):
+                guard let digest = try readRef(at: path) else { continue }  // removed meanwhile
+                // The file is named by the digest it holds; one that disagrees was not written by zoo.
+                guard entry == StoreRef.untaggedFilePrefix + digest.hex else { throw StoreError(.corruptRef(path: path)) }
+                found.append(StoreRef(name: name, tag: nil, digest: digest))
             case .regular where !name.isEmpty:
                 guard let digest = try readRef(at: path) else { continue }  // removed meanwhile
                 found.append(StoreRef(name: name, tag: entry, digest: digest))
@@ -66,9 +95,8 @@ extension Store {
         throws(StoreError) -> [StoreRef]
     {
         let index = try refIndex()
-        if let (reference, digest) = confirming, let (name, tag) = reference.nameAndTag,
-            !index.contains(StoreRef(name: name, tag: tag, digest: digest)),
-            (try? readRef(at: refPath(name: name, tag: tag))) == digest
+        if let (reference, digest) = confirming, let ref = Self.namedRef(reference, digest: digest),
+            !index.contains(ref), (try? readRef(at: refPath(ref))) == digest
         {
             return try rebuildRefIndex().refs
         }
@@ -85,6 +113,13 @@ extension Store {
             try? writeRefIndex(index)
             return index
         }
+    }
+
+    /// The one ref `reference` names when it resolved to `digest`: `NAME:TAG`, `NAME@digest`,
+    /// or a bare word's `NAME:latest`.
+    public static func namedRef(_ reference: ModelReference, digest: SHA256Digest) -> StoreRef? {
+        if case let .untagged(name, _) = reference { return StoreRef(name: name, tag: nil, digest: digest) }
+        return reference.nameAndTag.map { StoreRef(name: $0.name, tag: $0.tag, digest: digest) }
     }
 
     /// The model digest a reference names.
@@ -108,6 +143,13 @@ extension Store {
         switch reference {
         case let .tagged(name, tag):
             guard let digest = try readRef(at: refPath(name: name, tag: tag)) else {
+                throw StoreError(.noSuchModel(reference.description))
+            }
+            return digest
+        case let .untagged(name, digest):
+            // Its own ref file, else any tag of that name pointing at the model.
+            if try readRef(at: refPath(StoreRef(name: name, tag: nil, digest: digest))) == digest { return digest }
+            guard try index().entries.contains(where: { $0.ref.name == name && $0.ref.digest == digest }) else {
                 throw StoreError(.noSuchModel(reference.description))
             }
             return digest

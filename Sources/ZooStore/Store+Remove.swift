@@ -18,8 +18,9 @@ public struct RemovalReport: Sendable, Equatable {
 extension Store {
     /// Removes a model's ref and deletes the blobs no other ref needs, under the store lock.
     ///
-    /// `NAME:TAG` removes that tag only; a digest or digest prefix removes every tag of that
-    /// model. Refs are removed first (each atomically), then the blobs, so a crash in between
+    /// `NAME:TAG` removes that tag only; `NAME@sha256:<hex>` every ref of that name to that
+    /// model (its untagged ref, or its tags); a digest or digest prefix removes every ref of
+    /// that model. Refs are removed first (each atomically), then the blobs, so a crash in between
     /// leaves only unreachable blobs for a garbage collection.
     ///
     /// - Throws: ``StoreError/Reason/noSuchModel(_:)``; a corrupt manifest of another model
@@ -39,6 +40,8 @@ extension Store {
             let doomed: [StoreRef]
             if case let .tagged(name, tag) = reference {
                 doomed = [StoreRef(name: name, tag: tag, digest: digest)]
+            } else if case let .untagged(name, _) = reference {
+                doomed = all.filter { $0.name == name && $0.digest == digest }  // every ref of that name to the model
             } else if case let .digestPrefix(prefix, true) = reference,
                 (try? readRef(at: refPath(name: prefix, tag: ModelReference.defaultTag))) != nil
             {
@@ -65,6 +68,7 @@ extension Store {
             if !remaining.contains(where: { $0.digest == digest }) {
                 try removeSummary(digest)
                 _ = try dropSignatures(keeping: Set(remaining.map(\.digest)), dryRun: false)
+                removeUsage(digest)
             }
 
             var report = RemovalReport(removedRefs: doomed, deletedBlobs: [], freedByteCount: 0)
@@ -83,8 +87,8 @@ extension Store {
     }
 
     /// Unlinks a ref file, fsyncs its directory and removes directories left empty.
-    private func removeRefFile(_ ref: StoreRef) throws(StoreError) {
-        let path = refPath(name: ref.name, tag: ref.tag)
+    func removeRefFile(_ ref: StoreRef) throws(StoreError) {
+        let path = refPath(ref)
         do {
             try Syscalls.unlinkIfPresent(path)
             var directory = FileSystem.parentDirectory(of: path)

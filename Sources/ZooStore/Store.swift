@@ -10,6 +10,7 @@ import ZooFormat
 /// ```text
 /// <root>/blobs/sha256/<hex>   manifests (canonical bytes), shards and assets, named by their SHA-256
 /// <root>/refs/<name>/<tag>    "sha256:<model digest>\n"
+/// <root>/refs/<name>/@sha256-<hex>  the same, for a model kept under `name` without a tag
 /// <root>/tmp/                 staging; anything left here after a crash is garbage
 /// <root>/lock                 flock(2) file
 /// <root>/index/models/<hex>   a ``ModelSummary`` of each model (derived from its manifest blob)
@@ -87,6 +88,8 @@ public struct Store: Sendable {
 
     /// Where the ref for `name:tag` lives.
     func refPath(name: String, tag: String) -> String { refDirectory + "/" + name + "/" + tag }
+    /// Where `ref` lives: `refs/<name>/<tag>`, or `refs/<name>/@sha256-<hex>` when untagged.
+    func refPath(_ ref: StoreRef) -> String { refDirectory + "/" + ref.name + "/" + ref.fileName }
 
     /// Creates the store's directories (idempotent).
     func prepareDirectories() throws(StoreError) {

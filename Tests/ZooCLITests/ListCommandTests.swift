@@ -4,25 +4,53 @@ import ZooFormat
 
 final class ListCommandTests: CLITestCase {
     func testList_EmptyStore_HeaderOnly() throws {
-        XCTAssertEqual(try run(["list"]).stdout, "NAME   TAG   DIGEST   SIZE   ARCHITECTURE\n")
+        XCTAssertEqual(try run(["list"]).stdout, "NAME   TAG   DIGEST   SIZE   CREATED   USED   ARCHITECTURE\n")
         XCTAssertEqual(try run(["list", "--json"]).stdout, "[]\n")
     }
 
-    func testList_Table_ShowsNameTagShortDigestSizeArchitecture() throws {
+    func testList_Table_ShowsNameTagShortDigestSizeTimesArchitecture() throws {
         let digest = try importBertTiny(["--name", "bert-tiny:v1"])
+        try setModified(storeRoot + "/refs/bert-tiny/v1", to: 1_700_000_000)  // 2023-11-14T22:13:20Z
+        try FileSystem.removeTree(storeRoot + "/index")  // rebuilt: created comes from the ref file
         let lines = try run(["list"]).stdout.split(separator: "\n")
         XCTAssertEqual(lines.count, 2)
-        XCTAssertEqual(lines[0], "NAME        TAG   DIGEST         SIZE       ARCHITECTURE")
-        XCTAssertEqual(lines[1], "bert-tiny   v1    \(digest.dropFirst(7).prefix(12))   823.1 kB   bert (autoencoding)")
+        XCTAssertEqual(lines[0], "NAME        TAG   DIGEST         SIZE       CREATED      USED   ARCHITECTURE")
+        XCTAssertEqual(lines[1], "bert-tiny   v1    \(digest.dropFirst(7).prefix(12))   823.1 kB   2023-11-14   -      bert (autoencoding)")
     }
 
     func testList_JSON_ParsesWithEveryField() throws {
         let digest = try importBertTiny()
+        try setModified(storeRoot + "/refs/bert-tiny/latest", to: 1_700_000_000)
+        try FileSystem.removeTree(storeRoot + "/index")
         let entries = try XCTUnwrap(try json(try run(["list", "--json"]).stdout).arrayValue)
         XCTAssertEqual(entries, [[
-            "name": "bert-tiny", "tag": "latest", "digest": .string(digest), "size": 823_069,
+            "name": "bert-tiny", "tag": "latest", "reference": "bert-tiny:latest", "digest": .string(digest), "size": 823_069,
             "family": "autoencoding", "type": "bert", "parameterCount": 201_282, "problem": nil,
+            "created": "2023-11-14T22:13:20Z", "lastUsed": nil,
         ]])
+    }
+
+    func testList_UsedColumn_SetByAReadOutNotByShowListOrVerify() throws {
+        let digest = try importBertTiny()
+        try run(["show", "bert-tiny"])
+        try run(["list"])
+        XCTAssertEqual(try json(try run(["list", "--json"]).stdout).arrayValue?.first?["lastUsed"], .null)
+        let before = Int(time(nil))
+        try run(["verify", "bert-tiny"])  // a check, not a use
+        XCTAssertEqual(try json(try run(["list", "--json"]).stdout).arrayValue?.first?["lastUsed"], .null)
+        try run(["export", "bert-tiny", "-o", scratch + "/out.zoo"])
+        let used = try XCTUnwrap(try json(try run(["list", "--json"]).stdout).arrayValue?.first?["lastUsed"]?.stringValue)
+        XCTAssertTrue(used.hasSuffix("Z") && used.count == 20, used)
+        XCTAssertEqual(try FileSystem.listDirectory(storeRoot + "/index/used"), [String(digest.dropFirst(7))])
+        XCTAssertGreaterThanOrEqual(try FileManager.default.attributesOfItem(atPath: storeRoot + "/index/used/" + digest.dropFirst(7))[.modificationDate]
+            .flatMap { ($0 as? Date).map { Int($0.timeIntervalSince1970) } } ?? 0, before - 1)
+        let row = try run(["list"]).stdout.split(separator: "\n")[1]
+        XCTAssertTrue(row.contains("   just now   just now   ") || row.contains("minute"), String(row))
+    }
+
+    private func setModified(_ path: String, to seconds: Int) throws {
+        var times = [timespec(tv_sec: seconds, tv_nsec: 0), timespec(tv_sec: seconds, tv_nsec: 0)]
+        XCTAssertEqual(utimensat(AT_FDCWD, path, &times, 0), 0, path)
     }
 
     func testList_StoreWithoutIndex_SameOutputAndIndexRebuilt() throws {

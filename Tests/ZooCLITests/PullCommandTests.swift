@@ -372,3 +372,40 @@ final class ProxyFixture {
         return String(decoding: data, as: UTF8.self)
     }
 }
+
+/// A pull by digest keeps the model under its name without inventing a tag.
+final class PullByDigestCommandTests: RemoteCLITestCase {
+    func testPull_ByDigest_StoresUntaggedListsRemovesAndTagsIt() throws {
+        let other = ZooProcess(home: scratch + "/other")
+        let digest = try other.run(["import", try Fixtures.bertTiny()]).importedDigest
+        let layout = scratch + "/layout"
+        XCTAssertEqual(try other.run(["push", "bert-tiny", layout + ":team/bert:v1"]).status, 0)
+
+        let pulled = try run(["pull", layout + ":team/bert@" + digest])
+        XCTAssertEqual(pulled.stdout.split(separator: "\n").first.map(String.init), "Pulled team/bert@\(digest)")
+        XCTAssertEqual(try FileSystem.listDirectory(storeRoot + "/refs/team/bert"), ["@sha256-" + digest.dropFirst(7)])
+        let row = try run(["list"]).stdout.split(separator: "\n")[1]
+        XCTAssertTrue(row.hasPrefix("team/bert   <none>   \(digest.dropFirst(7).prefix(12))   "), String(row))
+        let listed = try XCTUnwrap(try json(try run(["list", "--json"]).stdout).arrayValue?.first)
+        XCTAssertEqual(listed["tag"], .null)
+        XCTAssertEqual(listed["reference"], .string("team/bert@" + digest))
+        XCTAssertTrue(try run(["show", "team/bert@" + digest]).stdout.contains("refs:           team/bert@\(digest)"))
+        try run(["gc"])
+        try run(["verify", "team/bert@" + digest, "--deep"])
+
+        // Tagged later: the tag replaces the untagged ref.
+        XCTAssertEqual(try run(["tag", "team/bert@" + digest, "team/bert:v1"]).stdout, "Tagged team/bert:v1 (\(digest))\n")
+        XCTAssertEqual(try FileSystem.listDirectory(storeRoot + "/refs/team/bert"), ["v1"])
+        // Pulled by digest again while a tag holds it: nothing new.
+        try run(["pull", layout + ":team/bert@" + digest])
+        XCTAssertEqual(try FileSystem.listDirectory(storeRoot + "/refs/team/bert"), ["v1"])
+
+        // rm NAME@digest removes every ref of that name to the model.
+        try run(["rm", "team/bert:v1"])
+        try run(["pull", layout + ":team/bert@" + digest, "--json"])
+        let removed = try json(try run(["rm", "team/bert@" + digest, "--json"]).stdout)
+        XCTAssertEqual(removed.arrayValue?.first?["untagged"], [["name": "team/bert", "tag": nil, "digest": .string(digest)]])
+        XCTAssertEqual(try run(["list", "--json"]).stdout, "[]\n")
+        XCTAssertEqual(try FileSystem.listDirectory(storeRoot + "/blobs/sha256"), [])
+    }
+}

@@ -27,6 +27,46 @@ final class RemoteCommandTests: RemoteCLITestCase {
         XCTAssertEqual(try json(try run(["remote", "list", "--json"]).stdout).arrayValue?.count, 2)
     }
 
+    /// `ZOO_CONFIG_HOME` of the test's zoo (ZooProcess puts it beside the store).
+    private var configFolder: String { (storeRoot as NSString).deletingLastPathComponent + "/zoo-config" }
+
+    func testRemote_Add_WritesTheConfigFolderNotTheStore() throws {
+        try run(["remote", "add", "hub", "oci://registry.example.com/team"])
+        XCTAssertEqual(FileSystem.kind(of: configFolder + "/remotes.json"), .regular)
+        XCTAssertEqual(FileSystem.kind(of: storeRoot + "/remotes.json"), .missing)
+        // Another store sees the same remotes: they are the user's.
+        let other = ZooProcess(home: scratch + "/other-store")
+        XCTAssertEqual(try other.run(["remote", "list", "--json"]).stdout, try run(["remote", "list", "--json"]).stdout)
+    }
+
+    func testRemote_LegacyStoreFile_MergedConfigWinsAndSaysSoOnce() throws {
+        try FileSystem.makeDirectories(storeRoot)
+        try FileSystem.writeAtomically(Array("""
+            {"remotes": [{"name": "old", "url": "oci://old.example.com", "insecure": false},
+                         {"name": "hub", "url": "oci://stale.example.com", "insecure": false}]}
+            """.utf8), to: storeRoot + "/remotes.json")
+        try FileSystem.makeDirectories(configFolder)
+        try FileSystem.writeAtomically(Array("""
+            {"remotes": [{"name": "hub", "url": "oci://registry.example.com/team", "insecure": true}]}
+            """.utf8), to: configFolder + "/remotes.json")
+        let listed = try run(["remote", "list", "--json"])
+        XCTAssertEqual(try json(listed.stdout), .array([
+            .object(["name": "hub", "url": "oci://registry.example.com/team", "insecure": true]),
+            .object(["name": "old", "url": "oci://old.example.com", "insecure": false]),
+        ]))
+        XCTAssertEqual(listed.stderr, "Note: \(storeRoot)/remotes.json also defines hub; using \(configFolder)/remotes.json\n")
+        // add refuses a name the old file uses; rm of an old-file remote names that file; neither writes the store.
+        let legacyBytes = try FileSystem.readFile(storeRoot + "/remotes.json", limit: 1 << 20)
+        XCTAssertTrue(try run(["remote", "add", "old", "oci://x"], expect: 1).stderr.contains("a remote named \"old\" exists already"))
+        XCTAssertTrue(try run(["remote", "rm", "old"], expect: 1).stderr.contains("\(storeRoot)/remotes.json: remote \"old\""))
+        try run(["remote", "rm", "hub"])
+        XCTAssertEqual(try FileSystem.readFile(storeRoot + "/remotes.json", limit: 1 << 20), legacyBytes)
+        // With the config's hub gone, the old file's shows through, and nothing is noted.
+        let after = try run(["remote", "list", "--json"])
+        XCTAssertEqual(try json(after.stdout).arrayValue?.map { $0["url"] }, [.string("oci://stale.example.com"), .string("oci://old.example.com")])
+        XCTAssertEqual(after.stderr, "")
+    }
+
     func testRemote_DuplicateBadNameAndUnknown_ExitOneWithTheReason() throws {
         try run(["remote", "add", "hub", "oci://h"])
         assertErrorLine(try run(["remote", "add", "hub", "oci://h"], expect: 1),

@@ -93,3 +93,75 @@ final class ShowCommandTests: CLITestCase {
         try run(["verify", "bert-tiny"], expect: 1)
     }
 }
+
+/// `zoo show LOCATION`: a remote model from its manifests, nothing pulled.
+final class RemoteShowCommandTests: RemoteCLITestCase {
+    /// bert-tiny imported into another store and pushed to a folder layout; returns (layout, digest).
+    private func layoutWithBertTiny() throws -> (String, String) {
+        let other = ZooProcess(home: scratch + "/other")
+        let digest = try other.run(["import", try Fixtures.bertTiny()]).importedDigest
+        let layout = scratch + "/layout"
+        XCTAssertEqual(try other.run(["push", "bert-tiny", layout + ":team/bert:v1"]).status, 0)
+        return (layout, digest)
+    }
+
+    func testShow_FolderRemote_PrintsWhatShowPrintsForAStoredModelAndStoresNothing() throws {
+        let (layout, digest) = try layoutWithBertTiny()
+        let remote = try run(["show", layout + ":team/bert:v1"]).stdout
+        XCTAssertEqual(FileSystem.kind(of: storeRoot), .missing, "nothing written to the store")
+        let lines = remote.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        XCTAssertEqual(lines[0], "source:         \(layout):team/bert:v1")
+        XCTAssertTrue(lines[1].hasPrefix("manifest:       sha256:"), lines[1])
+        // The rest is the stored model's text, but for the refs (none: it is not stored).
+        _ = try importBertTiny()
+        let local = try run(["show", "bert-tiny"]).stdout
+        XCTAssertEqual(lines.dropFirst(2).joined(separator: "\n"),
+                       local.replacingOccurrences(of: "refs:           bert-tiny:latest", with: "refs:           (none)"))
+        XCTAssertTrue(remote.contains("digest:         \(digest)"), remote)
+    }
+
+    func testShow_FolderRemoteJSON_HasSourceManifestDigestAndTensors() throws {
+        let (layout, digest) = try layoutWithBertTiny()
+        try run(["remote", "add", "share", layout])
+        let object = try json(try run(["show", "share:team/bert:v1", "--json"]).stdout)
+        XCTAssertEqual(object["digest"], .string(digest))
+        XCTAssertEqual(object["source"], .string(layout + ":team/bert:v1"))
+        XCTAssertEqual(object["manifestDigest"]?.stringValue?.hasPrefix("sha256:"), true)
+        XCTAssertEqual(object["tensors"]?.arrayValue?.isEmpty, false)
+        XCTAssertEqual(object["refs"], [])
+        XCTAssertEqual(FileSystem.kind(of: storeRoot + "/blobs"), .missing)
+    }
+
+    func testShow_Registry_OciURLAndHostRepoTag() throws {
+        let registry = try startRegistry()
+        let manifest = try importBig(count: 1, megabytes: 1)
+        try run(["push", "big", "oci://\(registry.address)/team/big:v3", "--insecure"])
+        try run(["rm", "big"])
+        let blobsBefore = try FileSystem.listDirectory(storeRoot + "/blobs/sha256").sorted()
+        for location in ["oci://\(registry.address)/team/big:v3", "\(registry.address)/team/big:v3"] {
+            let text = try run(["show", location, "--insecure"]).stdout
+            XCTAssertTrue(text.contains("digest:         \(manifest.digest)"), text)
+            XCTAssertTrue(text.contains("architecture:   gpt2 (autoregressive)"), text)
+        }
+        XCTAssertEqual(try FileSystem.listDirectory(storeRoot + "/blobs/sha256").sorted(), blobsBefore, "nothing pulled")
+        assertErrorLine(try run(["show", "oci://\(registry.address)/team/big:nope", "--insecure"], expect: 1),
+                        contains: ["no model oci://\(registry.address)/team/big:nope"])
+    }
+
+    func testShow_TamperedConfig_ExitsOneNamingTheDigest() throws {
+        let (layout, _) = try layoutWithBertTiny()
+        // The zoo manifest (the OCI config) of the one model in the layout: change a byte.
+        let index = try JSONValue(parsing: try XCTUnwrap(FileSystem.readFile(layout + "/index.json", limit: 1 << 20)))
+        let ociDigest = try XCTUnwrap(index["manifests"]?.arrayValue?.first?["digest"]?.stringValue)
+        let oci = try JSONValue(parsing: try XCTUnwrap(FileSystem.readFile(
+            layout + "/blobs/sha256/" + ociDigest.dropFirst(7), limit: 1 << 20)))
+        let configDigest = try XCTUnwrap(oci["config"]?["digest"]?.stringValue)
+        let configPath = layout + "/blobs/sha256/" + configDigest.dropFirst(7)
+        var bytes = try XCTUnwrap(FileSystem.readFile(configPath, limit: 1 << 20))
+        bytes[bytes.count / 2] ^= 0x01
+        chmod(configPath, 0o644)
+        try FileSystem.writeAtomically(bytes, to: configPath)
+        let result = try run(["show", layout + ":team/bert:v1"], expect: 1)
+        assertErrorLine(result, contains: [configDigest.description])
+    }
+}

@@ -63,7 +63,7 @@ final class StoreConcurrencyTests: XCTestCase {
         XCTAssertEqual(failures.values.count, 0, "\(failures.values)")
         XCTAssertEqual(Set(try store.storedBlobs()), try store.reachableBlobs(), "no orphan and no missing blob")
         for ref in try store.refs() {
-            XCTAssertTrue(try store.verify(.tagged(name: ref.name, tag: ref.tag), options: .deep).isClean)
+            XCTAssertTrue(try store.verify(ref.reference, options: .deep).isClean)
         }
         XCTAssertEqual(try FileSystem.listDirectory(store.tmpDirectory), [])
     }

@@ -68,7 +68,7 @@ final class StoreCrashTests: XCTestCase {
             try assertConsistent(store, context: context)
             for ref in try store.refs() {
                 XCTAssertEqual(ref.digest, manifest.digest, context)
-                XCTAssertEqual(try ZooBinary.run(["verify", "\(ref.name):\(ref.tag)"], home: home), 0, context)
+                XCTAssertEqual(try ZooBinary.run(["verify", ref.description], home: home), 0, context)
             }
             try clear(store)
         }
@@ -118,7 +118,7 @@ final class StoreCrashTests: XCTestCase {
             XCTAssertEqual(FileSystem.kind(of: store.summaryPath(ref.digest)), .regular, "\(context): summary of \(ref)")
             XCTAssertEqual(try store.summary(for: ref.digest).tensorCount, try store.manifest(for: ref.digest).tensors.count)
         }
-        XCTAssertEqual(try store.list().map { "\($0.name):\($0.tag)" }, refs.map(\.description), context)
+        XCTAssertEqual(try store.list().map(\.ref.description), refs.map(\.description), context)
         for name in try FileSystem.listDirectory(store.blobDirectory) {
             XCTAssertNotNil(SHA256Digest(hex: name), "\(context): stray file \(name) in blobs/")
         }
@@ -141,7 +141,7 @@ final class StoreCrashTests: XCTestCase {
     /// Removes every model and every unreachable blob (what a gc would do), so that the next
     /// import copies everything again; tmp/ is left as the kill left it.
     private func clear(_ store: Store) throws {
-        for ref in try store.refs() { try store.remove(.tagged(name: ref.name, tag: ref.tag)) }
+        for ref in try store.refs() { try store.remove(ref.reference) }
         for blob in try store.unreachableBlobs() { try FileSystem.removeTree(store.blobPath(blob)) }
         XCTAssertEqual(try store.storedBlobs(), [])
     }

@@ -29,14 +29,14 @@ final class StoreIndexTests: XCTestCase {
         guard let bytes = try? FileSystem.readFile(refIndexPath, limit: 1 << 24) else { return nil }
         let refs = try XCTUnwrap(try JSONValue(parsing: bytes)["refs"]?.arrayValue)
         return refs.compactMap { ref in
-            guard let name = ref["name"]?.stringValue, let tag = ref["tag"]?.stringValue,
-                let digest = ref["digest"]?.stringValue else { return nil }
-            return "\(name):\(tag)=\(digest.dropFirst(7).prefix(8))"
+            guard let name = ref["name"]?.stringValue, let digest = ref["digest"]?.stringValue else { return nil }
+            let shown = ref["tag"]?.stringValue.map { "\(name):\($0)" } ?? "\(name)@\(digest)"  // null: untagged
+            return "\(shown)=\(digest.dropFirst(7).prefix(8))"
         }
     }
 
     private func expectedNames(_ refs: [StoreRef]) -> [String] {
-        refs.map { "\($0.name):\($0.tag)=\($0.digest.hex.prefix(8))" }
+        refs.map { "\($0.description)=\($0.digest.hex.prefix(8))" }
     }
 
     // MARK: Written with every ref

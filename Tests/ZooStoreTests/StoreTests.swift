@@ -261,12 +261,15 @@ final class StoreTests: XCTestCase {
     func testList_TwoModels_SummarisesEach() throws {
         let a = try makeCheckpoint("a", seed: 1)
         let b = try makeCheckpoint("b", seed: 2)
+        let before = Int(time(nil))
         try store.importCheckpoint(b, name: try ModelReference(parsing: "zeta/model:v2"))
         try store.importCheckpoint(a, name: try ModelReference(parsing: "alpha"))
+        let after = Int(time(nil))
         let entries = try store.list()
-        XCTAssertEqual(entries.map { "\($0.name):\($0.tag)" }, ["alpha:latest", "zeta/model:v2"])
+        XCTAssertEqual(entries.map(\.ref.description), ["alpha:latest", "zeta/model:v2"])
+        XCTAssertTrue((before...after).contains(entries[0].created), "created \(entries[0].created)")
         XCTAssertEqual(entries[0], StoreEntry(
-            name: "alpha", tag: "latest", digest: a.digest,
+            name: "alpha", tag: "latest", digest: a.digest, created: entries[0].created, lastUsed: nil,
             byteCount: a.manifest.totalByteCount + a.manifest.canonicalBytes.count,
             family: .autoencoding, type: "bert", parameterCount: 28, problem: nil))
     }

@@ -41,21 +41,54 @@ public struct RemoteConfig: Sendable, Equatable {
     }
 }
 
-/// The remotes of a store, kept in `<store>/remotes.json` (written atomically):
+/// The user's remotes, kept in `remotes.json` of the config folder (``ConfigFolder/path(environment:)``,
+/// written atomically):
 ///
 /// ```json
 /// { "remotes": [ { "name": "hub", "url": "oci://registry.example.com/team", "insecure": false } ] }
 /// ```
+///
+/// Earlier versions kept the file in the store (`<store>/remotes.json`). That file is still read
+/// and merged in, never written: a remote of the same name in the config folder wins
+/// (``shadowedLegacyNames()`` says which), and `zoo remote add` / `rm` change the config file only.
 public struct RemoteList: Sendable {
+    /// The config folder's `remotes.json`: read, and written by ``add(name:url:insecure:workingDirectory:)``
+    /// and ``remove(name:)``.
     public let path: String
+    /// A store's own `remotes.json` of earlier versions, read only; `nil`: none.
+    public let legacyPath: String?
 
-    /// The remotes file of `store`.
-    public init(store: Store) {
-        self.path = store.root + "/remotes.json"
+    /// The user's remotes, merged with those `store` kept itself.
+    public init(store: Store, configFolder: String = ConfigFolder.path()) {
+        self.path = configFolder + "/remotes.json"
+        self.legacyPath = store.root + "/remotes.json"
     }
 
-    /// Every remote, sorted by name (none when the file does not exist).
+    /// The remotes of one file only.
+    public init(path: String) {
+        self.path = path
+        self.legacyPath = nil
+    }
+
+    /// Every remote, sorted by name (none when no file exists): the config file's, then the
+    /// legacy file's whose names the config file does not use.
     public func load() throws(RemoteError) -> [RemoteConfig] {
+        let own = try Self.read(path)
+        guard let legacyPath, legacyPath != path else { return own }
+        let names = Set(own.map(\.name))
+        let legacy = try Self.read(legacyPath).filter { !names.contains($0.name) }
+        return (own + legacy).sorted { $0.name < $1.name }
+    }
+
+    /// Names the legacy store file defines differently from the config file (which wins), sorted.
+    public func shadowedLegacyNames() throws(RemoteError) -> [String] {
+        guard let legacyPath, legacyPath != path else { return [] }
+        let own = Dictionary(try Self.read(path).map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        return try Self.read(legacyPath).filter { old in own[old.name].map { $0 != old } ?? false }.map(\.name).sorted()
+    }
+
+    /// The remotes of the file at `path`.
+    private static func read(_ path: String) throws(RemoteError) -> [RemoteConfig] {
         guard FileSystem.kind(of: path) != .missing else { return [] }
         let bytes: [UInt8]?
         do { bytes = try FileSystem.readFile(path, limit: 1 << 20) } catch { throw RemoteError(.io(error)) }
@@ -80,8 +113,9 @@ public struct RemoteList: Sendable {
     @discardableResult
     public func add(name: String, url: String, insecure: Bool, workingDirectory: String) throws(RemoteError) -> RemoteConfig {
         try RemoteConfig.validateName(name)
-        var remotes = try load()
-        guard !remotes.contains(where: { $0.name == name }) else { throw RemoteError(.remoteExists(name)) }
+        // A name the legacy store file uses is taken too: adding it would silently shadow it.
+        guard !(try load()).contains(where: { $0.name == name }) else { throw RemoteError(.remoteExists(name)) }
+        var remotes = try Self.read(path)
         let base = try RemoteTarget.parseBase(url, insecure: insecure, workingDirectory: workingDirectory)
         let stored: String = if case let .folder(path) = base { path } else { url }
         let remote = RemoteConfig(name: name, url: stored, insecure: insecure)
@@ -90,10 +124,17 @@ public struct RemoteList: Sendable {
         return remote
     }
 
-    /// Removes a remote.
+    /// Removes a remote from the config file. One only the legacy store file has is refused
+    /// naming that file (this never writes into a store).
     public func remove(name: String) throws(RemoteError) {
-        var remotes = try load()
-        guard let index = remotes.firstIndex(where: { $0.name == name }) else { throw RemoteError(.unknownRemote(name)) }
+        var remotes = try Self.read(path)
+        guard let index = remotes.firstIndex(where: { $0.name == name }) else {
+            if let legacyPath, legacyPath != path, try Self.read(legacyPath).contains(where: { $0.name == name }) {
+                throw RemoteError(.invalidConfig(path: legacyPath, why:
+                    "remote \"\(name)\" is kept in this store's old remotes file; edit or delete that file"))
+            }
+            throw RemoteError(.unknownRemote(name))
+        }
         remotes.remove(at: index)
         try save(remotes)
     }

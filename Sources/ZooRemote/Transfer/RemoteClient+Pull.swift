@@ -22,8 +22,9 @@ extension RemoteClient {
     /// 4. Under the store lock, checks every blob, writes the manifest blob and the name.
     ///
     /// - Parameters:
-    ///   - name: `NAME:TAG` to store it under; `nil`: the remote name, and its tag (pulled by
-    ///     digest: tag `sha256-<12 hex digits>`).
+    ///   - name: `NAME:TAG` to store it under; `nil`: the remote name and its tag; pulled by
+    ///     digest, the remote name untagged (`NAME@sha256:<model digest>`, unless a tag of that
+    ///     name already names the model).
     /// With `requirements` (from `--key` and the trust policy, see ``TrustPolicy``), step 2 is
     /// preceded by the signature check: the signatures referring to the OCI manifest are fetched
     /// and each requirement needs one that verifies with one of its keys and covers exactly the
@@ -82,11 +83,14 @@ extension RemoteClient {
         if let name {
             localName = name
         } else {
-            let tag: String = switch version {
-            case let .tag(tag): tag
-            case let .digest(digest): "sha256-" + digest.hex.prefix(12)
+            switch version {
+            case let .tag(tag):
+                do { localName = try ModelReference(name: modelName, tag: tag) } catch { throw error.remote }
+            case .digest:
+                // No tag is invented: the model is kept under its name, untagged.
+                do { try ModelReference.validateName(modelName) } catch { throw error.remote }
+                localName = .untagged(name: modelName, digest: session.digest)
             }
-            do { localName = try ModelReference(name: modelName, tag: tag) } catch { throw error.remote }
         }
 
         let blobs = session.blobs
@@ -121,7 +125,7 @@ extension RemoteClient {
                 try context.waitForPublishing()
             }
         }
-        guard let stored, let (storedName, storedTag) = localName.nameAndTag else {
+        guard let stored, let storedRef = Store.namedRef(localName, digest: stored) else {
             throw RemoteError(.store(StoreError(.noSuchModel(localName.description))))
         }
         try storeSignatures(verified, for: stored)
@@ -130,8 +134,7 @@ extension RemoteClient {
                                                                           repository: repository)
         }
 
-        var report = PullReport(source: source, stored: StoreRef(name: storedName, tag: storedTag, digest: stored),
-                                manifestDigest: ociDigest)
+        var report = PullReport(source: source, stored: storedRef, manifestDigest: ociDigest)
         report.totalByteCount = total
         report.transferredByteCount = counters[.transferred] + config.count + ociBytes.count
         report.resumedByteCount = counters[.resumed]
@@ -145,7 +148,7 @@ extension RemoteClient {
     }
 
     /// The OCI manifest bytes and digest of `name` at `version`.
-    private func manifest(of endpoint: PullEndpoint, reader: EndpointReader, name: String, version: RemoteVersion,
+    func manifest(of endpoint: PullEndpoint, reader: EndpointReader, name: String, version: RemoteVersion,
                           target: RemoteTarget) throws(RemoteError) -> ([UInt8], SHA256Digest)
     {
         switch endpoint {

@@ -44,7 +44,7 @@ extension RemoteClient {
         guard SHA256.digest(manifestBytes) == digest else {
             throw RemoteError(.corruptLocalBlob(name: "manifest.json", digest: digest, actual: SHA256.digest(manifestBytes)))
         }
-        let local = reference.nameAndTag ?? localRefs.first.map { ($0.name, $0.tag) }
+        let local = Store.namedRef(reference, digest: digest) ?? localRefs.first  // untagged: tag latest unless given
         guard let name = target.name ?? local?.name else {
             throw RemoteError(.invalidLocation(target.description, why: "say which name to push to: LOCATION:NAME[:TAG]"))
         }

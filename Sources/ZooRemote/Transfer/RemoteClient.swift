@@ -57,7 +57,7 @@ public struct RemoteClient: Sendable {
         return String(cString: path)
     }
 
-    /// The remotes configured in the store.
+    /// The remotes: the config folder's, merged with the store's old `remotes.json`.
     public var remotes: RemoteList { RemoteList(store: store) }
 
     /// Parses a SOURCE / DEST argument against the configured remotes (see ``RemoteTarget``).

@@ -43,25 +43,27 @@ extension Zoo {
             }
             let entries = try global.openStore.list().filter { entry in
                 guard let pattern else { return true }
-                return Self.matches(pattern, entry.name) || Self.matches(pattern, "\(entry.name):\(entry.tag)")
+                return Self.matches(pattern, entry.name) || Self.matches(pattern, entry.ref.description)
             }
             if json {
                 JSONOutput.print(.array(entries.map(Self.json)))
                 return
             }
             if global.output.isQuiet {  // -q: the references only, as `docker images -q` gives the ids
-                for entry in entries { print("\(entry.name):\(entry.tag)") }
+                for entry in entries { print(entry.ref.description) }
                 return
             }
-            var rows = [["NAME", "TAG", "DIGEST", "SIZE", "ARCHITECTURE"]]
+            let now = Int(time(nil))
+            var rows = [["NAME", "TAG", "DIGEST", "SIZE", "CREATED", "USED", "ARCHITECTURE"]]
             for entry in entries {
                 let architecture: String = if let type = entry.type, let family = entry.family {
                     "\(type) (\(family.rawValue))"
                 } else {
                     "unreadable: \(entry.problem ?? "?")"
                 }
-                rows.append([entry.name, entry.tag, String(entry.digest.hex.prefix(12)),
-                             Formatting.bytes(entry.byteCount), architecture])
+                rows.append([entry.name, entry.tag ?? "<none>", String(entry.digest.hex.prefix(12)),
+                             Formatting.bytes(entry.byteCount), RelativeTime.text(entry.created, now: now),
+                             entry.lastUsed.map { RelativeTime.text($0, now: now) } ?? "-", architecture])
             }
             print(Formatting.table(rows))
         }
@@ -77,7 +79,9 @@ extension Zoo {
 
         static func json(_ entry: StoreEntry) -> JSONValue {
             .object([
-                "name": .string(entry.name), "tag": .string(entry.tag), "digest": .string(entry.digest.description),
+                "name": .string(entry.name), "tag": .optionalString(entry.tag), "digest": .string(entry.digest.description),
+                "reference": .string(entry.ref.description), "created": .string(RelativeTime.iso8601(entry.created)),
+                "lastUsed": .optionalString(entry.lastUsed.map(RelativeTime.iso8601)),
                 "size": .int(entry.byteCount), "family": .optionalString(entry.family?.rawValue),
                 "type": .optionalString(entry.type), "parameterCount": entry.parameterCount.map { .int($0) } ?? .null,
                 "problem": .optionalString(entry.problem),

@@ -80,7 +80,7 @@ extension Zoo {
             progress.finish()
             if json {
                 JSONOutput.print(.object([
-                    "source": .string(report.source), "name": .string(report.stored.name), "tag": .string(report.stored.tag),
+                    "source": .string(report.source), "name": .string(report.stored.name), "tag": .optionalString(report.stored.tag),
                     "digest": .string(report.stored.digest.description), "manifestDigest": .string(report.manifestDigest.description),
                     "size": .int(report.totalByteCount), "transferred": .int(report.transferredByteCount),
                     "resumed": .int(report.resumedByteCount), "reused": .int(report.reusedByteCount),
@@ -93,7 +93,9 @@ extension Zoo {
                 ]))
                 return
             }
-            global.output.result("Pulled \(report.stored) (\(report.stored.digest))", quiet: report.stored.description)
+            // An untagged ref already shows its digest.
+            global.output.result(report.stored.tag == nil ? "Pulled \(report.stored)" : "Pulled \(report.stored) (\(report.stored.digest))",
+                                 quiet: report.stored.description)
             guard !global.output.isQuiet else { return }
             var detail = "\(report.fetchedBlobCount) blob\(report.fetchedBlobCount == 1 ? "" : "s") fetched, "
                 + "\(report.reusedBlobCount) already stored (\(Formatting.bytes(report.reusedByteCount)))"
@@ -125,6 +127,7 @@ struct TransferOptions: ParsableArguments {
 
     func client(store: Store) -> RemoteClient {
         var client = RemoteClient(store: store)
+        RemoteSettings.noteShadowed(client.remotes)
         client.insecure = insecure
         client.concurrency = jobs
         client.bytesPerSecond = limitRate?.bytes

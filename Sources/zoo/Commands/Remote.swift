@@ -11,7 +11,9 @@ extension Zoo {
                 A remote is a name for oci://HOST[:PORT][/PREFIX] (a registry, and optionally a \
                 repository prefix) or for a folder holding an OCI image layout. `zoo pull REMOTE:NAME[:TAG]` \
                 and `zoo push REF REMOTE[:NAME[:TAG]]` then use it; `zoo list --remote REMOTE` lists its \
-                models. Remotes are kept in the store, in remotes.json.
+                models. Remotes are kept in the user's config folder, in remotes.json ($ZOO_CONFIG_HOME, else \
+                $XDG_CONFIG_HOME/zoo, else ~/.config/zoo). A store's own remotes.json (where earlier versions \
+                kept them) is still read; a remote of the same name in the config folder wins.
 
                 Registry credentials come from ZOO_REGISTRY_USER and ZOO_REGISTRY_PASSWORD, else from \
                 $XDG_CONFIG_HOME/zoo/credentials.json (default ~/.config/zoo/credentials.json), which must \
@@ -38,8 +40,9 @@ extension Zoo {
             var insecure = false
 
             func run() throws {
-                let remote = try RemoteList(store: global.openStore)
-                    .add(name: name, url: url, insecure: insecure, workingDirectory: RemoteClient.currentDirectory())
+                let list = RemoteList(store: global.openStore)
+                RemoteSettings.noteShadowed(list)
+                let remote = try list.add(name: name, url: url, insecure: insecure, workingDirectory: RemoteClient.currentDirectory())
                 global.output.result("Added remote \(remote.name): \(remote.url)\(remote.insecure ? " (insecure: plain http allowed)" : "")",
                                      quiet: remote.name)
             }
@@ -54,7 +57,9 @@ extension Zoo {
             var name: String
 
             func run() throws {
-                try RemoteList(store: global.openStore).remove(name: name)
+                let list = RemoteList(store: global.openStore)
+                RemoteSettings.noteShadowed(list)
+                try list.remove(name: name)
                 global.output.result("Removed remote \(name)", quiet: name)
             }
         }
@@ -69,7 +74,9 @@ extension Zoo {
             var json = false
 
             func run() throws {
-                let remotes = try RemoteList(store: global.openStore).load()
+                let list = RemoteList(store: global.openStore)
+                RemoteSettings.noteShadowed(list)
+                let remotes = try list.load()
                 if json {
                     JSONOutput.print(.array(remotes.map {
                         .object(["name": .string($0.name), "url": .string($0.url), "insecure": .bool($0.insecure)])
@@ -84,11 +91,22 @@ extension Zoo {
     }
 }
 
+/// Where the remotes come from, as the commands report it.
+enum RemoteSettings {
+    /// Says on stderr (one line) which remotes of the store's old `remotes.json` are hidden by the
+    /// config folder's: the config folder wins a name clash.
+    static func noteShadowed(_ list: RemoteList) {
+        guard let legacy = list.legacyPath, let names = try? list.shadowedLegacyNames(), !names.isEmpty else { return }
+        Terminal.writeError("Note: \(legacy) also defines \(names.joined(separator: ", ")); using \(list.path)")
+    }
+}
+
 /// `zoo list --remote X`: the models a remote offers.
 enum RemoteListing {
     static func print(remote: String, insecure: Bool, store: Store, json: Bool) throws {
         var client = RemoteClient(store: store)
         client.insecure = insecure
+        RemoteSettings.noteShadowed(client.remotes)
         let entries = try client.list(try client.base(remote))
         if json {
             JSONOutput.print(.array(entries.map { entry in

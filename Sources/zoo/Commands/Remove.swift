@@ -8,7 +8,8 @@ extension Zoo {
             commandName: "rm",
             abstract: "Remove models from the store.",
             discussion: """
-                NAME:TAG removes that tag; a digest or digest prefix removes every tag of the model. \
+                NAME:TAG removes that tag; NAME@sha256:HEX the model under that name (untagged, or every tag \
+                of that name pointing at it); a digest or digest prefix removes every ref of the model. \
                 Blobs no remaining model needs are deleted. Several references are removed in turn; \
                 one that fails (no such model) is reported and the others are still removed, and the \
                 exit status is then 1.
@@ -16,7 +17,7 @@ extension Zoo {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: ArgumentHelp("The models: NAME[:TAG], a digest or a digest prefix.", valueName: "ref"),
+        @Argument(help: ArgumentHelp("The models: NAME[:TAG], NAME@sha256:HEX, a digest or a digest prefix.", valueName: "ref"),
                   transform: { try ModelReference(parsing: $0) })
         var references: [ModelReference]
 
@@ -37,7 +38,7 @@ extension Zoo {
                     if json {
                         reports.append(.object([
                             "reference": .string(reference.description), "dryRun": .bool(dryRun),
-                            "untagged": .array(report.removedRefs.map { .object(["name": .string($0.name), "tag": .string($0.tag),
+                            "untagged": .array(report.removedRefs.map { .object(["name": .string($0.name), "tag": .optionalString($0.tag),
                                                                                    "digest": .string($0.digest.description)]) }),
                             "deletedBlobs": .int(report.deletedBlobs.count), "freedBytes": .int(report.freedByteCount),
                         ]))

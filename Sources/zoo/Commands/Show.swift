@@ -6,13 +6,18 @@ import ZooStore
 extension Zoo {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Describe a stored model: digest, architecture, size, shards, assets, metadata, lineage.")
+            abstract: "Describe a stored model: digest, architecture, size, shards, assets, metadata, lineage.",
+            discussion: """
+                A remote model (oci://HOST/REPO[:TAG], HOST/REPO[:TAG], REMOTE:NAME[:TAG], FOLDER:NAME[:TAG]) \
+                is described from its manifest alone: nothing is pulled or stored. A word before ":" that \
+                names a configured remote means that remote; otherwise a stored model of that reference wins.
+                """)
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: ArgumentHelp("The model: NAME[:TAG], a digest or a digest prefix.", valueName: "ref"),
-                  transform: { try ModelReference(parsing: $0) })
-        var reference: ModelReference
+        @Argument(help: ArgumentHelp("The model: NAME[:TAG], NAME@sha256:HEX, a digest or a digest prefix; or a remote location.",
+                                     valueName: "ref"))
+        var argument: String
 
         @Flag(help: "Print JSON with everything (tensors included).")
         var json = false
@@ -20,9 +25,25 @@ extension Zoo {
         @Flag(help: "Also list every tensor: name, dtype, shape.")
         var tensors = false
 
+        @Flag(help: "For an oci:// location: allow plain http.")
+        var insecure = false
+
+        func validate() throws {
+            // A malformed reference is a usage error, unless the text may be a remote location.
+            guard !RemoteShow.mayBeLocation(argument) else { return }
+            do { _ = try ModelReference(parsing: argument) } catch { throw ValidationError(error.description) }
+        }
+
         func run() throws {
             let store = global.openStore
-            let digest = try store.resolve(reference)
+            let (reference, digest): (ModelReference, SHA256Digest)
+            switch try RemoteShow.resolve(argument, store: store, insecure: insecure) {
+            case let .remote(target):
+                try RemoteShow.print(target, store: store, insecure: insecure, json: json, tensors: tensors)
+                return
+            case let .stored(ref, model):
+                (reference, digest) = (ref, model)
+            }
             // The ref index names every ref of the model (and of its ancestors) from one file.
             let refs = try store.indexedRefs(confirming: (reference, digest))
             func refNames(_ model: SHA256Digest) -> [String] { refs.filter { $0.digest == model }.map(\.description) }

@@ -13,7 +13,7 @@ extension Zoo {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: ArgumentHelp("The model: NAME[:TAG], a digest or a digest prefix.", valueName: "src"),
+        @Argument(help: ArgumentHelp("The model: NAME[:TAG], NAME@sha256:HEX, a digest or a digest prefix.", valueName: "src"),
                   transform: { try ModelReference(parsing: $0) })
         var source: ModelReference
 

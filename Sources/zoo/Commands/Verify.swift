@@ -48,7 +48,7 @@ extension Zoo {
             let verifyingKey = try key.map { path throws(SigningError) in try VerifyingKey(pemFile: path) }
             var signed: (ModelSignature, String)?
             if let reference = try storeReference(store) {
-                checkpoint = try store.checkpoint(for: reference, verifying: [])  // the report covers the bytes
+                checkpoint = try store.checkpoint(for: reference, verifying: [], recordingUse: false)  // the report covers the bytes
                 if let verifyingKey {
                     // Checked first, from the manifest alone; the bytes are re-hashed below either way.
                     let entries = try ModelSignatures.entries(for: checkpoint.digest, in: store)

@@ -17,7 +17,7 @@ enum HuggingFaceCacheListing {
         var manifests: [SHA256Digest: String?] = [:]
         for entry in (try? store.list()) ?? [] {
             if manifests[entry.digest] == nil { manifests[entry.digest] = source(of: entry.digest, in: store) }
-            if let key = manifests[entry.digest] ?? nil { imported[key, default: []].append("\(entry.name):\(entry.tag)") }
+            if let key = manifests[entry.digest] ?? nil { imported[key, default: []].append(entry.ref.description) }
         }
         if json {
             JSONOutput.print(.array(entries.map { entry in

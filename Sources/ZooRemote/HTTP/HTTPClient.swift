@@ -62,10 +62,42 @@ final class HTTPClient: @unchecked Sendable {
     ///     ``RemoteError/Reason/replyTooLarge(what:source:declared:limit:)``, before a byte of it
     ///     is read when its `Content-Length` says so.
     ///   - document: what the collected body is, for that error ("manifest").
+    /// A GET or HEAD follows up to ``maxRedirects`` redirects (``HTTPOrigin/redirect(from:to:)``:
+    /// never https -> http); `Authorization` is dropped once one leads to another origin.
+    ///
     /// - Throws: ``RemoteError/Reason/transport(url:message:)`` when no answer came, or
     ///   whatever the sink threw. An HTTP error status is returned, not thrown.
     func perform(_ request: HTTPRequest, body: HTTPBody = .none, sink: HTTPResponseSink? = nil,
                  collectLimit: Int = 1 << 20, document: String = "the answer") throws(RemoteError) -> HTTPResponse
+    {
+        var current = request
+        var redirects = 0
+        while true {
+            let response = try performOnce(current, body: body, sink: sink, collectLimit: collectLimit, document: document)
+            guard current.method == .get || current.method == .head, Self.redirectStatuses.contains(response.status),
+                let location = response.headers["Location"]
+            else { return response }
+            guard redirects < Self.maxRedirects else {
+                throw RemoteError(.invalidReply(source: current.url, why: "more than \(Self.maxRedirects) redirects"))
+            }
+            redirects += 1
+            let next = try HTTPOrigin.redirect(from: current.url, to: location)
+            // Credentials belong to the origin they were meant for: another scheme, host or port
+            // (a storage bucket, a CDN) gets none, and none come back after it.
+            if HTTPOrigin(next) != HTTPOrigin(current.url) {
+                current.headers.removeAll { $0.name.lowercased() == "authorization" }
+            }
+            current.url = next
+        }
+    }
+
+    /// Redirects followed for a GET or HEAD (registries send blob readers to their storage).
+    static let redirectStatuses: Set<Int> = [301, 302, 303, 307, 308]
+    static let maxRedirects = 5
+
+    /// One request and its answer, redirects not followed.
+    private func performOnce(_ request: HTTPRequest, body: HTTPBody, sink: HTTPResponseSink?,
+                             collectLimit: Int, document: String) throws(RemoteError) -> HTTPResponse
     {
         let isHTTP = request.url.hasPrefix("http://")
         guard request.url.hasPrefix("https://") || (isHTTP && options.allowInsecure) else {
@@ -132,16 +164,13 @@ final class HTTPClient: @unchecked Sendable {
         check(zoo_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, context))
         check(zoo_curl_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION, curlWriteCallback))
         check(zoo_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, context))
+        // Redirects are followed by ``perform``, which decides what crosses to another origin.
+        check(zoo_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0))
         switch request.method {
         case .get:
-            // Registries redirect blob downloads to their storage (S3, a CDN). libcurl does not
-            // pass our Authorization header on to another host.
-            check(zoo_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 1))
-            check(zoo_curl_setopt_long(handle, CURLOPT_MAXREDIRS, 5))
+            break
         case .head:
             check(zoo_curl_setopt_long(handle, CURLOPT_NOBODY, 1))
-            check(zoo_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 1))
-            check(zoo_curl_setopt_long(handle, CURLOPT_MAXREDIRS, 5))
         case .delete:
             check(zoo_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method.rawValue))
         case .post, .put, .patch:

@@ -56,18 +56,22 @@ final class RegistryConnection {
 
     /// Sends `request` (authenticated for `scopes`); a 401 is answered once through
     /// ``RegistryAuth``. Returns the final response whatever its status.
+    ///
+    /// Credentials go only to the registry's own origin (``HTTPOrigin``): a request to another
+    /// one (an upload `Location` on a storage host) goes without, and its 401 is returned as is.
     func send(_ request: HTTPRequest, scopes: [String], body: HTTPBody = .none, sink: HTTPResponseSink? = nil,
               collectLimit: Int = 1 << 20, document: String = "the answer") throws(RemoteError) -> HTTPResponse
     {
+        let ownOrigin = HTTPOrigin(request.url) == HTTPOrigin(registry.address.origin)
         var attempt = 0
         while true {
             var authorized = request
-            if let value = registry.auth.authorization(scopes: scopes) {
+            if ownOrigin, let value = registry.auth.authorization(scopes: scopes) {
                 authorized.headers.append(("Authorization", value))
             }
             let response = try http.perform(authorized, body: body, sink: sink, collectLimit: collectLimit,
                                             document: document)
-            guard response.status == 401 else { return response }
+            guard response.status == 401, ownOrigin else { return response }
             guard attempt == 0 else { throw registry.auth.refused() }
             attempt += 1
             try registry.auth.respond(to: response.headers.values("WWW-Authenticate"), scopes: scopes, using: http)

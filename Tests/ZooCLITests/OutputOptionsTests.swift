@@ -175,6 +175,36 @@ final class OutputOptionsTests: CLITestCase {
         XCTAssertTrue(failed.stderr.hasPrefix("Error: "), failed.stderr)
     }
 
+    /// The signing commands and verify --deep's architecture lines follow -q too: only the
+    /// identifier (the signature bundle's digest, the rule's number, the model digest).
+    func testQuiet_SignTrustAndDeepVerify_PrintOnlyTheIdentifier() throws {
+        let digest = try importBertTiny()
+        let key = scratch + "/k.pem", publicKey = scratch + "/k.pub"
+        for arguments in [["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key], ["ec", "-in", key, "-pubout", "-out", publicKey]] {
+            let process = try Process.run(URL(fileURLWithPath: "/usr/bin/openssl"), arguments: arguments)
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationStatus, 0, "openssl \(arguments)")
+        }
+        let signed = try run(["sign", "bert-tiny", "--key", key, "-q"])
+        XCTAssertEqual(signed.stderr, "")
+        let shown = try json(try run(["show", "bert-tiny", "--json"]).stdout)
+        let bundle = try XCTUnwrap(shown["signatures"]?.arrayValue?.first?["bundle"]?.stringValue, "\(shown)")
+        XCTAssertEqual(signed.stdout, bundle + "\n")
+        XCTAssertTrue(try run(["sign", "bert-tiny", "--key", key]).stdout.hasPrefix("Signed bert-tiny:latest \(digest) "))
+
+        let empty = try run(["trust", "list", "-q"])
+        XCTAssertEqual(empty.stdout + empty.stderr, "", "no rules: a note, silenced")
+        XCTAssertTrue(try run(["trust", "list"]).stderr.hasPrefix("No trust rules in "))
+        XCTAssertEqual(try run(["trust", "add", "--name", "bert", "--key", publicKey, "-q"]).stdout, "1\n")
+        XCTAssertEqual(try run(["trust", "rm", "1", "-q"]).stdout, "1\n")
+
+        let deep = try run(["verify", "bert-tiny", "--deep"])
+        XCTAssertTrue(deep.stdout.contains("\narchitecture: "), deep.stdout)
+        let quiet = try run(["verify", "bert-tiny", "--deep", "-q"])
+        XCTAssertEqual(quiet.stdout, digest + "\n")
+        XCTAssertEqual(quiet.stderr, "")
+    }
+
     /// On a terminal, verify draws its progress bar (erased with ESC [K); -q draws none.
     func testQuiet_OnATerminal_NoProgressBar() throws {
         let digest = try importBertTiny()
@@ -210,7 +240,8 @@ final class OutputOptionsTests: CLITestCase {
 
     func testHelp_EveryCommand_ListsQuietAndVerbose() throws {
         for command in [["import"], ["export"], ["convert"], ["list"], ["show"], ["verify"], ["rm"], ["embed"], ["diff"],
-                        ["pull"], ["push"], ["remote", "add"], ["remote", "rm"], ["remote", "list"], ["tag"], ["gc"], ["du"]] {
+                        ["pull"], ["push"], ["remote", "add"], ["remote", "rm"], ["remote", "list"], ["tag"], ["gc"], ["du"],
+                        ["sign"], ["trust", "list"], ["trust", "add"], ["trust", "rm"]] {
             let help = try run(["help"] + command).stdout
             XCTAssertTrue(help.contains("-q, --quiet") && help.contains("-v, --verbose"), "\(command): \(help)")
         }

@@ -191,7 +191,7 @@ extension Zoo {
             let report = ArchitectureCheck.run(on: manifest)
             guard report.isConsistent else { throw ArchitectureMismatch(path: path, report: report) }
             for kind in [ArchitectureFinding.Kind.missing, .unexpected] where !report.findings(kind).isEmpty {
-                Terminal.writeError("note: architecture check (\(report.verdict)): "
+                global.output.note("note: architecture check (\(report.verdict)): "
                     + ArchitectureReport.listing(report.findings(kind), limit: ArchitectureText.listed))
             }
         }

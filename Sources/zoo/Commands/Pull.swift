@@ -96,15 +96,14 @@ extension Zoo {
             // An untagged ref already shows its digest.
             global.output.result(report.stored.tag == nil ? "Pulled \(report.stored)" : "Pulled \(report.stored) (\(report.stored.digest))",
                                  quiet: report.stored.description)
-            guard !global.output.isQuiet else { return }
             var detail = "\(report.fetchedBlobCount) blob\(report.fetchedBlobCount == 1 ? "" : "s") fetched, "
                 + "\(report.reusedBlobCount) already stored (\(Formatting.bytes(report.reusedByteCount)))"
             if report.repairedBlobCount > 0 { detail += ", \(report.repairedBlobCount) damaged and replaced" }
             if report.resumedByteCount > 0 { detail += ", \(Formatting.bytes(report.resumedByteCount)) resumed" }
-            print(detail + "; \(Formatting.bytes(report.transferredByteCount)) received in "
-                + Formatting.seconds(report.seconds))
+            global.output.result(detail + "; \(Formatting.bytes(report.transferredByteCount)) received in "
+                + Formatting.seconds(report.seconds), quiet: nil)
             for signature in report.signatures {
-                print("Signature verified: key \(signature.fingerprint.prefix(16)) (\(signature.keyFile))")
+                global.output.result("Signature verified: key \(signature.fingerprint.prefix(16)) (\(signature.keyFile))", quiet: nil)
             }
         }
     }

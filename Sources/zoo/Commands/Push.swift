@@ -72,16 +72,17 @@ extension Zoo {
             }
             global.output.result("Pushed \(report.modelDigest) to \(report.destination) (manifest \(report.manifestDigest))",
                                  quiet: report.destination)
-            guard !global.output.isQuiet else { return }
             var detail = "\(report.uploadedBlobCount) blob\(report.uploadedBlobCount == 1 ? "" : "s") sent, "
                 + "\(report.skippedBlobCount) already there (\(Formatting.bytes(report.skippedByteCount)))"
             if report.mountedBlobCount > 0 {
                 detail += ", \(report.mountedBlobCount) mounted (\(Formatting.bytes(report.mountedByteCount)))"
             }
             if report.resumedByteCount > 0 { detail += ", \(Formatting.bytes(report.resumedByteCount)) resumed" }
-            print(detail + "; \(Formatting.bytes(report.uploadedByteCount)) sent in " + Formatting.seconds(report.seconds))
+            global.output.result(detail + "; \(Formatting.bytes(report.uploadedByteCount)) sent in " + Formatting.seconds(report.seconds),
+                                 quiet: nil)
             if report.signatureCount > 0 {
-                print("\(report.signatureCount) signature\(report.signatureCount == 1 ? "" : "s") sent as referrers of the manifest")
+                global.output.result("\(report.signatureCount) signature\(report.signatureCount == 1 ? "" : "s") sent as referrers of the manifest",
+                                     quiet: nil)
             }
         }
     }

@@ -47,7 +47,9 @@ extension Zoo {
                 }
                 JSONOutput.print(object)
             } else {
-                print("Signed \(reference) \(digest) (\(files.count) files) with \(key.publicKey.curveName) key \(key.publicKey.fingerprint)")
+                // -q: the signature's name in the store (the bundle's digest).
+                global.output.result("Signed \(reference) \(digest) (\(files.count) files) with \(key.publicKey.curveName) key "
+                                     + key.publicKey.fingerprint, quiet: stored.digest.description)
             }
         }
     }

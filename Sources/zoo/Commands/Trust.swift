@@ -28,6 +28,8 @@ extension Zoo {
             static let configuration = CommandConfiguration(commandName: "list", abstract: "List the rules.",
                                                             aliases: ["ls"])
 
+            @OptionGroup var global: GlobalOptions
+
             @Flag(help: "Print a JSON array instead of a table.")
             var json = false
 
@@ -44,7 +46,7 @@ extension Zoo {
                     return
                 }
                 guard !policy.rules.isEmpty else {
-                    print("No trust rules in \(policy.path): pulls are verified only with --key.")
+                    global.output.note("No trust rules in \(policy.path): pulls are verified only with --key.")
                     return
                 }
                 var rows = [["RULE", "COVERS", "KEYS"]]
@@ -58,6 +60,8 @@ extension Zoo {
         struct Add: ParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Add a rule: pulls it covers need a signature by one of its keys.")
+
+            @OptionGroup var global: GlobalOptions
 
             @Option(help: ArgumentHelp("Cover the pulls from this remote (zoo remote list).", valueName: "name"))
             var remote: String?
@@ -93,12 +97,15 @@ extension Zoo {
                 var policy = try TrustPolicy.load()
                 let rule = TrustRule(remote: remote, location: folderLocation, name: name, keys: files)
                 try policy.add(rule)
-                print("Added trust rule \(policy.rules.count): \(rule.selector) -> \(files.joined(separator: ", "))")
+                global.output.result("Added trust rule \(policy.rules.count): \(rule.selector) -> \(files.joined(separator: ", "))",
+                                     quiet: String(policy.rules.count))
             }
         }
 
         struct Remove: ParsableCommand {
             static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove a rule.")
+
+            @OptionGroup var global: GlobalOptions
 
             @Argument(help: ArgumentHelp("The rule's number (zoo trust list).", valueName: "rule"))
             var rule: Int
@@ -106,7 +113,7 @@ extension Zoo {
             func run() throws {
                 var policy = try TrustPolicy.load()
                 try policy.remove(at: rule - 1)
-                print("Removed trust rule \(rule)")
+                global.output.result("Removed trust rule \(rule)", quiet: String(rule))
             }
         }
     }

@@ -119,20 +119,23 @@ extension Zoo {
                 }
             }
             if !report.isClean { throw ExitCode.failure }
-            if let architecture { try Self.report(architecture, json: json) }
+            if let architecture { try Self.report(architecture, json: json, output: global.output) }
         }
 
         /// The architecture check after clean bytes: `Error: architecture: ...` per contradiction or
         /// missing tensor and exit 1; else (text) the verdict and any unexpected tensors on stdout.
-        private static func report(_ architecture: ArchitectureReport, json: Bool) throws {
+        private static func report(_ architecture: ArchitectureReport, json: Bool, output: Output) throws {
             guard architecture.passes else {
                 for line in ArchitectureText.failureLines(architecture) { Terminal.writeError("Error: architecture: \(line)") }
                 throw ExitCode.failure
             }
             guard !json else { return }
-            print("architecture: " + architecture.verdict)
+            // Detail of the result: -q keeps only the digest line's identifier.
+            output.result("architecture: " + architecture.verdict, quiet: nil)
             let unexpected = architecture.findings(.unexpected)
-            if !unexpected.isEmpty { print("architecture: " + ArchitectureReport.listing(unexpected, limit: ArchitectureText.listed)) }
+            if !unexpected.isEmpty {
+                output.result("architecture: " + ArchitectureReport.listing(unexpected, limit: ArchitectureText.listed), quiet: nil)
+            }
         }
 
         /// The store reference `target` names, or `nil` when it should be treated as a path.

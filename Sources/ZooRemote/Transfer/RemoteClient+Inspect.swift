@@ -25,34 +25,9 @@ extension RemoteClient {
     /// - Throws: ``RemoteError``: no such model, not a checkpoint, an invalid or inconsistent
     ///   manifest, a digest mismatch, authentication, transport.
     public func inspect(_ target: RemoteTarget) throws(RemoteError) -> RemoteModel {
-        guard let modelName = target.name else {
-            throw RemoteError(.invalidLocation(target.description, why: "say which model: LOCATION:NAME[:TAG]"))
-        }
-        let version = target.version ?? .tag(ModelReference.defaultTag)
-        let endpoint: PullEndpoint
-        switch target.base {
-        case let .registry(address, _):
-            endpoint = .registry(registry(address), repository: target.base.repository(for: modelName))
-        case let .folder(path):
-            endpoint = .layout(try ImageLayout(path: path), bytesPerSecond: nil)
-        }
-        let reader = try endpoint.reader()
-        let (ociBytes, ociDigest) = try manifest(of: endpoint, reader: reader, name: modelName, version: version, target: target)
-        let source = target.description
-        let oci = try OCIImageManifest(parsing: ociBytes, source: source)
-        try oci.requireCheckpoint(source: source)
-        let config = try reader.smallBlob(oci.config.digest, limit: Manifest.maxByteCount)
-        let manifest: Manifest
-        do {
-            manifest = try Manifest(parsing: config, file: "\(source) config \(oci.config.digest)")
-        } catch {
-            throw RemoteError(.invalidManifest(source: source, why: "its config is not a valid zoo manifest: \(error.description)"))
-        }
-        guard manifest.canonicalBytes == config else {
-            throw RemoteError(.invalidManifest(source: source, why: "its config is not in canonical JSON form"))
-        }
-        try oci.check(against: manifest, source: source)
-        return RemoteModel(source: source, manifestDigest: ociDigest, digest: oci.config.digest, manifest: manifest,
-                           manifestByteCount: config.count)
+        let resolved = try resolve(target, bytesPerSecond: nil)
+        let manifest = try resolved.checkedManifest()
+        return RemoteModel(source: resolved.source, manifestDigest: resolved.ociDigest, digest: resolved.oci.config.digest,
+                           manifest: manifest, manifestByteCount: resolved.config.count)
     }
 }

@@ -39,36 +39,14 @@ extension RemoteClient {
                      observer: TransferObserver? = nil) throws(RemoteError) -> PullReport
     {
         let started = monotonicSeconds()
-        guard let modelName = target.name else {
-            throw RemoteError(.invalidLocation(target.description, why: "say which model: LOCATION:NAME[:TAG]"))
-        }
-        let version = target.version ?? .tag(ModelReference.defaultTag)
-        let endpoint: PullEndpoint
-        switch target.base {
-        case let .registry(address, _):
-            endpoint = .registry(registry(address), repository: target.base.repository(for: modelName))
-        case let .folder(path):
-            endpoint = .layout(try ImageLayout(path: path), bytesPerSecond: bytesPerSecond)
-        }
-        let reader = try endpoint.reader()
-        let (ociBytes, ociDigest) = try manifest(of: endpoint, reader: reader, name: modelName, version: version, target: target)
-        let source = target.description
-        let oci = try OCIImageManifest(parsing: ociBytes, source: source)
-        try oci.requireCheckpoint(source: source)
-        let config = try reader.smallBlob(oci.config.digest, limit: Manifest.maxByteCount)
+        let resolved = try resolve(target, bytesPerSecond: bytesPerSecond)
+        let (modelName, version, endpoint, reader) = (resolved.modelName, resolved.version, resolved.endpoint, resolved.reader)
+        let (oci, ociDigest, config, source) = (resolved.oci, resolved.ociDigest, resolved.config, resolved.source)
         var verified: [VerifiedSignature] = []
         if !requirements.isEmpty {
             // Checked before the store sees anything: a refused model leaves not even a session.
-            let manifest: Manifest
-            do { manifest = try Manifest(parsing: config, file: "manifest \(oci.config.digest)") } catch {
-                throw RemoteError(.invalidManifest(source: source, why: "its config is not a valid zoo manifest: \(error)"))
-            }
-            guard manifest.canonicalBytes == config else {
-                throw RemoteError(.invalidManifest(source: source, why: "its config is not a valid zoo manifest: not in canonical JSON form"))
-            }
-            try oci.check(against: manifest, source: source)
-            verified = try verifySignatures(requirements, manifest: manifest, modelDigest: oci.config.digest, subject: ociDigest,
-                                            endpoint: endpoint, reader: reader, source: source)
+            verified = try verifySignatures(requirements, manifest: try resolved.checkedManifest(), modelDigest: oci.config.digest,
+                                            subject: ociDigest, endpoint: endpoint, reader: reader, source: source)
         }
 
         let session: TransferSession

@@ -292,12 +292,12 @@ extension PyTorchError.Reason: CustomStringConvertible {
                 + "\(ExpansionLimit.floorBytes >> 20) MiB)"
         case let .invalidIndex(why): "invalid PyTorch shard index: \(why)"
         case let .shardOutsideFolder(path): "shard path \"\(path)\" is not a file of the model folder itself"
-        case let .missingFile(path): "\(path) is missing"
-        case let .notRegularFile(path): "\(path) is not a regular file (symbolic links are refused)"
-        case let .tensorNotInIndex(tensor, shard): "\(shard) holds tensor '\(tensor)', which the index does not map to it"
-        case let .indexedTensorMissing(tensor, shard): "the index maps tensor '\(tensor)' to \(shard), which does not hold it"
-        case let .tensorInTwoShards(tensor, first, second): "tensor '\(tensor)' is in both \(first) and \(second)"
-        case let .unindexedShard(shard): "\(shard) is a shard of this model, but the index maps no tensor to it"
+        case let .missingFile(path): ShardedFolderText.missingFile(path)
+        case let .notRegularFile(path): ShardedFolderText.notRegularFile(path)
+        case let .tensorNotInIndex(tensor, shard): ShardedFolderText.tensorNotInIndex(tensor: tensor, shard: shard)
+        case let .indexedTensorMissing(tensor, shard): ShardedFolderText.indexedTensorMissing(tensor: tensor, shard: shard)
+        case let .tensorInTwoShards(tensor, first, second): ShardedFolderText.tensorInTwoShards(tensor: tensor, first: first, second: second)
+        case let .unindexedShard(shard): ShardedFolderText.unindexedShard(shard)
         case let .io(error): error.description
         case let .checkpoint(error): error.description
         }

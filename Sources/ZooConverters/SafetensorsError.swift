@@ -170,12 +170,12 @@ extension SafetensorsError.Reason: CustomStringConvertible {
         case let .ambiguousModelFiles(names): "several model files, cannot choose: " + names.joined(separator: ", ")
         case let .invalidIndex(why): "invalid safetensors index: \(why)"
         case let .shardPathOutsideFolder(path): "shard path \"\(path)\" leaves the model folder"
-        case let .notRegularFile(path): "\(path) is not a regular file (symbolic links are refused)"
-        case let .missingFile(path): "\(path) is missing"
-        case let .tensorNotInIndex(tensor, shard): "\(shard) holds tensor '\(tensor)', which the index does not map to it"
-        case let .indexedTensorMissing(tensor, shard): "the index maps tensor '\(tensor)' to \(shard), which does not hold it"
-        case let .duplicateTensor(tensor, first, second): "tensor '\(tensor)' is in both \(first) and \(second)"
-        case let .unindexedShard(shard): "\(shard) is a shard of this model, but the index maps no tensor to it"
+        case let .notRegularFile(path): ShardedFolderText.notRegularFile(path)
+        case let .missingFile(path): ShardedFolderText.missingFile(path)
+        case let .tensorNotInIndex(tensor, shard): ShardedFolderText.tensorNotInIndex(tensor: tensor, shard: shard)
+        case let .indexedTensorMissing(tensor, shard): ShardedFolderText.indexedTensorMissing(tensor: tensor, shard: shard)
+        case let .duplicateTensor(tensor, first, second): ShardedFolderText.tensorInTwoShards(tensor: tensor, first: first, second: second)
+        case let .unindexedShard(shard): ShardedFolderText.unindexedShard(shard)
         case let .metadataConflict(key, shard): "\(shard): __metadata__ \"\(key)\" differs from an earlier shard's"
         case let .invalidConfig(why): "invalid config.json: \(why)"
         case .invalidStoredMetadata: "manifest metadata \"safetensors.metadata\" is not an object of strings"

@@ -114,7 +114,7 @@ extension RemoteClient {
 
         var report = PullReport(source: source, stored: storedRef, manifestDigest: ociDigest)
         report.totalByteCount = total
-        report.transferredByteCount = counters[.transferred] + config.count + ociBytes.count
+        report.transferredByteCount = counters[.transferred] + config.count + resolved.ociBytes.count
         report.resumedByteCount = counters[.resumed]
         report.reusedByteCount = counters[.reused]
         report.fetchedBlobCount = counters[.fetchedBlobs]

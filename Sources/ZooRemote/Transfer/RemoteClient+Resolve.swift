@@ -11,6 +11,8 @@ struct ResolvedRemoteModel {
     /// The first thread's reader, already connected.
     var reader: EndpointReader
     var oci: OCIImageManifest
+    /// The OCI manifest's bytes and digest.
+    var ociBytes: [UInt8]
     var ociDigest: SHA256Digest
     /// The zoo manifest's bytes, as the OCI config.
     var config: [UInt8]
@@ -53,6 +55,6 @@ extension RemoteClient {
         try oci.requireCheckpoint(source: source)
         let config = try reader.smallBlob(oci.config.digest, limit: Manifest.maxByteCount)
         return ResolvedRemoteModel(modelName: modelName, version: version, endpoint: endpoint, reader: reader, oci: oci,
-                                   ociDigest: ociDigest, config: config, source: source)
+                                   ociBytes: ociBytes, ociDigest: ociDigest, config: config, source: source)
     }
 }

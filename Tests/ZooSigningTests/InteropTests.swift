@@ -9,13 +9,23 @@ final class InteropTests: XCTestCase {
         try runProgram(try venvPython(), ["-m", "model_signing"] + arguments)
     }
 
+    /// `model_signing sign key FOLDER` with `pair`'s private key, writing `signature`.
+    func officialSign(_ folder: String, _ pair: KeyPair, signature: String) throws -> ProcessResult {
+        try modelSigning(["sign", "key", folder, "--private_key", pair.privatePath, "--signature", signature])
+    }
+
+    /// `model_signing verify key FOLDER` against `FOLDER/model.sig` with `pair`'s public key.
+    func officialVerify(_ folder: String, _ pair: KeyPair) throws -> ProcessResult {
+        try modelSigning(["verify", "key", folder, "--public_key", pair.publicPath, "--signature", folder + "/model.sig"])
+    }
+
     func testOfficialSignature_ZooVerifies_P256AndP384() throws {
         let dir = try makeTemporaryDirectory(self)
         for curve in ["prime256v1", "secp384r1"] {
             let pair = try KeyPair(curve: curve, in: dir, name: curve)
             let model = dir + "/model-\(curve)"
             try makeModelFolder(model)
-            let signed = try modelSigning(["sign", "key", model, "--private_key", pair.privatePath, "--signature", model + "/model.sig"])
+            let signed = try officialSign(model, pair, signature: model + "/model.sig")
             XCTAssertEqual(signed.status, 0, signed.stderr)
             let signature = try ModelSignature(file: model + "/model.sig")
             XCTAssertEqual(signature.keyHint, try pair.verifyingKey.fingerprint)
@@ -46,12 +56,12 @@ final class InteropTests: XCTestCase {
             try makeModelFolder(model)
             let signature = try ModelSignature.sign(SignedFolder.files(in: model), modelName: "zoo-\(curve)", with: pair.signingKey)
             try writeFile(model + "/model.sig", signature.bundle)
-            let verified = try modelSigning(["verify", "key", model, "--public_key", pair.publicPath, "--signature", model + "/model.sig"])
+            let verified = try officialVerify(model, pair)
             XCTAssertEqual(verified.status, 0, verified.stdout + verified.stderr)
             XCTAssertTrue(verified.stdout.contains("Verification succeeded"), verified.stdout)
 
             try writeFile(model + "/extra.bin", [1])
-            let extra = try modelSigning(["verify", "key", model, "--public_key", pair.publicPath, "--signature", model + "/model.sig"])
+            let extra = try officialVerify(model, pair)
             XCTAssertNotEqual(extra.status, 0)
             XCTAssertTrue(extra.stderr.contains("extra.bin"), extra.stderr)
         }
@@ -64,7 +74,7 @@ final class InteropTests: XCTestCase {
         try FileManager.default.createSymbolicLink(atPath: model + "/.git/link", withDestinationPath: "/etc/hostname")
         XCTAssertEqual(signingError { _ = try SignedFolder.files(in: model) }, SigningError(file: model, reason: .symbolicLink(".git/link")))
         let pair = try KeyPair(curve: "prime256v1", in: dir)
-        let official = try modelSigning(["sign", "key", model, "--private_key", pair.privatePath, "--signature", dir + "/x.sig"])
+        let official = try officialSign(model, pair, signature: dir + "/x.sig")
         XCTAssertNotEqual(official.status, 0)
         XCTAssertTrue(official.stderr.contains("symlink"), official.stderr)
     }

@@ -4,24 +4,7 @@ import ZooStore
 
 /// `index/`: the per-model summaries and the ref index that `list`, `show` and name resolution
 /// read instead of every manifest and every ref.
-final class StoreIndexTests: XCTestCase {
-    private var scratch = ""
-    private var store = Store(root: "/nonexistent")
-
-    override func setUpWithError() throws {
-        scratch = try TestCheckpoints.makeTemporaryDirectory()
-        store = Store(root: scratch + "/store")
-    }
-
-    override func tearDownWithError() throws {
-        try FileSystem.removeTree(scratch)
-    }
-
-    private func makeCheckpoint(_ label: String = "cp", seed: Float = 1, name: String = "tiny") throws -> Checkpoint {
-        try TestCheckpoints.write(at: scratch + "/" + label, name: name, seed: seed)
-        return try Checkpoint(directory: scratch + "/" + label)
-    }
-
+final class StoreIndexTests: StoreTestCase {
     private var refIndexPath: String { store.indexDirectory + "/refs" }
 
     /// The refs `index/refs` lists, `nil` when there is no such file.

@@ -9,19 +9,7 @@ import ZooStore
 /// Imports check every input byte against the manifest (shard digests, tensor digests, zero
 /// padding), whatever the store already holds; stored blobs are re-hashed before they are
 /// handed out.
-final class StoreInputCheckTests: XCTestCase {
-    private var scratch = ""
-    private var store = Store(root: "")
-
-    override func setUpWithError() throws {
-        scratch = try TestCheckpoints.makeTemporaryDirectory()
-        store = Store(root: scratch + "/store")
-    }
-
-    override func tearDownWithError() throws {
-        try FileSystem.removeTree(scratch)
-    }
-
+final class StoreInputCheckTests: StoreTestCase {
     /// A good checkpoint at `good`, already imported as `good:latest`, and a copy of it at
     /// `bad` for a test to damage.
     private func goodImportedAndCopy() throws -> (manifest: Manifest, bad: String) {

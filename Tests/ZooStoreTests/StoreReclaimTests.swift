@@ -7,18 +7,10 @@ import ZooFormat
 @testable import ZooStore
 
 /// ``Store/reclaimInterruptedWork()``: staging whose owner lock is free goes, live staging stays.
-final class StoreReclaimTests: XCTestCase {
-    private var scratch = ""
-    private var store = Store(root: "")
-
+final class StoreReclaimTests: StoreTestCase {
     override func setUpWithError() throws {
-        scratch = try TestCheckpoints.makeTemporaryDirectory()
-        store = Store(root: scratch + "/store")
+        try super.setUpWithError()
         try store.prepareForTest()
-    }
-
-    override func tearDownWithError() throws {
-        try FileSystem.removeTree(scratch)
     }
 
     /// The pid of a process that has exited (and been reaped).

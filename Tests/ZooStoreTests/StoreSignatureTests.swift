@@ -4,22 +4,9 @@ import ZooFormat
 import ZooStore
 
 /// Store+Signatures: opaque bundles kept beside models, dropped with them.
-final class StoreSignatureTests: XCTestCase {
-    private var scratch = ""
-    private var store = Store(root: "/nonexistent")
-
-    override func setUpWithError() throws {
-        scratch = try TestCheckpoints.makeTemporaryDirectory()
-        store = Store(root: scratch + "/store")
-    }
-
-    override func tearDownWithError() throws {
-        try FileSystem.removeTree(scratch)
-    }
-
+final class StoreSignatureTests: StoreTestCase {
     private func importModel(_ label: String, seed: Float) throws -> SHA256Digest {
-        try TestCheckpoints.write(at: scratch + "/" + label, name: label, seed: seed)
-        return try store.importCheckpoint(try Checkpoint(directory: scratch + "/" + label), name: try ModelReference(parsing: label + ":v1"))
+        try store.importCheckpoint(try makeCheckpoint(label, seed: seed, name: label), name: try ModelReference(parsing: label + ":v1"))
     }
 
     func testAddSignature_KeptByteForByte_OldestFirst_SameBytesOnce() throws {

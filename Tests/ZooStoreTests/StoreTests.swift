@@ -2,24 +2,7 @@ import XCTest
 import ZooFormat
 import ZooStore
 
-final class StoreTests: XCTestCase {
-    private var scratch = ""
-    private var store = Store(root: "/nonexistent")
-
-    override func setUpWithError() throws {
-        scratch = try TestCheckpoints.makeTemporaryDirectory()
-        store = Store(root: scratch + "/store")
-    }
-
-    override func tearDownWithError() throws {
-        try FileSystem.removeTree(scratch)
-    }
-
-    private func makeCheckpoint(_ label: String = "cp", seed: Float = 1, name: String = "tiny") throws -> Checkpoint {
-        try TestCheckpoints.write(at: scratch + "/" + label, name: name, seed: seed)
-        return try Checkpoint(directory: scratch + "/" + label)
-    }
-
+final class StoreTests: StoreTestCase {
     // MARK: Import and open
 
     func testImport_Checkpoint_StoresBlobsAndRef() throws {

@@ -3,24 +3,7 @@ import ZooFormat
 import ZooStore
 
 /// Untagged refs (`NAME@sha256:...`, what a pull by digest stores) and the times `list` shows.
-final class StoreUntaggedTests: XCTestCase {
-    private var scratch = ""
-    private var store = Store(root: "/nonexistent")
-
-    override func setUpWithError() throws {
-        scratch = try TestCheckpoints.makeTemporaryDirectory()
-        store = Store(root: scratch + "/store")
-    }
-
-    override func tearDownWithError() throws {
-        try FileSystem.removeTree(scratch)
-    }
-
-    private func makeCheckpoint(_ label: String = "cp", seed: Float = 1) throws -> Checkpoint {
-        try TestCheckpoints.write(at: scratch + "/" + label, name: "tiny", seed: seed)
-        return try Checkpoint(directory: scratch + "/" + label)
-    }
-
+final class StoreUntaggedTests: StoreTestCase {
     /// Imports `checkpoint` untagged under `name`.
     @discardableResult
     private func importUntagged(_ checkpoint: Checkpoint, name: String = "team/bert") throws -> SHA256Digest {

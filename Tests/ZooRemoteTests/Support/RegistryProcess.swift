@@ -51,36 +51,14 @@ final class RegistryProcess {
 /// corrupts one byte of every blob download.
 final class ProxyProcess {
     let address: String
-    private let process: Process
-    private let directory: String
+    private let script: ScriptProcess
 
     init(upstream: String) throws {
-        directory = try TestSupport.makeTemporaryDirectory("zoo-proxy")
-        let portFile = directory + "/port"
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: TestSupport.python)
-        process.arguments = [TestSupport.script("test_proxy.py"), "--upstream", upstream, "--port-file", portFile,
-                             "--owner", String(getpid())]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        for _ in 0..<100 where FileSystem.kind(of: portFile) != .regular { usleep(50_000) }
-        guard let port = try? String(contentsOfFile: portFile, encoding: .utf8) else {
-            process.terminate()
-            throw TestSupport.Failure("the proxy did not start")
-        }
-        address = "127.0.0.1:" + port
+        script = try ScriptProcess("test_proxy.py", ["--upstream", upstream])
+        address = "127.0.0.1:" + script.ports
     }
 
-    deinit { stop() }
-
-    func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-        try? FileSystem.removeTree(directory)
-    }
+    func stop() { script.stop() }
 
     /// Bytes forwarded since the last reset: request bodies, response bodies, blob downloads.
     func stats() throws -> (uploaded: Int, downloaded: Int, blobDownloaded: Int) {
@@ -101,5 +79,41 @@ final class ProxyProcess {
 
     private func control(_ name: String, method: String = "POST") throws -> String {
         try TestSupport.run("/usr/bin/curl", ["-sf", "-X", method, "http://\(address)/_proxy/\(name)"])
+    }
+}
+
+/// A Python helper script from `scripts/` listening on 127.0.0.1: started with `--port-file`
+/// and `--owner` (it exits when the test process is gone), stopped by ``stop()`` or deinit.
+final class ScriptProcess {
+    /// What the script wrote to its port file once it listened.
+    let ports: String
+    private let process: Process
+    private let directory: String
+
+    init(_ name: String, _ arguments: [String]) throws {
+        directory = try TestSupport.makeTemporaryDirectory("zoo-" + name)
+        let portFile = directory + "/port"
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: TestSupport.python)
+        process.arguments = [TestSupport.script(name)] + arguments + ["--port-file", portFile, "--owner", String(getpid())]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<100 where FileSystem.kind(of: portFile) != .regular { usleep(50_000) }
+        guard let ports = try? String(contentsOfFile: portFile, encoding: .utf8) else {
+            process.terminate()
+            throw TestSupport.Failure("\(name) did not start")
+        }
+        self.ports = ports
+    }
+
+    deinit { stop() }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try? FileSystem.removeTree(directory)
     }
 }

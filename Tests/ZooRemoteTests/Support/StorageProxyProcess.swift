@@ -12,40 +12,18 @@ final class StorageProxyProcess {
         var authorization: String?
     }
 
-    /// `127.0.0.1:PORT` of the front and of the storage host.
+    /// `127.0.0.1:PORT` of the front (the storage host is on another port).
     let address: String
-    let storageAddress: String
-    private let process: Process
-    private let directory: String
+    private let script: ScriptProcess
 
     init(upstream: String, storageCredentials: String) throws {
-        directory = try TestSupport.makeTemporaryDirectory("zoo-storage-proxy")
-        let portFile = directory + "/ports"
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: TestSupport.python)
-        process.arguments = [TestSupport.script("storage_proxy.py"), "--upstream", upstream, "--credentials", storageCredentials,
-                             "--port-file", portFile, "--owner", String(getpid())]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        for _ in 0..<100 where FileSystem.kind(of: portFile) != .regular { usleep(50_000) }
-        guard let ports = try? String(contentsOfFile: portFile, encoding: .utf8).split(separator: " "), ports.count == 2 else {
-            process.terminate()
-            throw TestSupport.Failure("the storage proxy did not start")
-        }
-        address = "127.0.0.1:" + ports[0]
-        storageAddress = "127.0.0.1:" + ports[1]
+        script = try ScriptProcess("storage_proxy.py", ["--upstream", upstream, "--credentials", storageCredentials])
+        let ports = script.ports.split(separator: " ")
+        guard ports.count == 2, let front = ports.first else { throw TestSupport.Failure("storage_proxy.py wrote ports \(script.ports)") }
+        address = "127.0.0.1:" + front
     }
 
-    deinit { stop() }
-
-    func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-        try? FileSystem.removeTree(directory)
-    }
+    func stop() { script.stop() }
 
     /// Every request both listeners received since the last reset, in order.
     func log() throws -> [Request] {

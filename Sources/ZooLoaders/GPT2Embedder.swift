@@ -99,9 +99,8 @@ public final class GPT2Embedder {
     ///
     /// - Throws: ``GPT2LoadError`` with reason `.input` for ids the model rejects.
     public func embeddings(of batch: TokenBatch) throws(GPT2LoadError) -> Tensor {
-        let result = PooledEmbedding.pooled(batch, normalizes: normalizes) { batch throws(ModelInputError) in
-            try model(batch).lastHiddenState
-        }
-        do { return try result.get() } catch { throw GPT2LoadError(location: location, reason: .input(error)) }
+        try PooledEmbedding.pooled(
+            batch, normalizes: normalizes, inputError: { GPT2LoadError(location: location, reason: .input($0)) }
+        ) { batch throws(ModelInputError) in try model(batch).lastHiddenState }
     }
 }

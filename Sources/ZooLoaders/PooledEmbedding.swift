@@ -37,14 +37,16 @@ enum PooledEmbedding {
 
     /// `[batch, hidden]`: the last hidden state `model` gives for `batch`, mean-pooled over the
     /// attention mask and (with `normalizes`) L2-normalised, computed without gradients.
-    static func pooled(
-        _ batch: TokenBatch, normalizes: Bool, lastHiddenState: (TokenBatch) throws(ModelInputError) -> Variable
-    ) -> Result<Tensor, ModelInputError> {
-        withNoGrad {
+    static func pooled<Failure: Error>(
+        _ batch: TokenBatch, normalizes: Bool, inputError: (ModelInputError) -> Failure,
+        lastHiddenState: (TokenBatch) throws(ModelInputError) -> Variable
+    ) throws(Failure) -> Tensor {
+        let result: Result<Tensor, ModelInputError> = withNoGrad {
             Result { () throws(ModelInputError) in
                 let pooled = meanPooling(try lastHiddenState(batch), mask: batch.maskTensor)
                 return (normalizes ? pooled.l2Normalized() : pooled).value
             }
         }
+        do { return try result.get() } catch { throw inputError(error) }
     }
 }

@@ -57,7 +57,7 @@ public final class SentenceEmbedder {
     public init(checkpoint: Checkpoint, maxLength: Int? = nil, normalizes: Bool = true) throws {
         let location = checkpoint.location
         let architecture = checkpoint.manifest.architecture
-        let modelType = architecture.config["model_type"]?.stringValue ?? architecture.type
+        let modelType = checkpoint.declaredModelType
         guard modelType == "bert" else {
             throw SentenceEmbedderError(location: location, reason: .notBERT(type: modelType))
         }
@@ -127,10 +127,9 @@ public final class SentenceEmbedder {
     /// - Throws: ``SentenceEmbedderError`` with reason `.input` for ids outside the model's tables
     ///   or sequences longer than its positions.
     public func embeddings(of batch: TokenBatch) throws(SentenceEmbedderError) -> Tensor {
-        let result = PooledEmbedding.pooled(batch, normalizes: normalizes) { batch throws(ModelInputError) in
-            try model(batch).lastHiddenState
-        }
-        do { return try result.get() } catch { throw SentenceEmbedderError(location: location, reason: .input(error)) }
+        try PooledEmbedding.pooled(
+            batch, normalizes: normalizes, inputError: { SentenceEmbedderError(location: location, reason: .input($0)) }
+        ) { batch throws(ModelInputError) in try model(batch).lastHiddenState }
     }
 
     /// `max_seq_length` of the checkpoint's `sentence_bert_config.json`, if it has one.

@@ -40,6 +40,11 @@ final class GPT2EmbedCommandTests: CLITestCase {
         }
         // Different texts give different vectors (the test could not pass with a constant).
         XCTAssertNotEqual(textVectors[0], textVectors[1])
+        // --max-length truncates the text's tokens.
+        let truncated = try run(["embed", "gpt2-text", "--max-length", "2", texts[1]])
+        let firstTwo = try run(["embed", "gpt2-text", "--ids", ids[1].prefix(2).map(String.init).joined(separator: " ")])
+        XCTAssertEqual(truncated.stdout, firstTwo.stdout)
+        XCTAssertNotEqual(vectors(truncated.stdout).first, textVectors[1])
 
         // --json has each text with transformers' ids for it; stdin (one text a line) gives the same.
         let json = try self.json(try run(["embed", "gpt2-text", "--json"] + texts).stdout)

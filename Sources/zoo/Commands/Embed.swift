@@ -9,9 +9,9 @@ extension Zoo {
             abstract: "Print sentence embeddings from a BERT or GPT-2 model (mean pooling, L2-normalised).",
             discussion: """
                 MODEL is a stored model (NAME[:TAG], digest or digest prefix) or a path to a checkpoint \
-                folder or .zoo archive; it must be a BERT encoder with its vocabulary (vocab.txt or \
-                tokenizer.json) among its assets, e.g. sentence-transformers' all-MiniLM-L6-v2. Each text \
-                is tokenized (uncased WordPiece), truncated to the model's maximum length, encoded, \
+                folder or .zoo archive: a BERT encoder with its vocabulary (vocab.txt or tokenizer.json) \
+                among its assets, e.g. sentence-transformers' all-MiniLM-L6-v2, or a GPT-2 model. For \
+                BERT each text is tokenized (uncased WordPiece), truncated to the model's maximum length, encoded, \
                 averaged over its tokens and L2-normalised, as sentence-transformers does. Prints one \
                 line per text, in order: the embedding's numbers separated by spaces; --json prints them \
                 with the token counts. A GPT-2 model embeds texts when it carries its byte-level BPE \
@@ -38,8 +38,8 @@ extension Zoo {
         var batchSize = SentenceEmbedder.defaultBatchSize
 
         @Option(help: ArgumentHelp(
-            "Truncate longer texts to this many tokens, [CLS] and [SEP] included (default: the model's, "
-                + "e.g. max_seq_length of sentence_bert_config.json).", valueName: "n"))
+            "Truncate longer texts to this many tokens, for BERT [CLS] and [SEP] included (default: the model's, "
+                + "e.g. max_seq_length of sentence_bert_config.json, or GPT-2's positions).", valueName: "n"))
         var maxLength: Int?
 
         func validate() throws {
@@ -74,7 +74,9 @@ extension Zoo {
             }
             let embedder = try GPT2Embedder(checkpoint: checkpoint, tokenizer: tokenizer)
             let texts = try inputTexts()
-            let sequences = ids ? try texts.map(ModelInput.parseIDs) : try embedder.encode(texts)
+            let sequences = ids
+                ? try texts.map(ModelInput.parseIDs)
+                : try embedder.encode(texts).map { Array($0.prefix(maxLength ?? $0.count)) }
             let vectors = try embedder.embed(ids: sequences, batchSize: batchSize)
             guard json else { return Self.printLines(vectors) }
             JSONOutput.print(.object([

@@ -17,8 +17,7 @@ import ZooFormat
 public enum GPT2Loader {
     /// Whether the checkpoint declares a GPT-2 model (HF `model_type`, else the manifest's type).
     public static func isGPT2(_ checkpoint: Checkpoint) -> Bool {
-        let architecture = checkpoint.manifest.architecture
-        return (architecture.config["model_type"]?.stringValue ?? architecture.type) == "gpt2"
+        checkpoint.declaredModelType == "gpt2"
     }
 
     /// The checkpoint's GPT-2 configuration (the manifest's `config.json`), checked against the
@@ -37,7 +36,7 @@ public enum GPT2Loader {
     /// `config.json` decoded and validated, not yet compared with the tensors.
     static func declaredConfig(of checkpoint: Checkpoint) throws(GPT2LoadError) -> GPT2Config {
         let architecture = checkpoint.manifest.architecture
-        let modelType = architecture.config["model_type"]?.stringValue ?? architecture.type
+        let modelType = checkpoint.declaredModelType
         guard modelType == "gpt2" else {
             throw GPT2LoadError(location: checkpoint.location, reason: .notGPT2(type: modelType))
         }

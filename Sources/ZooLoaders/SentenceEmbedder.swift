@@ -57,7 +57,7 @@ public final class SentenceEmbedder {
     public init(checkpoint: Checkpoint, maxLength: Int? = nil, normalizes: Bool = true) throws {
         let location = checkpoint.location
         let architecture = checkpoint.manifest.architecture
-        let modelType = architecture.config["model_type"]?.stringValue ?? architecture.type
+        let modelType = checkpoint.declaredModelType
         guard modelType == "bert" else {
             throw SentenceEmbedderError(location: location, reason: .notBERT(type: modelType))
         }
@@ -108,29 +108,10 @@ public final class SentenceEmbedder {
         -> [[Float]]
     {
         guard batchSize >= 1 else { throw SentenceEmbedderError(location: location, reason: .invalidBatchSize(batchSize)) }
-        let encoded = texts.map(tokenizer.encode)
-        // Longest first; the sort is stable, so equal lengths keep their order.
-        let order = encoded.indices.sorted { encoded[$0].count > encoded[$1].count }
-        var result = [[Float]](repeating: [], count: texts.count)
-        var start = 0
-        while start < order.count {
-            let members = Array(order[start..<min(start + batchSize, order.count)])
-            let batch: TokenBatch
-            do {
-                batch = try TokenBatch(padding: members.map { encoded[$0] }, paddingID: tokenizer.specialTokens.padding)
-            } catch {
-                throw SentenceEmbedderError(location: location, reason: .input(error))
-            }
-            let vectors = try embeddings(of: batch)
-            let width = dimension
-            vectors.withUnsafeBufferPointer { values in
-                for (row, index) in members.enumerated() {
-                    result[index] = Array(values[(row * width)..<((row + 1) * width)])
-                }
-            }
-            start += batchSize
-        }
-        return result
+        return try PooledEmbedding.embed(
+            texts.map(tokenizer.encode), batchSize: batchSize, paddingID: tokenizer.specialTokens.padding,
+            dimension: dimension, inputError: { SentenceEmbedderError(location: location, reason: .input($0)) },
+            embeddings: embeddings(of:))
     }
 
     /// The embedding of one text.
@@ -146,14 +127,9 @@ public final class SentenceEmbedder {
     /// - Throws: ``SentenceEmbedderError`` with reason `.input` for ids outside the model's tables
     ///   or sequences longer than its positions.
     public func embeddings(of batch: TokenBatch) throws(SentenceEmbedderError) -> Tensor {
-        let result: Result<Tensor, ModelInputError> = withNoGrad {
-            Result { () throws(ModelInputError) in
-                let output = try model(batch)
-                let pooled = meanPooling(output.lastHiddenState, mask: batch.maskTensor)
-                return (normalizes ? pooled.l2Normalized() : pooled).value
-            }
-        }
-        do { return try result.get() } catch { throw SentenceEmbedderError(location: location, reason: .input(error)) }
+        try PooledEmbedding.pooled(
+            batch, normalizes: normalizes, inputError: { SentenceEmbedderError(location: location, reason: .input($0)) }
+        ) { batch throws(ModelInputError) in try model(batch).lastHiddenState }
     }
 
     /// `max_seq_length` of the checkpoint's `sentence_bert_config.json`, if it has one.

@@ -101,27 +101,17 @@ struct GPT2Benchmark {
         var peerUncached: Samples?
         if let python {
             progress("peer: \(python.interpreter) \(python.script) run")
-            let output = try Subprocess.run(
-                python.interpreter,
-                [python.script, "run", folder, "--prompt", String(Self.promptLength), "--new", String(Self.newTokens),
+            let json = try PeerJSON.run(
+                interpreter: python.interpreter, script: python.script,
+                ["run", folder, "--prompt", String(Self.promptLength), "--new", String(Self.newTokens),
                  "--runs", String(options.runs)])
-            let json: JSONValue
-            do { json = try JSONValue(parsing: Array(output.utf8)) } catch {
-                throw .peer(program: python.script, reason: "printed no JSON: \(output.prefix(200))")
-            }
-            func samples(_ key: String) throws(BenchError) -> Samples {
-                guard let values = json[key]?.arrayValue?.compactMap(\.doubleValue), !values.isEmpty else {
-                    throw .peer(program: python.script, reason: "no \(key) in its output")
-                }
-                return Samples(values)
-            }
             let peerIDs = json["cached_ids"]?.arrayValue?.compactMap { $0.integerValue.map(Int.init) } ?? []
             guard peerIDs == ids else {
                 throw .mismatch("PyTorch's greedy ids \(peerIDs.prefix(8))... differ from zoo's \(ids.prefix(8))...")
             }
             peerName = json["peer"]?.stringValue ?? peerName
-            peerCached = try samples("cached_seconds_per_token")
-            peerUncached = try samples("uncached_seconds_per_token")
+            peerCached = try json.samples("cached_seconds_per_token")
+            peerUncached = try json.samples("uncached_seconds_per_token")
         }
 
         var report = Report()

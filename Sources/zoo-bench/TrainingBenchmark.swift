@@ -224,24 +224,14 @@ struct TrainingBenchmark {
     }
 
     private func runPeer(sentencesPath: String) throws(BenchError) -> PeerResults {
-        let output = try Subprocess.run(
-            python.interpreter,
-            [python.script, modelFolder, sentencesPath, "--runs", String(options.runs), "--max-length",
-             String(Self.maxLength), "--batch-size", String(Self.batchSize)])
-        let json: JSONValue
-        do { json = try JSONValue(parsing: Array(output.utf8)) } catch {
-            throw .peer(program: python.script, reason: "printed no JSON: \(output.prefix(200))")
-        }
-        func samples(_ key: String) throws(BenchError) -> Samples {
-            guard let values = json[key]?.arrayValue?.compactMap(\.doubleValue), !values.isEmpty else {
-                throw .peer(program: python.script, reason: "no \(key) in its output")
-            }
-            return Samples(values)
-        }
+        let json = try PeerJSON.run(
+            interpreter: python.interpreter, script: python.script,
+            [modelFolder, sentencesPath, "--runs", String(options.runs), "--max-length", String(Self.maxLength),
+             "--batch-size", String(Self.batchSize)])
         return PeerResults(
-            name: json["peer"]?.stringValue ?? "python", single: try samples("single_seconds"),
-            batch: try samples("batch_seconds"), mlpStep: try samples("mlp_step_seconds"),
-            bertStep: json["bert_step_seconds"] == .null ? nil : try samples("bert_step_seconds"),
+            name: json["peer"]?.stringValue ?? "python", single: try json.samples("single_seconds"),
+            batch: try json.samples("batch_seconds"), mlpStep: try json.samples("mlp_step_seconds"),
+            bertStep: json["bert_step_seconds"] == .null ? nil : try json.samples("bert_step_seconds"),
             embedding: json["embedding"]?.arrayValue?.compactMap { $0.doubleValue.map(Float.init) } ?? [])
     }
 

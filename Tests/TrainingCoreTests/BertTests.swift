@@ -173,7 +173,7 @@ final class BertTests: XCTestCase {
             Double(try withNoGrad { try crossEntropy(logits: model(batch), labels: labels) }.value.scalar)
         }
         try crossEntropy(logits: model(batch), labels: labels).backward()
-        let checked: [(String, [Int])] = [
+        let checked: [(name: String, elements: [Int])] = [
             ("bert.embeddings.word_embeddings.weight", [7 * 16 + 3, 8 * 16 + 11, 1 * 16]),
             ("bert.embeddings.position_embeddings.weight", [2 * 16 + 5]),
             ("bert.embeddings.LayerNorm.weight", [4]),
@@ -187,23 +187,7 @@ final class BertTests: XCTestCase {
             ("classifier.weight", [0, 40]),
             ("classifier.bias", [1]),
         ]
-        let step: Float = 1e-2
-        for (name, elements) in checked {
-            let parameter = try XCTUnwrap(model.parameter(named: name), name)
-            let gradient = try XCTUnwrap(parameter.grad, name)
-            for element in elements {
-                let original = parameter.value
-                parameter.value.withUnsafeMutableBufferPointer { $0[element] += step }
-                let up = try loss()
-                parameter.value = original
-                parameter.value.withUnsafeMutableBufferPointer { $0[element] -= step }
-                let down = try loss()
-                parameter.value = original
-                let numeric = (up - down) / Double(2 * step)
-                let analytic = Double(gradient.scalars[element])
-                XCTAssertEqual(analytic, numeric, accuracy: 2e-4 + 2e-2 * abs(numeric), "\(name)[\(element)]")
-            }
-        }
+        try Support.checkParameterGradients(of: model, checked, loss: loss)
     }
 
     func testFineTuning_AdamWOnTinyTask_LossDrops() throws {

@@ -138,7 +138,7 @@ final class GPT2Tests: XCTestCase {
             Double(try withNoGrad { try model.languageModelingLoss(batch) }.value.scalar)
         }
         try model.languageModelingLoss(batch).backward()
-        let checked: [(String, [Int])] = [
+        let checked: [(name: String, elements: [Int])] = [
             ("transformer.wte.weight", [7 * 16 + 3, 8 * 16 + 11, 1 * 16, 30 * 16 + 2]),  // 30: only in the tied head
             ("transformer.wpe.weight", [2 * 16 + 5, 4 * 16]),
             ("transformer.h.0.ln_1.weight", [4]),
@@ -152,23 +152,7 @@ final class GPT2Tests: XCTestCase {
             ("transformer.ln_f.weight", [6]),
             ("transformer.ln_f.bias", [11]),
         ]
-        let step: Float = 1e-2
-        for (name, elements) in checked {
-            let parameter = try XCTUnwrap(model.parameter(named: name), name)
-            let gradient = try XCTUnwrap(parameter.grad, name)
-            for element in elements {
-                let original = parameter.value
-                parameter.value.withUnsafeMutableBufferPointer { $0[element] += step }
-                let up = try loss()
-                parameter.value = original
-                parameter.value.withUnsafeMutableBufferPointer { $0[element] -= step }
-                let down = try loss()
-                parameter.value = original
-                let numeric = (up - down) / Double(2 * step)
-                let analytic = Double(gradient.scalars[element])
-                XCTAssertEqual(analytic, numeric, accuracy: 2e-4 + 2e-2 * abs(numeric), "\(name)[\(element)]")
-            }
-        }
+        try Support.checkParameterGradients(of: model, checked, loss: loss)
     }
 
     func testBackward_ClassifierLastTokenAndMean_MatchFiniteDifferences() throws {
@@ -180,19 +164,10 @@ final class GPT2Tests: XCTestCase {
                 Double(try withNoGrad { try crossEntropy(logits: model(batch), labels: labels) }.value.scalar)
             }
             try crossEntropy(logits: model(batch), labels: labels).backward()
-            for (name, element) in [("score.weight", 20), ("transformer.h.1.attn.c_attn.weight", 300), ("transformer.wte.weight", 8 * 16 + 1)] {
-                let parameter = try XCTUnwrap(model.parameter(named: name))
-                let gradient = try XCTUnwrap(parameter.grad, name)
-                let original = parameter.value
-                parameter.value.withUnsafeMutableBufferPointer { $0[element] += 1e-2 }
-                let up = try loss()
-                parameter.value = original
-                parameter.value.withUnsafeMutableBufferPointer { $0[element] -= 1e-2 }
-                let down = try loss()
-                parameter.value = original
-                let numeric = (up - down) / 2e-2
-                XCTAssertEqual(Double(gradient.scalars[element]), numeric, accuracy: 2e-4 + 2e-2 * abs(numeric), "\(pooling) \(name)")
-            }
+            try Support.checkParameterGradients(
+                of: model,
+                [("score.weight", [20]), ("transformer.h.1.attn.c_attn.weight", [300]), ("transformer.wte.weight", [8 * 16 + 1])],
+                label: "\(pooling) ", loss: loss)
         }
     }
 

@@ -68,6 +68,33 @@ enum Support {
         }
     }
 
+    /// Checks the gradients a model's `backward()` left in its named parameters, at the given flat
+    /// elements, against central finite differences of `loss` (computed without gradients):
+    /// `|analytic - numeric| <= 2e-4 + 2e-2 |numeric|`.
+    static func checkParameterGradients(
+        of model: Module, _ checked: [(name: String, elements: [Int])], step: Float = 1e-2, label: String = "",
+        file: StaticString = #filePath, line: UInt = #line, loss: () throws -> Double
+    ) throws {
+        for (name, elements) in checked {
+            let parameter = try XCTUnwrap(model.parameter(named: name), name, file: file, line: line)
+            let gradient = try XCTUnwrap(parameter.grad, name, file: file, line: line)
+            for element in elements {
+                let original = parameter.value
+                parameter.value.withUnsafeMutableBufferPointer { $0[element] += step }
+                let up = try loss()
+                parameter.value = original
+                parameter.value.withUnsafeMutableBufferPointer { $0[element] -= step }
+                let down = try loss()
+                parameter.value = original
+                let numeric = (up - down) / Double(2 * step)
+                let analytic = Double(gradient.scalars[element])
+                XCTAssertEqual(
+                    analytic, numeric, accuracy: 2e-4 + 2e-2 * abs(numeric), "\(label)\(name)[\(element)]",
+                    file: file, line: line)
+            }
+        }
+    }
+
     /// Asserts two tensors have the same shape and elements within `accuracy`.
     static func assertClose(
         _ actual: Tensor, _ expected: Tensor, accuracy: Float, _ message: String = "",

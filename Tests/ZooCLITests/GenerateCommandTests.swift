@@ -6,37 +6,6 @@ import ZooFormat
 /// store, with and without the tokenizer of scripts/make_bpe_fixtures.py: greedy ids and text
 /// equal transformers' `generate`, sampling is reproducible, bad prompts fail with exit status 1.
 final class GenerateCommandTests: CLITestCase {
-    static let fixtures = URL(fileURLWithPath: "\(#filePath)").deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures").path
-
-    func reference(_ path: String) throws -> JSONValue {
-        try json(try String(contentsOfFile: Self.fixtures + "/" + path, encoding: .utf8))
-    }
-
-    /// Imports the GPT-2 fixture (weights and config.json) as `name`, with the tokenizer's
-    /// vocab.json + merges.txt among its assets when `tokenizer` is set, and the files of `extra`.
-    func importGPT2(name: String, tokenizer: Bool, extra: [String: [UInt8]] = [:]) throws {
-        let model = Self.fixtures + "/gpt2/model.safetensors"
-        guard FileSystem.kind(of: model) == .regular else {
-            throw XCTSkip("\(model) is missing: the GPT-2 fixture comes with the gpt2 branch (scripts/make_gpt2_reference.py)")
-        }
-        let folder = scratch + "/" + name
-        try FileSystem.makeDirectories(folder)
-        var files = ["gpt2/model.safetensors", "gpt2/config.json"]
-        if tokenizer { files += ["gpt2-tokenizer/vocab.json", "gpt2-tokenizer/merges.txt"] }
-        for file in files {
-            let target = folder + "/" + (file as NSString).lastPathComponent
-            try FileManager.default.copyItem(atPath: Self.fixtures + "/" + file, toPath: target)
-        }
-        for (file, bytes) in extra { try Data(bytes).write(to: URL(fileURLWithPath: folder + "/" + file)) }
-        try run(["import", folder, "--name", name])
-    }
-
-    func ints(_ value: JSONValue?, file: StaticString = #filePath, line: UInt = #line) throws -> [Int] {
-        let array = try XCTUnwrap(value?.arrayValue, file: file, line: line)
-        return try array.map { try XCTUnwrap($0.integerValue.map(Int.init), file: file, line: line) }
-    }
-
     func testGenerate_Ids_GreedyIDsEqualTransformers() throws {
         try importGPT2(name: "gpt2-bare", tokenizer: false)
         let reference = try reference("gpt2/reference.json")
@@ -82,7 +51,7 @@ final class GenerateCommandTests: CLITestCase {
     }
 
     func testGenerate_TokenizerJSONOnly_SamePromptIDs() throws {
-        let tokenizerJSON = Array(try Data(contentsOf: URL(fileURLWithPath: Self.fixtures + "/gpt2-tokenizer/tokenizer.json")))
+        let tokenizerJSON = Array(try Data(contentsOf: URL(fileURLWithPath: Self.fixtureRoot + "/gpt2-tokenizer/tokenizer.json")))
         try importGPT2(name: "gpt2-json", tokenizer: false, extra: ["tokenizer.json": tokenizerJSON])
         let generation = try XCTUnwrap(try reference("gpt2-tokenizer/reference.json")["generation"]?["greedy"]?.arrayValue?.first)
         let output = try json(try run(["generate", "gpt2-json", "--prompt", generation["prompt"]?.stringValue ?? "",
@@ -92,7 +61,7 @@ final class GenerateCommandTests: CLITestCase {
     }
 
     func testGenerate_BrokenMergesAsset_FailsNamingFileAndLine() throws {
-        var merges = Array(try Data(contentsOf: URL(fileURLWithPath: Self.fixtures + "/gpt2-tokenizer/merges.txt")))
+        var merges = Array(try Data(contentsOf: URL(fileURLWithPath: Self.fixtureRoot + "/gpt2-tokenizer/merges.txt")))
         merges += Array("one two three\n".utf8)
         try importGPT2(name: "gpt2-broken", tokenizer: true, extra: ["merges.txt": merges])
         let result = try run(["generate", "gpt2-broken", "--ids", "1,2"], expect: 1)
@@ -157,5 +126,40 @@ final class GenerateCommandTests: CLITestCase {
         XCTAssertTrue(topP.stderr.contains("Sampling: top-p is 1.5, expected in (0, 1]."), topP.stderr)
         let zero = try run(["generate", "gpt2-bare", "--ids", "1", "--max-new-tokens", "0"], expect: 2)
         XCTAssertTrue(zero.stderr.contains("--max-new-tokens must be at least 1 (got 0)."), zero.stderr)
+    }
+}
+
+/// The GPT-2 fixture of scripts/make_gpt2_reference.py and the tokenizer of
+/// scripts/make_bpe_fixtures.py, for the CLI tests of `generate` and `embed`.
+extension CLITestCase {
+    static let fixtureRoot = URL(fileURLWithPath: "\(#filePath)").deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures").path
+
+    func reference(_ path: String) throws -> JSONValue {
+        try json(try String(contentsOfFile: Self.fixtureRoot + "/" + path, encoding: .utf8))
+    }
+
+    /// Imports the GPT-2 fixture (weights and config.json) as `name`, with the tokenizer's
+    /// vocab.json + merges.txt among its assets when `tokenizer` is set, and the files of `extra`.
+    func importGPT2(name: String, tokenizer: Bool, extra: [String: [UInt8]] = [:]) throws {
+        let model = Self.fixtureRoot + "/gpt2/model.safetensors"
+        guard FileSystem.kind(of: model) == .regular else {
+            throw XCTSkip("\(model) is missing: the GPT-2 fixture comes with the gpt2 branch (scripts/make_gpt2_reference.py)")
+        }
+        let folder = scratch + "/" + name
+        try FileSystem.makeDirectories(folder)
+        var files = ["gpt2/model.safetensors", "gpt2/config.json"]
+        if tokenizer { files += ["gpt2-tokenizer/vocab.json", "gpt2-tokenizer/merges.txt"] }
+        for file in files {
+            let target = folder + "/" + (file as NSString).lastPathComponent
+            try FileManager.default.copyItem(atPath: Self.fixtureRoot + "/" + file, toPath: target)
+        }
+        for (file, bytes) in extra { try Data(bytes).write(to: URL(fileURLWithPath: folder + "/" + file)) }
+        try run(["import", folder, "--name", name])
+    }
+
+    func ints(_ value: JSONValue?, file: StaticString = #filePath, line: UInt = #line) throws -> [Int] {
+        let array = try XCTUnwrap(value?.arrayValue, file: file, line: line)
+        return try array.map { try XCTUnwrap($0.integerValue.map(Int.init), file: file, line: line) }
     }
 }

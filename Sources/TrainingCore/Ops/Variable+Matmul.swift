@@ -52,10 +52,19 @@ extension Variable {
 ///   - bias: `[out]`, or `nil`.
 /// - Returns: `[..., out]`.
 public func linear(_ input: Variable, weight: Variable, bias: Variable? = nil) -> Variable {
+    affine(input, weight: weight, bias: bias, transposedWeight: true, function: "linear")
+}
+
+/// `x op(W) + b`, the body of ``linear(_:weight:bias:)`` (`transposedWeight`: `W` is `[out, in]`,
+/// `op(W) = Wᵀ`) and ``conv1D(_:weight:bias:)`` (`W` is `[in, out]`, `op(W) = W`). The transpose
+/// is passed to BLAS, never materialised.
+func affine(_ input: Variable, weight: Variable, bias: Variable?, transposedWeight: Bool, function: String) -> Variable {
     let x = input.value, w = weight.value
-    precondition(w.rank == 2 && x.rank >= 1, "linear needs a [out, in] weight, got \(w.shape)")
-    let (outFeatures, inFeatures) = (w.shape[0], w.shape[1])
-    precondition(x.shape.last == inFeatures, "linear input \(x.shape) does not end in \(inFeatures)")
+    precondition(
+        w.rank == 2 && x.rank >= 1,
+        "\(function) needs a \(transposedWeight ? "[out, in]" : "[in, out]") weight, got \(w.shape)")
+    let (outFeatures, inFeatures) = transposedWeight ? (w.shape[0], w.shape[1]) : (w.shape[1], w.shape[0])
+    precondition(x.shape.last == inFeatures, "\(function) input \(x.shape) does not end in \(inFeatures)")
     if let bias { precondition(bias.shape == [outFeatures], "bias \(bias.shape) for \(outFeatures) outputs") }
     let rows = x.count / max(inFeatures, 1)
     let outShape = Array(x.shape.dropLast()) + [outFeatures]
@@ -79,23 +88,28 @@ public func linear(_ input: Variable, weight: Variable, bias: Variable? = nil) -
                     return
                 }
                 BLAS.gemm(
-                    transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures,
-                    a: a, lda: inFeatures, b: b, ldb: inFeatures, beta: beta, c: c, ldc: outFeatures)
+                    transposeA: false, transposeB: transposedWeight, m: rows, n: outFeatures, k: inFeatures,
+                    a: a, lda: inFeatures, b: b, ldb: w.shape[1], beta: beta, c: c, ldc: outFeatures)
             }
         }
     }
     let needX = input.requiresGrad, needW = weight.requiresGrad, needB = bias?.requiresGrad ?? false
     let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
     return Variable.result(value, inputs: inputs) { dy in
+        // y = x op(W) + b: dx = dy op(W)ᵀ; dW = dyᵀ x for W [out, in], xᵀ dy for W [in, out]; db = Σ_rows dy.
         let gradientX = needX
             ? Tensor.batchedProduct(
-                dy, transposeA: false, w, transposeB: false, batch: 1, m: rows, n: inFeatures, k: outFeatures,
-                resultShape: x.shape)
+                dy, transposeA: false, w, transposeB: !transposedWeight, batch: 1, m: rows, n: inFeatures,
+                k: outFeatures, resultShape: x.shape)
             : nil
         let gradientW = needW
-            ? Tensor.batchedProduct(
-                dy, transposeA: true, x, transposeB: false, batch: 1, m: outFeatures, n: inFeatures, k: rows,
-                resultShape: w.shape)
+            ? (transposedWeight
+                ? Tensor.batchedProduct(
+                    dy, transposeA: true, x, transposeB: false, batch: 1, m: outFeatures, n: inFeatures, k: rows,
+                    resultShape: w.shape)
+                : Tensor.batchedProduct(
+                    x, transposeA: true, dy, transposeB: false, batch: 1, m: inFeatures, n: outFeatures, k: rows,
+                    resultShape: w.shape))
             : nil
         let gradientB = needB ? dy.sumOverRows(columns: outFeatures) : nil
         return [gradientX, gradientW, gradientB]

@@ -12,6 +12,19 @@ extension BPETokenizer {
         try self.init(files: try BPETokenizerFiles(checkpoint: checkpoint))
     }
 
+    /// The tokenizer among a checkpoint's assets, or `nil` when they hold no complete set of
+    /// tokenizer files (``BPETokenizerFiles/isComplete``).
+    ///
+    /// - Parameter location: what messages call the checkpoint (a model reference, say);
+    ///   by default its ``ZooFormat/Checkpoint/location``.
+    /// - Throws: ``BPETokenizerError`` naming the asset, when files are there but invalid.
+    public static func carried(by checkpoint: Checkpoint, location: String? = nil) throws(BPETokenizerError)
+        -> BPETokenizer?
+    {
+        let files = try BPETokenizerFiles(checkpoint: checkpoint, location: location)
+        return files.isComplete ? try BPETokenizer(files: files) : nil
+    }
+
     /// The tokenizer described by a model's files, as Hugging Face's `AutoTokenizer` reads them:
     /// `tokenizer.json` when there is one, else `vocab.json` + `merges.txt` with `<|endoftext|>`
     /// as the special token (`GPT2Tokenizer`'s default).
@@ -214,24 +227,14 @@ extension BPETokenizer {
             throw BPETokenizerError(file: file, reason: .fileTooLarge(byteCount: bytes.count, limit: maxFileByteCount))
         }
         var merges: [(pair: (String, String), line: Int, offset: Int)] = []
-        var start = 0
-        var line = 1
-        while start < bytes.count {
-            let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
-            var end = newline
-            if end > start && bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-            guard let text = String(validating: bytes[start..<end], as: UTF8.self) else {
-                throw BPETokenizerError(file: file, line: line, offset: start, reason: .invalidUTF8)
+        try TextLines.forEach(in: bytes) { (text, line, offset) throws(BPETokenizerError) in
+            guard let text else { throw BPETokenizerError(file: file, line: line, offset: offset, reason: .invalidUTF8) }
+            if line == 1 && text.hasPrefix("#version") { return }
+            guard let pair = splitMerge(Substring(text)) else {
+                throw BPETokenizerError(file: file, line: line, offset: offset, reason: .malformedMerge(String(text.prefix(200))))
             }
-            if !(line == 1 && text.hasPrefix("#version")) {
-                guard let pair = splitMerge(Substring(text)) else {
-                    throw BPETokenizerError(file: file, line: line, offset: start, reason: .malformedMerge(String(text.prefix(200))))
-                }
-                guard merges.count < maxTokenCount else { throw BPETokenizerError(file: file, line: line, reason: .tooManyMerges(limit: maxTokenCount)) }
-                merges.append((pair, line, start))
-            }
-            start = newline + 1
-            line += 1
+            guard merges.count < maxTokenCount else { throw BPETokenizerError(file: file, line: line, reason: .tooManyMerges(limit: maxTokenCount)) }
+            merges.append((pair, line, offset))
         }
         return merges
     }

@@ -43,15 +43,11 @@ public struct BPETokenizerFiles: Sendable, Equatable {
     public init(checkpoint: Checkpoint, location: String? = nil) throws(BPETokenizerError) {
         let location = location ?? checkpoint.location
         func asset(_ name: String) throws(BPETokenizerError) -> [UInt8]? {
-            guard let entry = checkpoint.manifest.assets.first(where: { $0.path == "assets/" + name || $0.path == name })
-            else { return nil }
-            let file = location + "/" + entry.path
-            guard entry.length <= BPETokenizer.maxFileByteCount else {
-                throw BPETokenizerError(
-                    file: file, reason: .fileTooLarge(byteCount: entry.length, limit: BPETokenizer.maxFileByteCount))
-            }
-            do { return try checkpoint.asset(path: entry.path) } catch {
-                throw BPETokenizerError(file: file, reason: .checkpoint(error))
+            do {
+                return try TokenizerFileReading.asset(
+                    name, of: checkpoint, location: location, limit: BPETokenizer.maxFileByteCount)
+            } catch {
+                throw BPETokenizerError(error)
             }
         }
         self.init(
@@ -65,20 +61,26 @@ public struct BPETokenizerFiles: Sendable, Equatable {
     ///   `.fileTooLarge` over ``BPETokenizer/maxFileByteCount``.
     public init(folder: String) throws(BPETokenizerError) {
         func file(_ name: String) throws(BPETokenizerError) -> [UInt8]? {
-            let path = folder + "/" + name
-            guard FileSystem.kind(of: path) != .missing else { return nil }
-            let bytes: [UInt8]?
-            do { bytes = try FileSystem.readFile(path, limit: BPETokenizer.maxFileByteCount) } catch {
-                throw BPETokenizerError(file: path, reason: .io(error))
+            do {
+                return try TokenizerFileReading.file(name, in: folder, limit: BPETokenizer.maxFileByteCount)
+            } catch {
+                throw BPETokenizerError(error)
             }
-            guard let bytes else {
-                let size = (try? FileSystem.fileSize(path)) ?? 0
-                throw BPETokenizerError(file: path, reason: .fileTooLarge(byteCount: size, limit: BPETokenizer.maxFileByteCount))
-            }
-            return bytes
         }
         self.init(
             location: folder, vocabJSON: try file(Name.vocabJSON), merges: try file(Name.merges),
             tokenizerJSON: try file(Name.tokenizerJSON))
+    }
+}
+
+extension BPETokenizerError {
+    /// A bounded read's failure as the BPE files' error.
+    init(_ failure: TokenizerFileReading.Failure) {
+        switch failure {
+        case let .tooLarge(file, byteCount):
+            self.init(file: file, reason: .fileTooLarge(byteCount: byteCount, limit: BPETokenizer.maxFileByteCount))
+        case let .checkpoint(file, error): self.init(file: file, reason: .checkpoint(error))
+        case let .io(file, error): self.init(file: file, reason: .io(error))
+        }
     }
 }

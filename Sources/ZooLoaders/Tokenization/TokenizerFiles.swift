@@ -46,15 +46,11 @@ public struct TokenizerFiles: Sendable, Equatable {
     ///   `.fileTooLarge` for an asset over ``WordPieceVocabulary/maxByteCount``.
     public init(checkpoint: Checkpoint) throws(TokenizerError) {
         func asset(_ name: String) throws(TokenizerError) -> [UInt8]? {
-            guard let entry = checkpoint.manifest.assets.first(where: { $0.path == "assets/" + name || $0.path == name })
-            else { return nil }
-            guard entry.length <= WordPieceVocabulary.maxByteCount else {
-                throw TokenizerError(
-                    file: checkpoint.location + "/" + entry.path,
-                    reason: .fileTooLarge(byteCount: entry.length, limit: WordPieceVocabulary.maxByteCount))
-            }
-            do { return try checkpoint.asset(path: entry.path) } catch {
-                throw TokenizerError(file: checkpoint.location + "/" + entry.path, reason: .checkpoint(error))
+            do {
+                return try TokenizerFileReading.asset(
+                    name, of: checkpoint, location: checkpoint.location, limit: WordPieceVocabulary.maxByteCount)
+            } catch {
+                throw TokenizerError(error)
             }
         }
         var modelConfig = try asset(Name.modelConfig)
@@ -73,20 +69,26 @@ public struct TokenizerFiles: Sendable, Equatable {
     ///   `.fileTooLarge` when it is over ``WordPieceVocabulary/maxByteCount``.
     public init(folder: String) throws(TokenizerError) {
         func file(_ name: String) throws(TokenizerError) -> [UInt8]? {
-            let path = folder + "/" + name
-            guard FileSystem.kind(of: path) != .missing else { return nil }
-            let bytes: [UInt8]?
-            do { bytes = try FileSystem.readFile(path, limit: WordPieceVocabulary.maxByteCount) } catch {
-                throw TokenizerError(file: path, reason: .io(error))
+            do {
+                return try TokenizerFileReading.file(name, in: folder, limit: WordPieceVocabulary.maxByteCount)
+            } catch {
+                throw TokenizerError(error)
             }
-            guard let bytes else {
-                let size = (try? FileSystem.fileSize(path)) ?? 0
-                throw TokenizerError(file: path, reason: .fileTooLarge(byteCount: size, limit: WordPieceVocabulary.maxByteCount))
-            }
-            return bytes
         }
         self.init(
             location: folder, vocabText: try file(Name.vocabText), tokenizerJSON: try file(Name.tokenizerJSON),
             tokenizerConfig: try file(Name.tokenizerConfig), modelConfig: try file(Name.modelConfig))
+    }
+}
+
+extension TokenizerError {
+    /// A bounded read's failure as the WordPiece files' error.
+    init(_ failure: TokenizerFileReading.Failure) {
+        switch failure {
+        case let .tooLarge(file, byteCount):
+            self.init(file: file, reason: .fileTooLarge(byteCount: byteCount, limit: WordPieceVocabulary.maxByteCount))
+        case let .checkpoint(file, error): self.init(file: file, reason: .checkpoint(error))
+        case let .io(file, error): self.init(file: file, reason: .io(error))
+        }
     }
 }

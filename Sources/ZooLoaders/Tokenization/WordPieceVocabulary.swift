@@ -37,18 +37,9 @@ public struct WordPieceVocabulary: Sendable, Equatable {
             throw TokenizerError(file: file, reason: .fileTooLarge(byteCount: bytes.count, limit: Self.maxByteCount))
         }
         var tokens: [String] = []
-        var start = 0
-        var line = 1
-        while start < bytes.count {
-            let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
-            var end = newline
-            if end > start && bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-            guard let token = String(validating: bytes[start..<end], as: UTF8.self) else {
-                throw TokenizerError(file: file, offset: start, reason: .invalidUTF8(line: line))
-            }
-            tokens.append(token)
-            start = newline + 1
-            line += 1
+        try TextLines.forEach(in: bytes) { (text, line, offset) throws(TokenizerError) in
+            guard let text else { throw TokenizerError(file: file, offset: offset, reason: .invalidUTF8(line: line)) }
+            tokens.append(text)
         }
         guard !tokens.isEmpty else { throw TokenizerError(file: file, reason: .emptyVocabulary) }
         self.init(tokens: tokens)

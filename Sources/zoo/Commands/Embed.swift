@@ -9,14 +9,15 @@ extension Zoo {
             abstract: "Print sentence embeddings from a BERT or GPT-2 model (mean pooling, L2-normalised).",
             discussion: """
                 MODEL is a stored model (NAME[:TAG], digest or digest prefix) or a path to a checkpoint \
-                folder or .zoo archive; it must be a BERT encoder with its vocabulary (vocab.txt or \
-                tokenizer.json) among its assets, e.g. sentence-transformers' all-MiniLM-L6-v2. Each text \
-                is tokenized (uncased WordPiece), truncated to the model's maximum length, encoded, \
+                folder or .zoo archive: a BERT encoder with its vocabulary (vocab.txt or tokenizer.json) \
+                among its assets, e.g. sentence-transformers' all-MiniLM-L6-v2, or a GPT-2 model. For \
+                BERT each text is tokenized (uncased WordPiece), truncated to the model's maximum length, encoded, \
                 averaged over its tokens and L2-normalised, as sentence-transformers does. Prints one \
                 line per text, in order: the embedding's numbers separated by spaces; --json prints them \
-                with the token counts. For a GPT-2 model each argument is a sequence of token ids (--ids, \
-                e.g. "464 3290 318" or "464,3290,318"), and its embedding is the last hidden state averaged \
-                over its tokens and L2-normalised.
+                with the token counts. A GPT-2 model embeds texts when it carries its byte-level BPE \
+                tokenizer (vocab.json + merges.txt, or tokenizer.json), truncated to its positions, and \
+                sequences of token ids with --ids (e.g. "464 3290 318" or "464,3290,318") whether or not \
+                it does; its embedding is the last hidden state averaged over the tokens and L2-normalised.
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -37,8 +38,8 @@ extension Zoo {
         var batchSize = SentenceEmbedder.defaultBatchSize
 
         @Option(help: ArgumentHelp(
-            "Truncate longer texts to this many tokens, [CLS] and [SEP] included (default: the model's, "
-                + "e.g. max_seq_length of sentence_bert_config.json).", valueName: "n"))
+            "Truncate longer texts to this many tokens, for BERT [CLS] and [SEP] included (default: the model's, "
+                + "e.g. max_seq_length of sentence_bert_config.json, or GPT-2's positions).", valueName: "n"))
         var maxLength: Int?
 
         func validate() throws {
@@ -49,7 +50,7 @@ extension Zoo {
         }
 
         func run() throws {
-            let checkpoint = try openCheckpoint()
+            let checkpoint = try ModelInput.checkpoint(model, store: global.openStore)
             if GPT2Loader.isGPT2(checkpoint) { return try runGPT2(checkpoint) }
             if ids { throw ValidationError("--ids is for GPT-2 models; \(model) is not one (it takes texts).") }
             let embedder = try SentenceEmbedder(checkpoint: checkpoint, maxLength: maxLength)
@@ -59,48 +60,45 @@ extension Zoo {
                 JSONOutput.print(Self.json(
                     texts: texts, vectors: vectors, embedder: embedder, digest: checkpoint.digest))
             } else {
-                for vector in vectors { print(vector.map { "\($0)" }.joined(separator: " ")) }
+                Self.printLines(vectors)
             }
         }
 
-        /// Embeds id sequences with a GPT-2 checkpoint's decoder.
+        /// Embeds texts (with the checkpoint's tokenizer) or id sequences with a GPT-2 decoder.
         private func runGPT2(_ checkpoint: Checkpoint) throws {
-            guard ids else {
+            let tokenizer = try BPETokenizer.carried(by: checkpoint, location: model)
+            guard ids || tokenizer != nil else {
                 throw ValidationError(
-                    "\(model) is a GPT-2 model: pass token ids with --ids (e.g. zoo embed \(model) --ids \"464 3290 318\").")
+                    "\(model) is a GPT-2 model: pass token ids with --ids (e.g. zoo embed \(model) --ids \"464 3290 318\"); "
+                        + "it carries no tokenizer (vocab.json + merges.txt, or tokenizer.json) to embed texts.")
             }
-            let sequences = try inputTexts().map(Self.parseIDs)
-            let embedder = try GPT2Embedder(checkpoint: checkpoint)
+            let embedder = try GPT2Embedder(checkpoint: checkpoint, tokenizer: tokenizer)
+            let texts = try inputTexts()
+            let sequences = ids
+                ? try texts.map(ModelInput.parseIDs)
+                : try embedder.encode(texts).map { Array($0.prefix(maxLength ?? $0.count)) }
             let vectors = try embedder.embed(ids: sequences, batchSize: batchSize)
-            if json {
-                JSONOutput.print(.object([
-                    "model": .string(checkpoint.digest.description),
-                    "dimension": .int(embedder.dimension),
-                    "maxLength": .int(embedder.model.config.positions),
-                    "normalized": .bool(embedder.normalizes),
-                    "embeddings": .array(zip(sequences, vectors).map { sequence, vector in
-                        .object([
-                            "ids": .array(sequence.map { .int($0) }),
-                            "tokens": .int(sequence.count),
-                            "embedding": .array(vector.map { .number(Double($0)) }),
-                        ])
-                    }),
-                ]))
-            } else {
-                for vector in vectors { print(vector.map { "\($0)" }.joined(separator: " ")) }
-            }
+            guard json else { return Self.printLines(vectors) }
+            JSONOutput.print(.object([
+                "model": .string(checkpoint.digest.description),
+                "dimension": .int(embedder.dimension),
+                "maxLength": .int(embedder.model.config.positions),
+                "normalized": .bool(embedder.normalizes),
+                "embeddings": .array(zip(texts, zip(sequences, vectors)).map { text, pair in
+                    var members: [String: JSONValue] = [
+                        "ids": .array(pair.0.map { .int($0) }),
+                        "tokens": .int(pair.0.count),
+                        "embedding": .array(pair.1.map { .number(Double($0)) }),
+                    ]
+                    if !ids { members["text"] = .string(text) }
+                    return .object(members)
+                }),
+            ]))
         }
 
-        /// `"464 3290,318"` -> `[464, 3290, 318]`.
-        static func parseIDs(_ text: String) throws -> [Int] {
-            let fields = text.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" })
-            guard !fields.isEmpty else { throw ValidationError("an empty id sequence: give at least one token id") }
-            return try fields.map { field in
-                guard let id = Int(field), id >= 0 else {
-                    throw ValidationError("'\(field)' is not a token id (a non-negative integer)")
-                }
-                return id
-            }
+        /// One line per vector: its numbers separated by spaces.
+        private static func printLines(_ vectors: [[Float]]) {
+            for vector in vectors { print(vector.map { "\($0)" }.joined(separator: " ")) }
         }
 
         /// The arguments, or for a lone `-` each non-empty line of standard input.
@@ -112,21 +110,6 @@ extension Zoo {
             }
             guard !lines.isEmpty else { throw ValidationError("no texts on standard input (one per line)") }
             return lines
-        }
-
-        /// The model `model` names: a stored model, else a checkpoint folder or archive at that path.
-        private func openCheckpoint() throws -> Checkpoint {
-            let store = global.openStore
-            let exists = FileSystem.kind(of: model) != .missing
-            if let reference = try? ModelReference(parsing: model) {
-                do {
-                    return try store.checkpoint(for: reference)
-                } catch {
-                    guard exists, case .noSuchModel = error.reason else { throw error }
-                }
-            }
-            guard exists else { throw InputError.notFound(model) }
-            return try Checkpoint(contentsOf: model)
         }
 
         static func json(texts: [String], vectors: [[Float]], embedder: SentenceEmbedder, digest: SHA256Digest) -> JSONValue {

@@ -26,7 +26,7 @@ extension Zoo {
         var model: String
 
         @Option(help: ArgumentHelp("The prompt as token ids, separated by commas or spaces.", valueName: "ids"),
-                transform: Embed.parseIDs)
+                transform: ModelInput.parseIDs)
         var ids: [Int]?
 
         @Option(help: ArgumentHelp("The prompt as text (needs the model's tokenizer).", valueName: "text"))
@@ -69,10 +69,9 @@ extension Zoo {
         }
 
         func run() throws {
-            let checkpoint = try openCheckpoint()
+            let checkpoint = try ModelInput.checkpoint(model, store: global.openStore)
             let config = try GPT2Loader.config(of: checkpoint)    // names the architecture when it is not GPT-2
-            let files = try BPETokenizerFiles(checkpoint: checkpoint, location: model)
-            let tokenizer = files.isComplete ? try BPETokenizer(files: files) : nil
+            let tokenizer = try BPETokenizer.carried(by: checkpoint, location: model)
             let promptIDs: [Int]
             if let prompt {
                 guard let tokenizer else { throw GenerateError.noTokenizer(model: model) }
@@ -108,21 +107,6 @@ extension Zoo {
             } else {
                 print(newIDs.map(String.init).joined(separator: " "))
             }
-        }
-
-        /// The model `model` names: a stored model, else a checkpoint folder or archive at that path.
-        private func openCheckpoint() throws -> Checkpoint {
-            let store = global.openStore
-            let exists = FileSystem.kind(of: model) != .missing
-            if let reference = try? ModelReference(parsing: model) {
-                do {
-                    return try store.checkpoint(for: reference)
-                } catch {
-                    guard exists, case .noSuchModel = error.reason else { throw error }
-                }
-            }
-            guard exists else { throw InputError.notFound(model) }
-            return try Checkpoint(contentsOf: model)
         }
     }
 }

@@ -62,44 +62,31 @@ public struct BertConfig: Codable, Equatable, Sendable {
     /// - Throws: ``BertConfigError``: `.malformed` for JSON that does not decode, `.invalid` for
     ///   values that make no model.
     public init(jsonData: Data) throws(BertConfigError) {
-        do {
-            self = try JSONDecoder().decode(BertConfig.self, from: jsonData)
-        } catch let error as BertConfigError {
-            throw error
-        } catch {
-            throw BertConfigError(reason: .malformed(BertConfigError.describe(error)))
-        }
+        self = try ModelConfigError.decode(BertConfig.self, from: jsonData, model: Self.modelName)
         try validate()
     }
 
     /// Throws when the values make no model: non-positive sizes, a hidden size that is not a
     /// multiple of the head count, probabilities outside [0, 1].
     public func validate() throws(BertConfigError) {
-        let sizes: [(String, Int)] = [
-            ("vocab_size", vocabSize), ("hidden_size", hiddenSize), ("num_hidden_layers", numLayers),
-            ("num_attention_heads", numHeads), ("intermediate_size", intermediateSize),
-            ("max_position_embeddings", maxPositions), ("type_vocab_size", typeVocabSize), ("num_labels", numLabels),
-        ]
-        for (key, value) in sizes where value <= 0 {
-            throw BertConfigError(reason: .invalid(key: key, value: "\(value)", expected: "a positive integer"))
-        }
-        if hiddenSize % numHeads != 0 {
-            throw BertConfigError(
-                reason: .invalid(
-                    key: "hidden_size", value: "\(hiddenSize)",
-                    expected: "a multiple of num_attention_heads (\(numHeads))"))
-        }
-        let probabilities: [(String, Float?)] = [
-            ("hidden_dropout_prob", hiddenDropout), ("attention_probs_dropout_prob", attentionDropout),
-            ("classifier_dropout", classifierDropout),
-        ]
-        for case let (key, value?) in probabilities where !(0...1).contains(value) {
-            throw BertConfigError(reason: .invalid(key: key, value: "\(value)", expected: "a probability in [0, 1]"))
-        }
-        if !(layerNormEps > 0) {
-            throw BertConfigError(reason: .invalid(key: "layer_norm_eps", value: "\(layerNormEps)", expected: "> 0"))
-        }
+        try ModelConfigError.checkPositive(
+            [
+                ("vocab_size", vocabSize), ("hidden_size", hiddenSize), ("num_hidden_layers", numLayers),
+                ("num_attention_heads", numHeads), ("intermediate_size", intermediateSize),
+                ("max_position_embeddings", maxPositions), ("type_vocab_size", typeVocabSize), ("num_labels", numLabels),
+            ], model: Self.modelName)
+        try ModelConfigError.checkHeads(
+            hidden: ("hidden_size", hiddenSize), heads: ("num_attention_heads", numHeads), model: Self.modelName)
+        try ModelConfigError.checkProbabilities(
+            [
+                ("hidden_dropout_prob", hiddenDropout), ("attention_probs_dropout_prob", attentionDropout),
+                ("classifier_dropout", classifierDropout),
+            ], model: Self.modelName)
+        try ModelConfigError.checkEpsilon(("layer_norm_eps", layerNormEps), model: Self.modelName)
     }
+
+    /// What error messages call the model family.
+    static let modelName = "BERT"
 
     /// The size of each attention head.
     public var headSize: Int { hiddenSize / numHeads }
@@ -144,12 +131,12 @@ public struct BertConfig: Codable, Equatable, Sendable {
         numLabels = try c.decodeIfPresent(Int.self, forKey: .numLabels) ?? labels?.count ?? d.numLabels
         let activation = try c.decodeIfPresent(String.self, forKey: .hiddenAct) ?? "gelu"
         guard let act = Activation(rawValue: activation) else {
-            throw BertConfigError(reason: .unsupported(key: "hidden_act", value: activation))
+            throw BertConfigError(model: Self.modelName, reason: .unsupported(key: "hidden_act", value: activation))
         }
         hiddenAct = act
         let positions = try c.decodeIfPresent(String.self, forKey: .positionEmbeddingType) ?? "absolute"
         guard positions == "absolute" else {
-            throw BertConfigError(reason: .unsupported(key: "position_embedding_type", value: positions))
+            throw BertConfigError(model: Self.modelName, reason: .unsupported(key: "position_embedding_type", value: positions))
         }
     }
 
@@ -170,50 +157,5 @@ public struct BertConfig: Codable, Equatable, Sendable {
         try c.encode(padTokenID, forKey: .padTokenID)
         try c.encode(numLabels, forKey: .numLabels)
         try c.encodeIfPresent(classifierDropout, forKey: .classifierDropout)
-    }
-}
-
-/// Why a BERT `config.json` was rejected.
-public struct BertConfigError: Error, Equatable, Sendable, CustomStringConvertible {
-    public enum Reason: Equatable, Sendable {
-        /// The JSON does not decode (syntax, or a member of the wrong type); the text says where.
-        case malformed(String)
-        /// A value this implementation does not support (e.g. `hidden_act: "swish"`).
-        case unsupported(key: String, value: String)
-        /// A value that makes no model.
-        case invalid(key: String, value: String, expected: String)
-    }
-
-    public var reason: Reason
-
-    public init(reason: Reason) {
-        self.reason = reason
-    }
-
-    public var description: String {
-        switch reason {
-        case let .malformed(text): "BERT config: \(text)"
-        case let .unsupported(key, value): "BERT config: unsupported \(key) \"\(value)\""
-        case let .invalid(key, value, expected): "BERT config: \(key) is \(value), expected \(expected)"
-        }
-    }
-
-    static func describe(_ error: any Error) -> String {
-        guard let decoding = error as? DecodingError else { return "\(error)" }
-        func path(_ context: DecodingError.Context) -> String {
-            context.codingPath.map(\.stringValue).joined(separator: ".")
-        }
-        switch decoding {
-        case let .typeMismatch(type, context):
-            return "\(path(context)): expected \(type)"
-        case let .valueNotFound(type, context):
-            return "\(path(context)): expected \(type), found null"
-        case let .keyNotFound(key, _):
-            return "missing \(key.stringValue)"
-        case let .dataCorrupted(context):
-            return path(context).isEmpty ? "not valid JSON" : "\(path(context)): \(context.debugDescription)"
-        @unknown default:
-            return "\(error)"
-        }
     }
 }

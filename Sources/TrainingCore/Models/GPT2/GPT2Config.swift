@@ -78,46 +78,33 @@ public struct GPT2Config: Codable, Equatable, Sendable {
     /// - Throws: ``GPT2ConfigError``: `.malformed` for JSON that does not decode, `.unsupported`
     ///   for options this implementation lacks, `.invalid` for values that make no model.
     public init(jsonData: Data) throws(GPT2ConfigError) {
-        do {
-            self = try JSONDecoder().decode(GPT2Config.self, from: jsonData)
-        } catch let error as GPT2ConfigError {
-            throw error
-        } catch {
-            throw GPT2ConfigError(reason: .malformed(BertConfigError.describe(error)))
-        }
+        self = try ModelConfigError.decode(GPT2Config.self, from: jsonData, model: Self.modelName)
         try validate()
     }
 
     /// Throws when the values make no model: non-positive sizes, a hidden size that is not a
     /// multiple of the head count, probabilities outside [0, 1], token ids outside the vocabulary.
     public func validate() throws(GPT2ConfigError) {
-        var sizes: [(String, Int)] = [
+        var sizes: [(key: String, value: Int)] = [
             ("vocab_size", vocabSize), ("n_positions", positions), ("n_embd", embeddingSize), ("n_layer", layers),
             ("n_head", heads), ("num_labels", numLabels),
         ]
         if let innerSize { sizes.append(("n_inner", innerSize)) }
-        for (key, value) in sizes where value <= 0 {
-            throw GPT2ConfigError(reason: .invalid(key: key, value: "\(value)", expected: "a positive integer"))
-        }
-        if embeddingSize % heads != 0 {
-            throw GPT2ConfigError(
-                reason: .invalid(key: "n_embd", value: "\(embeddingSize)", expected: "a multiple of n_head (\(heads))"))
-        }
-        let probabilities: [(String, Float)] = [
-            ("resid_pdrop", residualDropout), ("embd_pdrop", embeddingDropout), ("attn_pdrop", attentionDropout),
-        ]
-        for (key, value) in probabilities where !(0...1).contains(value) {
-            throw GPT2ConfigError(reason: .invalid(key: key, value: "\(value)", expected: "a probability in [0, 1]"))
-        }
-        if !(layerNormEpsilon > 0) {
-            throw GPT2ConfigError(
-                reason: .invalid(key: "layer_norm_epsilon", value: "\(layerNormEpsilon)", expected: "> 0"))
-        }
+        try ModelConfigError.checkPositive(sizes, model: Self.modelName)
+        try ModelConfigError.checkHeads(hidden: ("n_embd", embeddingSize), heads: ("n_head", heads), model: Self.modelName)
+        try ModelConfigError.checkProbabilities(
+            [("resid_pdrop", residualDropout), ("embd_pdrop", embeddingDropout), ("attn_pdrop", attentionDropout)],
+            model: Self.modelName)
+        try ModelConfigError.checkEpsilon(("layer_norm_epsilon", layerNormEpsilon), model: Self.modelName)
         for case let (key, id?) in [("bos_token_id", bosTokenID), ("eos_token_id", eosTokenID), ("pad_token_id", padTokenID)]
         where !(0..<vocabSize).contains(id) {
-            throw GPT2ConfigError(reason: .invalid(key: key, value: "\(id)", expected: "a token id in 0..<\(vocabSize)"))
+            throw GPT2ConfigError(
+                model: Self.modelName, reason: .invalid(key: key, value: "\(id)", expected: "a token id in 0..<\(vocabSize)"))
         }
     }
+
+    /// What error messages call the model family.
+    static let modelName = "GPT-2"
 
     /// The size of each attention head.
     public var headSize: Int { embeddingSize / heads }
@@ -170,7 +157,7 @@ public struct GPT2Config: Codable, Equatable, Sendable {
         numLabels = try c.decodeIfPresent(Int.self, forKey: .numLabels) ?? labels?.count ?? d.numLabels
         let name = try c.decodeIfPresent(String.self, forKey: .activation) ?? Activation.geluNew.rawValue
         guard let activation = Activation(rawValue: name) else {
-            throw GPT2ConfigError(reason: .unsupported(key: "activation_function", value: name))
+            throw GPT2ConfigError(model: Self.modelName, reason: .unsupported(key: "activation_function", value: name))
         }
         self.activation = activation
         // Options that change the computation and that this implementation does not have.
@@ -180,7 +167,7 @@ public struct GPT2Config: Codable, Equatable, Sendable {
         ]
         for (key, name, supported) in unsupported {
             if let value = try c.decodeIfPresent(Bool.self, forKey: key), value != supported {
-                throw GPT2ConfigError(reason: .unsupported(key: name, value: "\(value)"))
+                throw GPT2ConfigError(model: Self.modelName, reason: .unsupported(key: name, value: "\(value)"))
             }
         }
     }
@@ -203,31 +190,5 @@ public struct GPT2Config: Codable, Equatable, Sendable {
         try c.encode(eosTokenID, forKey: .eosTokenID)
         try c.encode(padTokenID, forKey: .padTokenID)
         try c.encode(numLabels, forKey: .numLabels)
-    }
-}
-
-/// Why a GPT-2 `config.json` was rejected.
-public struct GPT2ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
-    public enum Reason: Equatable, Sendable {
-        /// The JSON does not decode (syntax, or a member of the wrong type); the text says where.
-        case malformed(String)
-        /// A value this implementation does not support (e.g. `activation_function: "swish"`).
-        case unsupported(key: String, value: String)
-        /// A value that makes no model.
-        case invalid(key: String, value: String, expected: String)
-    }
-
-    public var reason: Reason
-
-    public init(reason: Reason) {
-        self.reason = reason
-    }
-
-    public var description: String {
-        switch reason {
-        case let .malformed(text): "GPT-2 config: \(text)"
-        case let .unsupported(key, value): "GPT-2 config: unsupported \(key) \"\(value)\""
-        case let .invalid(key, value, expected): "GPT-2 config: \(key) is \(value), expected \(expected)"
-        }
     }
 }

@@ -12,7 +12,7 @@ final class ArchitectureCheckTests: XCTestCase {
         XCTAssertTrue(report.passes)
         XCTAssertEqual(report.parameterCount, 20)
         XCTAssertNil(report.expectedParameterCount)
-        XCTAssertEqual(report.verdict, "architecture 'mlp' is not one zoo knows (bert, gpt2, llama, mistral, qwen2): tensors not checked")
+        XCTAssertEqual(report.verdict, "architecture 'mlp' is not one zoo knows (bert, gpt2, llama, mistral, mixtral, qwen2): tensors not checked")
     }
 
     func testCheck_ConfigWithoutLayers_PassesWithNoteNamingTheKeys() {

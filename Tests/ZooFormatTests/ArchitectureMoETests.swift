@@ -104,4 +104,14 @@ final class ArchitectureMoETests: XCTestCase {
         XCTAssertEqual(ArchitectureCheck.run(type: "mixtral", config: config, tensors: tensors.tensors).note,
                        .invalidValue(key: "num_local_experts", value: "65537"))
     }
+
+    func testCheck_HundredThousandTensorsOf1100Experts_DeclaredAndMatching() {
+        // 30 layers x 1,100 experts x 3: the expected names stay within the check's bound.
+        let config = F.mixtralConfig(layers: 30, hidden: 4, heads: 2, kvHeads: 2, intermediate: 4, vocab: 10, experts: 1100)
+        let tensors = F.mixtral(layers: 30, hidden: 4, heads: 2, kvHeads: 2, intermediate: 4, vocab: 10, experts: 1100).tensors
+        let report = ArchitectureCheck.run(type: "mixtral", config: config, tensors: tensors)
+        XCTAssertEqual(tensors.count, 99_213)
+        XCTAssertEqual(report.findings, [])
+        XCTAssertEqual(report.expectedParameterCount, report.parameterCount)
+    }
 }

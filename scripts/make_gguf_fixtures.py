@@ -180,24 +180,35 @@ def f32(rng, *shape):
     return rng.standard_normal(shape).astype(np.float32)
 
 
+def arch_writer(path, arch, hidden, ff, ctx, heads, vocab):
+    """A GGUFWriter for `arch` with the hyperparameters llama.cpp reads for it: 2 blocks, `vocab` tokens."""
+    w = GGUFWriter(path, gguf.MODEL_ARCH_NAMES[arch])
+    w.add_context_length(ctx)
+    w.add_embedding_length(hidden)
+    w.add_block_count(2)
+    w.add_feed_forward_length(ff)
+    w.add_head_count(heads)
+    w.add_token_list([f"t{i}" for i in range(vocab)])
+    return w
+
+
+def add_biased_blocks(w, arch, rng, parts):
+    """Per block, each (MODEL_TENSOR, rows, columns or None) as a weight plus a [rows] bias."""
+    for b in range(2):
+        for tensor, rows, cols in parts:
+            w.add_tensor(tensor_name(arch, tensor, b), f32(rng, rows, cols) if cols else f32(rng, rows))
+            w.add_tensor(tensor_name(arch, tensor, b, "bias"), f32(rng, rows))
+
+
 def write_arch_gpt2(path, rng):
     """GPT-2, h 8, 2 heads, 2 blocks, MLP 32, 16 positions, 10 tokens (llama_model_gpt2's tensors)."""
     arch, T, h, ff, ctx, vocab = gguf.MODEL_ARCH.GPT2, gguf.MODEL_TENSOR, 8, 32, 16, 10
-    w = GGUFWriter(path, gguf.MODEL_ARCH_NAMES[arch])
-    w.add_context_length(ctx)
-    w.add_embedding_length(h)
-    w.add_block_count(2)
-    w.add_feed_forward_length(ff)
-    w.add_head_count(2)
+    w = arch_writer(path, arch, h, ff, ctx, 2, vocab)
     w.add_layer_norm_eps(1e-5)
-    w.add_token_list([f"t{i}" for i in range(vocab)])
     w.add_tensor(tensor_name(arch, T.TOKEN_EMBD), f32(rng, vocab, h))
     w.add_tensor(tensor_name(arch, T.POS_EMBD), f32(rng, ctx, h))
-    for b in range(2):
-        for tensor, rows, cols in [(T.ATTN_NORM, h, None), (T.ATTN_QKV, 3 * h, h), (T.ATTN_OUT, h, h),
-                                   (T.FFN_NORM, h, None), (T.FFN_UP, ff, h), (T.FFN_DOWN, h, ff)]:
-            w.add_tensor(tensor_name(arch, tensor, b), f32(rng, rows, cols) if cols else f32(rng, rows))
-            w.add_tensor(tensor_name(arch, tensor, b, "bias"), f32(rng, rows))
+    add_biased_blocks(w, arch, rng, [(T.ATTN_NORM, h, None), (T.ATTN_QKV, 3 * h, h), (T.ATTN_OUT, h, h),
+                                     (T.FFN_NORM, h, None), (T.FFN_UP, ff, h), (T.FFN_DOWN, h, ff)])
     w.add_tensor(tensor_name(arch, T.OUTPUT_NORM), f32(rng, h))
     w.add_tensor(tensor_name(arch, T.OUTPUT_NORM, suffix="bias"), f32(rng, h))
     finish(w)
@@ -206,44 +217,29 @@ def write_arch_gpt2(path, rng):
 def write_arch_bert(path, rng):
     """BERT, h 8, 2 heads, 2 blocks, MLP 32, 16 positions, 10 tokens, 2 token types (llama_model_bert)."""
     arch, T, h, ff, ctx, vocab = gguf.MODEL_ARCH.BERT, gguf.MODEL_TENSOR, 8, 32, 16, 10
-    w = GGUFWriter(path, gguf.MODEL_ARCH_NAMES[arch])
-    w.add_context_length(ctx)
-    w.add_embedding_length(h)
-    w.add_block_count(2)
-    w.add_feed_forward_length(ff)
-    w.add_head_count(2)
+    w = arch_writer(path, arch, h, ff, ctx, 2, vocab)
     w.add_layer_norm_eps(1e-12)
     w.add_causal_attention(False)
     w.add_token_type_count(2)
-    w.add_token_list([f"t{i}" for i in range(vocab)])
     w.add_tensor(tensor_name(arch, T.TOKEN_EMBD), f32(rng, vocab, h))
     w.add_tensor(tensor_name(arch, T.TOKEN_TYPES), f32(rng, 2, h))
     w.add_tensor(tensor_name(arch, T.POS_EMBD), f32(rng, ctx, h))
     w.add_tensor(tensor_name(arch, T.TOKEN_EMBD_NORM), f32(rng, h))
     w.add_tensor(tensor_name(arch, T.TOKEN_EMBD_NORM, suffix="bias"), f32(rng, h))
-    for b in range(2):
-        for tensor, rows, cols in [(T.ATTN_Q, h, h), (T.ATTN_K, h, h), (T.ATTN_V, h, h), (T.ATTN_OUT, h, h),
-                                   (T.ATTN_OUT_NORM, h, None), (T.FFN_UP, ff, h), (T.FFN_DOWN, h, ff),
-                                   (T.LAYER_OUT_NORM, h, None)]:
-            w.add_tensor(tensor_name(arch, tensor, b), f32(rng, rows, cols) if cols else f32(rng, rows))
-            w.add_tensor(tensor_name(arch, tensor, b, "bias"), f32(rng, rows))
+    add_biased_blocks(w, arch, rng, [(T.ATTN_Q, h, h), (T.ATTN_K, h, h), (T.ATTN_V, h, h), (T.ATTN_OUT, h, h),
+                                     (T.ATTN_OUT_NORM, h, None), (T.FFN_UP, ff, h), (T.FFN_DOWN, h, ff),
+                                     (T.LAYER_OUT_NORM, h, None)])
     finish(w)
 
 
 def write_arch_moe(path, rng):
     """A Mixtral-style llama: h 16, 4 heads (2 kv), 2 blocks, 4 experts of width 24, 10 tokens."""
     arch, T, h, ff, experts, vocab = gguf.MODEL_ARCH.LLAMA, gguf.MODEL_TENSOR, 16, 24, 4, 10
-    w = GGUFWriter(path, gguf.MODEL_ARCH_NAMES[arch])
-    w.add_context_length(32)
-    w.add_embedding_length(h)
-    w.add_block_count(2)
-    w.add_feed_forward_length(ff)
-    w.add_head_count(4)
+    w = arch_writer(path, arch, h, ff, 32, 4, vocab)
     w.add_head_count_kv(2)
     w.add_expert_count(experts)
     w.add_expert_used_count(2)
     w.add_layer_norm_rms_eps(1e-5)
-    w.add_token_list([f"t{i}" for i in range(vocab)])
     w.add_tensor(tensor_name(arch, T.TOKEN_EMBD), f32(rng, vocab, h))
     for b in range(2):
         w.add_tensor(tensor_name(arch, T.ATTN_NORM, b), f32(rng, h))

@@ -61,9 +61,7 @@ public struct LlamaArchitecture: KnownArchitecture {
             if let experts = d.experts {
                 hf.huggingFaceExperts(l, experts: experts, hidden: d.hidden, width: expertWidth)
             } else {
-                hf.linear(l + "mlp.gate_proj", rows: d.intermediate, columns: d.hidden, bias: nil)
-                hf.linear(l + "mlp.up_proj", rows: d.intermediate, columns: d.hidden, bias: nil)
-                hf.linear(l + "mlp.down_proj", rows: d.hidden, columns: d.intermediate, bias: nil)
+                hf.gatedMLP(l, "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj", hidden: d.hidden, width: d.intermediate)
             }
         }
         hf.norm("model.norm", d.hidden, bias: false)
@@ -82,9 +80,7 @@ public struct LlamaArchitecture: KnownArchitecture {
             if let experts = d.experts {
                 gguf.ggufExperts(l, experts: experts, hidden: d.hidden, width: expertWidth)
             } else {
-                gguf.linear(l + "ffn_gate", rows: d.intermediate, columns: d.hidden, bias: nil)
-                gguf.linear(l + "ffn_up", rows: d.intermediate, columns: d.hidden, bias: nil)
-                gguf.linear(l + "ffn_down", rows: d.hidden, columns: d.intermediate, bias: nil)
+                gguf.gatedMLP(l, "ffn_gate", "ffn_up", "ffn_down", hidden: d.hidden, width: d.intermediate)
             }
         }
         gguf.norm("output_norm", d.hidden, bias: false)

@@ -9,6 +9,13 @@
 ///   dimension: `ffn_gate_exps.weight` / `ffn_up_exps.weight` [E, I, h], `ffn_down_exps.weight`
 ///   [E, h, I] (zoo order; ggml's `ne` is the reverse, spec/gguf.md §3.2).
 extension LayoutBuilder {
+    /// The dense gated MLP the experts replace: gate and up [width, hidden], down [hidden, width], no biases.
+    mutating func gatedMLP(_ layer: String, _ gate: String, _ up: String, _ down: String, hidden: Int?, width: Int?) {
+        linear(layer + gate, rows: width, columns: hidden, bias: nil)
+        linear(layer + up, rows: width, columns: hidden, bias: nil)
+        linear(layer + down, rows: hidden, columns: width, bias: nil)
+    }
+
     mutating func huggingFaceExperts(_ layer: String, experts: Int, hidden: Int?, width: Int?) {
         let block = layer + "block_sparse_moe."
         add(block + "gate.weight", [experts, hidden])

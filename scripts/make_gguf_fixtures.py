@@ -12,7 +12,13 @@ Writes into FIXTURES_DIR/gguf/:
                     (gguf.quants.quantize), F64, I8, I16, I32, I64, a 0-dim scalar, an empty tensor and a
                     4-dim tensor
   aligned64.gguf    general.alignment = 64 (add_custom_alignment), odd-sized tensors
-  bert.gguf         arch "bert" with bert.* hyperparameters (family autoencoding), F16 weights
+  bert.gguf         arch "bert" with bert.* hyperparameters (family autoencoding), F16 weights: one block, of
+                    which only the fused attn_qkv (llama.cpp's other BERT layout) is written
+  arch_gpt2.gguf    complete 2-block GPT-2, arch_bert.gguf complete 2-block BERT (separate attn_q/k/v) and
+                    arch_moe.gguf a 2-block llama with 4 experts (stacked ffn_*_exps): every tensor named
+                    with gguf-py's own MODEL_TENSOR names for the architecture (TENSOR_NAMES), shaped as
+                    llama.cpp's loader creates them (its ggml ne reversed into numpy order), for the
+                    architecture check
   q4_k.gguf         a Q4_K tensor (raw bytes) beside an F32 one: zoo must refuse it, naming the type
   big_endian.gguf   GGUFWriter(endianess=BIG): zoo must refuse it
   manifest.json     {"generator", "gguf_version", "numpy_version", "fixtures": {NAME: DESCRIPTION}} where
@@ -152,7 +158,7 @@ def write_bert(path, rng):
     w.add_name("tiny-bert")
     w.add_context_length(128)
     w.add_embedding_length(32)
-    w.add_block_count(2)
+    w.add_block_count(1)
     w.add_feed_forward_length(64)
     w.add_head_count(2)
     w.add_layer_norm_eps(1e-12)
@@ -160,6 +166,95 @@ def write_bert(path, rng):
     w.add_tensor("token_embd.weight", rng.standard_normal((30, 32)).astype(np.float16))
     w.add_tensor("blk.0.attn_qkv.weight", rng.standard_normal((96, 32)).astype(np.float16))
     w.add_tensor("blk.0.attn_qkv.bias", rng.standard_normal(96).astype(np.float32))
+    finish(w)
+
+
+def tensor_name(arch, tensor, bid=None, suffix="weight"):
+    """gguf-py's name for `tensor` (a MODEL_TENSOR) of `arch`, which must list it."""
+    if tensor not in gguf.MODEL_TENSORS[arch]:
+        raise SystemExit(f"make_gguf_fixtures: {tensor.name} is not a tensor of {arch.name} in gguf {GGUF_VERSION}")
+    return gguf.TENSOR_NAMES[tensor].format(bid=bid) + "." + suffix
+
+
+def f32(rng, *shape):
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+def arch_writer(path, arch, hidden, ff, ctx, heads, vocab):
+    """A GGUFWriter for `arch` with the hyperparameters llama.cpp reads for it: 2 blocks, `vocab` tokens."""
+    w = GGUFWriter(path, gguf.MODEL_ARCH_NAMES[arch])
+    w.add_context_length(ctx)
+    w.add_embedding_length(hidden)
+    w.add_block_count(2)
+    w.add_feed_forward_length(ff)
+    w.add_head_count(heads)
+    w.add_token_list([f"t{i}" for i in range(vocab)])
+    return w
+
+
+def add_biased_blocks(w, arch, rng, parts):
+    """Per block, each (MODEL_TENSOR, rows, columns or None) as a weight plus a [rows] bias."""
+    for b in range(2):
+        for tensor, rows, cols in parts:
+            w.add_tensor(tensor_name(arch, tensor, b), f32(rng, rows, cols) if cols else f32(rng, rows))
+            w.add_tensor(tensor_name(arch, tensor, b, "bias"), f32(rng, rows))
+
+
+def write_arch_gpt2(path, rng):
+    """GPT-2, h 8, 2 heads, 2 blocks, MLP 32, 16 positions, 10 tokens (llama_model_gpt2's tensors)."""
+    arch, T, h, ff, ctx, vocab = gguf.MODEL_ARCH.GPT2, gguf.MODEL_TENSOR, 8, 32, 16, 10
+    w = arch_writer(path, arch, h, ff, ctx, 2, vocab)
+    w.add_layer_norm_eps(1e-5)
+    w.add_tensor(tensor_name(arch, T.TOKEN_EMBD), f32(rng, vocab, h))
+    w.add_tensor(tensor_name(arch, T.POS_EMBD), f32(rng, ctx, h))
+    add_biased_blocks(w, arch, rng, [(T.ATTN_NORM, h, None), (T.ATTN_QKV, 3 * h, h), (T.ATTN_OUT, h, h),
+                                     (T.FFN_NORM, h, None), (T.FFN_UP, ff, h), (T.FFN_DOWN, h, ff)])
+    w.add_tensor(tensor_name(arch, T.OUTPUT_NORM), f32(rng, h))
+    w.add_tensor(tensor_name(arch, T.OUTPUT_NORM, suffix="bias"), f32(rng, h))
+    finish(w)
+
+
+def write_arch_bert(path, rng):
+    """BERT, h 8, 2 heads, 2 blocks, MLP 32, 16 positions, 10 tokens, 2 token types (llama_model_bert)."""
+    arch, T, h, ff, ctx, vocab = gguf.MODEL_ARCH.BERT, gguf.MODEL_TENSOR, 8, 32, 16, 10
+    w = arch_writer(path, arch, h, ff, ctx, 2, vocab)
+    w.add_layer_norm_eps(1e-12)
+    w.add_causal_attention(False)
+    w.add_token_type_count(2)
+    w.add_tensor(tensor_name(arch, T.TOKEN_EMBD), f32(rng, vocab, h))
+    w.add_tensor(tensor_name(arch, T.TOKEN_TYPES), f32(rng, 2, h))
+    w.add_tensor(tensor_name(arch, T.POS_EMBD), f32(rng, ctx, h))
+    w.add_tensor(tensor_name(arch, T.TOKEN_EMBD_NORM), f32(rng, h))
+    w.add_tensor(tensor_name(arch, T.TOKEN_EMBD_NORM, suffix="bias"), f32(rng, h))
+    add_biased_blocks(w, arch, rng, [(T.ATTN_Q, h, h), (T.ATTN_K, h, h), (T.ATTN_V, h, h), (T.ATTN_OUT, h, h),
+                                     (T.ATTN_OUT_NORM, h, None), (T.FFN_UP, ff, h), (T.FFN_DOWN, h, ff),
+                                     (T.LAYER_OUT_NORM, h, None)])
+    finish(w)
+
+
+def write_arch_moe(path, rng):
+    """A Mixtral-style llama: h 16, 4 heads (2 kv), 2 blocks, 4 experts of width 24, 10 tokens."""
+    arch, T, h, ff, experts, vocab = gguf.MODEL_ARCH.LLAMA, gguf.MODEL_TENSOR, 16, 24, 4, 10
+    w = arch_writer(path, arch, h, ff, 32, 4, vocab)
+    w.add_head_count_kv(2)
+    w.add_expert_count(experts)
+    w.add_expert_used_count(2)
+    w.add_layer_norm_rms_eps(1e-5)
+    w.add_tensor(tensor_name(arch, T.TOKEN_EMBD), f32(rng, vocab, h))
+    for b in range(2):
+        w.add_tensor(tensor_name(arch, T.ATTN_NORM, b), f32(rng, h))
+        w.add_tensor(tensor_name(arch, T.ATTN_Q, b), f32(rng, h, h))
+        w.add_tensor(tensor_name(arch, T.ATTN_K, b), f32(rng, 8, h))
+        w.add_tensor(tensor_name(arch, T.ATTN_V, b), f32(rng, 8, h))
+        w.add_tensor(tensor_name(arch, T.ATTN_OUT, b), f32(rng, h, h))
+        w.add_tensor(tensor_name(arch, T.FFN_NORM, b), f32(rng, h))
+        # llama.cpp: ffn_gate_inp ne {h, E}; ffn_gate/up_exps {h, I, E}; ffn_down_exps {I, h, E}.
+        w.add_tensor(tensor_name(arch, T.FFN_GATE_INP, b), f32(rng, experts, h))
+        w.add_tensor(tensor_name(arch, T.FFN_GATE_EXP, b), f32(rng, experts, ff, h))
+        w.add_tensor(tensor_name(arch, T.FFN_UP_EXP, b), f32(rng, experts, ff, h))
+        w.add_tensor(tensor_name(arch, T.FFN_DOWN_EXP, b), f32(rng, experts, h, ff))
+    w.add_tensor(tensor_name(arch, T.OUTPUT_NORM), f32(rng, h))
+    w.add_tensor(tensor_name(arch, T.OUTPUT), f32(rng, vocab, h))
     finish(w)
 
 
@@ -190,6 +285,9 @@ FIXTURES = [
     ("all_types.gguf", write_all_types, True),
     ("aligned64.gguf", write_aligned64, True),
     ("bert.gguf", write_bert, True),
+    ("arch_gpt2.gguf", write_arch_gpt2, True),
+    ("arch_bert.gguf", write_arch_bert, True),
+    ("arch_moe.gguf", write_arch_moe, True),
     ("q4_k.gguf", write_q4_k, True),
     ("big_endian.gguf", write_big_endian, False),  # the package reads it, but its description is not comparable
 ]

@@ -79,8 +79,12 @@ struct ManifestBenchmark {
                             peer: peer?.samples[file].map { Figure.time($0) }, target: .atMost(1)))
         }
 
+        let check = try architectureCheckRow()
+        rows.append(check.row)
+
         var report = Report()
         report.facts = [
+            ("architecture check", check.fact),
             ("models", "359 / 10,000 / 100,000 tensors, MoE names (model.layers.L.block_sparse_moe.experts.E.wN.weight), "
                 + "BF16 [16, 8] experts; written by CheckpointWriter, exported by SafetensorsExporter"),
             ("manifests", folders.map { "\($0.count): \(Figure.byteSize(Double($0.manifestBytes.count)))" }
@@ -93,6 +97,8 @@ struct ManifestBenchmark {
         report.notes = [
             "decode rows: zoo/peer is the direct decoder's rate over the 200 MB/s target (>= 1.00 passes); the generic "
                 + "rows show the JSONValue path that any unusual manifest falls back to, beside the direct rate.",
+            "architecture check row: ArchitectureCheck.run(on:) on the decoded manifest vs decoding those bytes (zoo/peer "
+                + "= check / decode; info, no target).",
             "open rows: Checkpoint(directory:) reads and validates the manifest and lstats every shard; safe_open "
                 + "reads and parses the header and maps the file. Warm page cache; at most 1.00 passes.",
         ]
@@ -140,7 +146,7 @@ struct ManifestBenchmark {
     }
 
     /// Median seconds per call over `runs` runs, each repeating `body` for at least ``runSeconds``.
-    private func time(_ body: () throws(BenchError) -> Void) throws(BenchError) -> Samples {
+    func time(_ body: () throws(BenchError) -> Void) throws(BenchError) -> Samples {
         let once = try Timing.measure(body).seconds
         let repeats = max(1, Int(Self.runSeconds / max(once, 1e-7)))
         return try Samples.collect(runs: runs) { _ throws(BenchError) in try Timing.perCall(repeats: repeats, body) }

@@ -73,6 +73,7 @@ struct Options {
                              vs the budget 2x process start + 15 ms (instead of the above)
           --manifest         manifest decode MB/s (direct and generic) and Checkpoint(directory:) vs safe_open on
                              359- to 100,000-tensor MoE-named models (instead of the above; --skip-python skips safe_open)
+                             and the architecture check of a 100,009-tensor Mixtral manifest vs its decode
           --zoo PATH         --store's zoo executable (default .build/release/zoo)
         environment: ZOO_PYTHON  python with safetensors + numpy (scripts/setup.sh makes one)
         """

@@ -129,16 +129,42 @@ final class ArchitectureCheckCommandTests: CLITestCase {
         ])
     }
 
-    func testVerifyDeep_UnknownArchitectureAndUnknownNames_PassWithNote() throws {
+    func testVerifyDeep_UnknownArchitecture_PassesWithNote() throws {
         try run(["import", try Self.glyphsMLP()])
         let mlp = try run(["verify", "glyphs-mlp", "--deep"])
         XCTAssertTrue(mlp.stdout.hasSuffix("architecture: architecture 'mlp' is not one zoo knows "
-            + "(bert, gpt2, llama, mistral, qwen2): tensors not checked\n"), mlp.stdout)
-        // llama.cpp's BERT names (fused attn_qkv) are no scheme zoo knows for bert: a note, not an error.
-        try run(["import", try GGUFCommandTests.fixture("gguf", "bert.gguf"), "--name", "gguf-bert"])
-        let bert = try run(["verify", "gguf-bert", "--deep"])
-        XCTAssertTrue(bert.stdout.contains("architecture: no tensor is named as zoo knows bert checkpoints"), bert.stdout)
-        XCTAssertEqual(bert.stderr, "")
+            + "(bert, gpt2, llama, mistral, mixtral, qwen2): tensors not checked\n"), mlp.stdout)
+    }
+
+    func testImportVerifyDeep_GGUFFilesOfGPT2BertAndMoE_MatchUnderLlamaCppNames() throws {
+        // Written by gguf-py with its own MODEL_TENSOR names (scripts/make_gguf_fixtures.py).
+        let expected = [
+            ("arch_gpt2", "gpt2 (GGUF, llama.cpp names) 2 x 8 x 2: tensors match"),
+            ("arch_bert", "bert (GGUF, llama.cpp names) 2 x 8 x 2: tensors match"),
+            ("arch_moe", "llama (GGUF, llama.cpp names) 2 x 16 x 4 (2 kv heads, 4 experts): tensors match"),
+        ]
+        for (name, verdict) in expected {
+            let imported = try run(["import", try GGUFCommandTests.fixture("gguf", name + ".gguf")])
+            XCTAssertEqual(imported.stderr, "", name)
+            let verify = try run(["verify", name, "--deep"])
+            XCTAssertTrue(verify.stdout.hasSuffix("architecture: \(verdict)\n"), verify.stdout)
+            XCTAssertEqual(verify.stderr, "", name)
+        }
+        // The importer's zoo order (ggml's ne reversed) is the order the table expects.
+        let tensors = try json(try run(["show", "arch_moe", "--json"]).stdout)["tensors"]?.arrayValue ?? []
+        let down = tensors.first { $0["name"] == "blk.0.ffn_down_exps.weight" }
+        XCTAssertEqual(down?["shape"], [4, 16, 24])
+        XCTAssertTrue(try run(["show", "arch_moe"]).stdout.contains("config:         llama, 2 x 16 x 4 (2 kv heads, 4 experts): "))
+    }
+
+    func testImportVerifyDeep_GGUFBertFusedQKVPartlyWritten_NotedThenMissingNamed() throws {
+        // bert.gguf holds one block's fused attn_qkv only: llama.cpp's other BERT layout, incomplete.
+        let imported = try run(["import", try GGUFCommandTests.fixture("gguf", "bert.gguf"), "--name", "gguf-bert"])
+        XCTAssertTrue(imported.stderr.hasPrefix("note: architecture check (bert (GGUF, llama.cpp names, fused attn_qkv) "
+            + "1 x 32 x 2: 13 missing): missing tensor position_embd.weight (expected [128, 32])"), imported.stderr)
+        let verify = try run(["verify", "gguf-bert", "--deep"], expect: 1)
+        XCTAssertEqual(verify.stderr.split(separator: "\n").count, 13)
+        XCTAssertTrue(verify.stderr.contains("Error: architecture: missing tensor blk.0.attn_output.weight (expected [32, 32])\n"))
     }
 
     func testImportAndVerify_CatalogAndFixtures_Pass() throws {

@@ -131,4 +131,39 @@ final class ArchitectureBertTests: XCTestCase {
         XCTAssertEqual(report.findings.map(\.name), ["classifier.weight", "classifier.bias"])
         XCTAssertEqual(report.findings.first?.description, "tensor classifier.weight is [3, 8], expected [2, 8]")
     }
+
+    func testCheck_GGUFNames_SeparateAndFusedProjections() {
+        let config = F.ggufConfig(layers: 12, hidden: 768, heads: 12, intermediate: 3072, vocab: 30522, positions: 512)
+        for (fused, scheme) in [(false, "GGUF, llama.cpp names"), (true, "GGUF, llama.cpp names, fused attn_qkv")] {
+            let tensors = F.bertGGUF(layers: 12, hidden: 768, intermediate: 3072, vocab: 30522, fused: fused)
+            let report = ArchitectureCheck.run(type: "bert", config: config, tensors: tensors.tensors)
+            XCTAssertEqual(report.findings, [], scheme)
+            XCTAssertEqual(report.scheme, scheme)
+            XCTAssertEqual(report.configurationName, "BERT-base")
+            // bert-base-uncased's 109,482,240 without the pooler, which llama.cpp's converter drops.
+            XCTAssertEqual(report.parameterCount, 109_482_240 - 768 * 768 - 768, scheme)
+            XCTAssertEqual(report.expectedParameterCount, report.parameterCount, scheme)
+        }
+    }
+
+    func testCheck_GGUFNames_TokenTypesOptionalWrongFFNShapeNamed() {
+        var tensors = F.bertGGUF(layers: 2, hidden: 8, intermediate: 32, vocab: 10, positions: 16)
+        tensors.remove("token_types.weight")
+        tensors.reshape("blk.1.ffn_down.weight", [32, 8])
+        let config = F.ggufConfig(layers: 2, hidden: 8, heads: 2, intermediate: 32, vocab: 10, positions: 16)
+        XCTAssertEqual(ArchitectureCheck.run(type: "bert", config: config, tensors: tensors.tensors).findings.map(\.description),
+                       ["tensor blk.1.ffn_down.weight is [32, 8], expected [8, 32]"])
+    }
+
+    func testCheck_GGUFFusedQKVPartlyWritten_MissingNotContradiction() {
+        // bert.gguf (scripts/make_gguf_fixtures.py): one block of which only attn_qkv is written.
+        let tensors = TensorList(entries: [("token_embd.weight", [30, 32]), ("blk.0.attn_qkv.weight", [96, 32]),
+                                           ("blk.0.attn_qkv.bias", [96])])
+        let config = F.ggufConfig(layers: 1, hidden: 32, heads: 2, intermediate: 64, vocab: 30, positions: 128)
+        let report = ArchitectureCheck.run(type: "bert", config: config, tensors: tensors.tensors)
+        XCTAssertEqual(report.scheme, "GGUF, llama.cpp names, fused attn_qkv")
+        XCTAssertTrue(report.isConsistent)
+        XCTAssertEqual(report.findings(.missing).count, 13)
+        XCTAssertEqual(report.findings(.unexpected), [])
+    }
 }

@@ -12,7 +12,7 @@ final class ArchitectureCheckTests: XCTestCase {
         XCTAssertTrue(report.passes)
         XCTAssertEqual(report.parameterCount, 20)
         XCTAssertNil(report.expectedParameterCount)
-        XCTAssertEqual(report.verdict, "architecture 'mlp' is not one zoo knows (bert, gpt2, llama, mistral, qwen2): tensors not checked")
+        XCTAssertEqual(report.verdict, "architecture 'mlp' is not one zoo knows (bert, gpt2, llama, mistral, mixtral, qwen2): tensors not checked")
     }
 
     func testCheck_ConfigWithoutLayers_PassesWithNoteNamingTheKeys() {
@@ -36,8 +36,8 @@ final class ArchitectureCheckTests: XCTestCase {
     }
 
     func testCheck_NamesOfNoKnownScheme_PassWithNote() {
-        // bert.gguf-style names (llama.cpp's fused attn_qkv) are no BERT scheme zoo knows.
-        let tensors = TensorList(entries: [("token_embd.weight", [30, 32]), ("blk.0.attn_qkv.weight", [96, 32])])
+        // Names of no BERT scheme (a hand-rolled encoder).
+        let tensors = TensorList(entries: [("encoder.embed.weight", [30, 32]), ("encoder.blocks.0.qkv.weight", [96, 32])])
         let report = ArchitectureCheck.run(type: "bert", config: F.bertConfig(layers: 2, hidden: 32, heads: 2, intermediate: 64, vocab: 30),
                                            tensors: tensors.tensors)
         XCTAssertEqual(report.note, .unrecognisedNames(architecture: "bert", example: "embeddings.word_embeddings.weight"))

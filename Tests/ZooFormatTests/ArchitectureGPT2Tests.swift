@@ -65,4 +65,27 @@ final class ArchitectureGPT2Tests: XCTestCase {
         config["n_inner"] = 32
         XCTAssertEqual(ArchitectureCheck.run(type: "gpt2", config: config, tensors: tensors.tensors).findings, [])
     }
+
+    func testCheck_GGUFNames_GPT2SmallPublishedCount() {
+        let config = F.ggufConfig(layers: 12, hidden: 768, heads: 12, intermediate: 3072, vocab: 50257, positions: 1024)
+        let report = ArchitectureCheck.run(type: "gpt2", config: config,
+                                           tensors: F.gpt2GGUF(layers: 12, hidden: 768, vocab: 50257, positions: 1024).tensors)
+        XCTAssertEqual(report.findings, [])
+        XCTAssertEqual(report.scheme, "GGUF, llama.cpp names")
+        XCTAssertEqual(report.configurationName, "GPT-2 small")
+        XCTAssertEqual(report.parameterCount, 124_439_808)
+        XCTAssertEqual(report.expectedParameterCount, 124_439_808)
+    }
+
+    func testCheck_GGUFNamesWithConv1DOrientation_Misshaped() {
+        // A converter that forgot to transpose the Conv1Ds: [in, out] under llama.cpp's names.
+        var tensors = F.gpt2GGUF(layers: 1, hidden: 8, vocab: 5, positions: 4)
+        tensors.reshape("blk.0.attn_qkv.weight", [8, 24])
+        tensors.reshape("blk.0.ffn_up.weight", [8, 32])
+        let config = F.ggufConfig(layers: 1, hidden: 8, heads: 2, intermediate: 32, vocab: 5, positions: 4)
+        XCTAssertEqual(ArchitectureCheck.run(type: "gpt2", config: config, tensors: tensors.tensors).findings.map(\.description), [
+            "tensor blk.0.attn_qkv.weight is [8, 24], expected [24, 8]",
+            "tensor blk.0.ffn_up.weight is [8, 32], expected [32, 8]",
+        ])
+    }
 }

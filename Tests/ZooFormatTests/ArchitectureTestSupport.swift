@@ -161,6 +161,99 @@ enum ArchitectureFixtures {
          "rope.dimension_count": .integer(Int64(hidden / heads))]
     }
 
+    /// transformers' MixtralForCausalLM state dict (`MixtralSparseMoeBlock`: router `gate`, experts
+    /// w1 gate / w3 up [I, h], w2 down [h, I]), or with `gguf` llama.cpp's names with the experts
+    /// stacked (`ffn_gate_exps` [E, I, h] ... in numpy order, ggml's ne reversed).
+    static func mixtral(layers: Int, hidden: Int, heads: Int, kvHeads: Int, intermediate: Int, vocab: Int, experts: Int,
+                        gguf: Bool = false) -> TensorList
+    {
+        var t = llama(layers: layers, hidden: hidden, heads: heads, kvHeads: kvHeads, intermediate: intermediate, vocab: vocab,
+                      gguf: gguf)
+        let dense = gguf ? ["ffn_gate", "ffn_up", "ffn_down"] : ["mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"]
+        t.entries.removeAll { entry in dense.contains { entry.name.hasSuffix("." + $0 + ".weight") } }
+        for n in 0..<layers {
+            if gguf {
+                let l = "blk.\(n)."
+                t.add(l + "ffn_gate_inp.weight", [experts, hidden])
+                t.add(l + "ffn_gate_exps.weight", [experts, intermediate, hidden])
+                t.add(l + "ffn_down_exps.weight", [experts, hidden, intermediate])
+                t.add(l + "ffn_up_exps.weight", [experts, intermediate, hidden])
+            } else {
+                let l = "model.layers.\(n).block_sparse_moe."
+                t.add(l + "gate.weight", [experts, hidden])
+                for e in 0..<experts {
+                    t.add(l + "experts.\(e).w1.weight", [intermediate, hidden])
+                    t.add(l + "experts.\(e).w2.weight", [hidden, intermediate])
+                    t.add(l + "experts.\(e).w3.weight", [intermediate, hidden])
+                }
+            }
+        }
+        return t
+    }
+
+    static func mixtralConfig(layers: Int, hidden: Int, heads: Int, kvHeads: Int, intermediate: Int, vocab: Int, experts: Int)
+        -> [String: JSONValue]
+    {
+        var config = llamaConfig(layers: layers, hidden: hidden, heads: heads, kvHeads: kvHeads, intermediate: intermediate,
+                                 vocab: vocab)
+        config["model_type"] = "mixtral"
+        config["num_local_experts"] = .integer(Int64(experts))
+        config["num_experts_per_tok"] = 2
+        return config
+    }
+
+    /// llama.cpp's GPT-2 tensors (convert_hf_to_gguf transposes the Conv1Ds: [out, in] in numpy order).
+    static func gpt2GGUF(layers: Int, hidden: Int, vocab: Int, positions: Int) -> TensorList {
+        var t = TensorList()
+        t.add("token_embd.weight", [vocab, hidden])
+        t.add("position_embd.weight", [positions, hidden])
+        for n in 0..<layers {
+            let l = "blk.\(n)."
+            for (name, rows, columns) in [("attn_norm", hidden, 0), ("attn_qkv", 3 * hidden, hidden), ("attn_output", hidden, hidden),
+                                          ("ffn_norm", hidden, 0), ("ffn_up", 4 * hidden, hidden), ("ffn_down", hidden, 4 * hidden)]
+            {
+                t.add(l + name + ".weight", columns == 0 ? [rows] : [rows, columns])
+                t.add(l + name + ".bias", [rows])
+            }
+        }
+        t.add("output_norm.weight", [hidden])
+        t.add("output_norm.bias", [hidden])
+        return t
+    }
+
+    /// llama.cpp's BERT tensors, with separate attn_q/k/v or one fused attn_qkv.
+    static func bertGGUF(layers: Int, hidden: Int, intermediate: Int, vocab: Int, positions: Int = 512, fused: Bool = false)
+        -> TensorList
+    {
+        var t = TensorList()
+        t.add("token_embd.weight", [vocab, hidden])
+        t.add("token_types.weight", [2, hidden])
+        t.add("position_embd.weight", [positions, hidden])
+        t.add("token_embd_norm.weight", [hidden])
+        t.add("token_embd_norm.bias", [hidden])
+        for n in 0..<layers {
+            let l = "blk.\(n)."
+            var parts = fused ? [("attn_qkv", 3 * hidden, hidden)] : [("attn_q", hidden, hidden), ("attn_k", hidden, hidden), ("attn_v", hidden, hidden)]
+            parts += [("attn_output", hidden, hidden), ("attn_output_norm", hidden, 0), ("ffn_up", intermediate, hidden),
+                      ("ffn_down", hidden, intermediate), ("layer_output_norm", hidden, 0)]
+            for (name, rows, columns) in parts {
+                t.add(l + name + ".weight", columns == 0 ? [rows] : [rows, columns])
+                t.add(l + name + ".bias", [rows])
+            }
+        }
+        return t
+    }
+
+    /// What zoo's GGUF importer keeps as config for a GPT-2 or BERT file (spec/gguf.md §4).
+    static func ggufConfig(layers: Int, hidden: Int, heads: Int, intermediate: Int, vocab: Int, positions: Int) -> [String: JSONValue] {
+        ["block_count": .integer(Int64(layers)), "embedding_length": .integer(Int64(hidden)),
+         "attention.head_count": .integer(Int64(heads)), "feed_forward_length": .integer(Int64(intermediate)),
+         "context_length": .integer(Int64(positions)), "vocab_size": .integer(Int64(vocab)),
+         "num_hidden_layers": .integer(Int64(layers)), "hidden_size": .integer(Int64(hidden)),
+         "num_attention_heads": .integer(Int64(heads)), "intermediate_size": .integer(Int64(intermediate)),
+         "max_position_embeddings": .integer(Int64(positions))]
+    }
+
     /// The tensors (name, shape) of a safetensors file, read from its header.
     static func safetensorsTensors(_ path: String) throws -> TensorList {
         let bytes = try readBytes(path)

@@ -37,10 +37,11 @@ public enum ArchitectureCheck {
         report.dimensions = dimensions
         report.configurationName = architecture.namedConfigurations.first { $0.matches(dimensions) }?.name
 
-        // Pick the scheme: names of its non-layer tensors present, plus tensors under its layer prefix.
+        // Pick the scheme: names of its non-layer and layer-0 tensors present (which tells fused
+        // from separate projections under one prefix), plus tensors under its layer prefix.
         var index = [String: Int](minimumCapacity: tensors.count)
         for (i, tensor) in tensors.enumerated() { index[tensor.name] = i }
-        let skeletons = architecture.layouts(for: dimensions, config: settings, layerLimit: 0)
+        let skeletons = architecture.layouts(for: dimensions, config: settings, layerLimit: 1)
         var best: (layout: Int, score: Int, layers: Set<Int>)?
         for (i, layout) in skeletons.enumerated() {
             var layers = Set<Int>()
@@ -63,6 +64,17 @@ public enum ArchitectureCheck {
         // beyond it are one layer-count finding, not thousands of missing names.
         let found = best.layers.sorted()
         let generated = min(dimensions.layers, (found.last ?? -1) + 1, tensors.count)
+        // A config can imply far more names than the checkpoint holds (thousands of experts per
+        // layer): past a budget the tensors cannot be this config's, and listing them all would
+        // only cost time, so the check stops with a note.
+        if skeletons.indices.contains(best.layout) {
+            let perLayer = skeletons[best.layout].tensors.reduce(0) { $0 + (skeletons[best.layout].layerIndex(of: $1.name) == 0 ? 1 : 0) }
+            let implied = multiply(perLayer, generated) ?? Int.max
+            if implied > maxExpectedTensors(present: tensors.count) {
+                report.note = .tooManyExpected(implied: implied, layers: generated, present: tensors.count)
+                return report
+            }
+        }
         let layouts = architecture.layouts(for: dimensions, config: settings, layerLimit: generated)
         guard layouts.indices.contains(best.layout) else { return report }  // an architecture's layouts are fixed
         let layout = layouts[best.layout]
@@ -133,6 +145,9 @@ public enum ArchitectureCheck {
         report.findings = headFindings + misshaped + missing + unexpected
         return report
     }
+
+    /// How many expected layer tensors the check generates at most for `present` tensors.
+    static func maxExpectedTensors(present: Int) -> Int { 4 * present + 100_000 }
 
     /// Head counts that cannot work: hidden not a multiple of heads (without a stated head
     /// size), heads not a multiple of the key/value heads.

@@ -6,6 +6,8 @@ public struct ArchitectureConfig: Sendable {
     public static let maxDimension = 1 << 40
     /// The largest layer count accepted.
     public static let maxLayers = 1 << 20
+    /// The largest expert count accepted (a Hugging Face MoE layer lists each expert's tensors).
+    public static let maxExperts = 1 << 16
 
     public let values: [String: JSONValue]
 
@@ -22,6 +24,14 @@ public struct ArchitectureConfig: Sendable {
             return Int(number)
         }
         return nil
+    }
+
+    /// Like ``size(_:limit:)``, but 0 means absent: GGUF writers put `expert_count = 0` in
+    /// dense models.
+    public func count(_ keys: [String], limit: Int = maxDimension) throws(ArchitectureNote) -> Int? {
+        guard let key = keys.first(where: { values[$0].map { $0 != .null } ?? false }) else { return nil }
+        if values[key]?.integerValue == 0 { return nil }
+        return try size([key], limit: limit)
     }
 
     /// Like ``size(_:limit:)``, but a key the config must have: its absence is a note.

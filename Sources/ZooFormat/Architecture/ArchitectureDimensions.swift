@@ -11,9 +11,15 @@ public struct ArchitectureDimensions: Sendable, Equatable {
     public var intermediate: Int?
     public var vocabulary: Int?
     public var positions: Int?
+    /// Experts per mixture-of-experts layer (`num_local_experts`, GGUF `expert_count`); `nil`
+    /// for a dense MLP.
+    public var experts: Int?
+    /// One expert's MLP width, when the config states it apart from ``intermediate``.
+    public var expertIntermediate: Int?
 
     public init(layers: Int, hidden: Int, heads: Int, keyValueHeads: Int? = nil, headSize: Int? = nil,
-                intermediate: Int? = nil, vocabulary: Int? = nil, positions: Int? = nil)
+                intermediate: Int? = nil, vocabulary: Int? = nil, positions: Int? = nil, experts: Int? = nil,
+                expertIntermediate: Int? = nil)
     {
         self.layers = layers
         self.hidden = hidden
@@ -23,6 +29,8 @@ public struct ArchitectureDimensions: Sendable, Equatable {
         self.intermediate = intermediate
         self.vocabulary = vocabulary
         self.positions = positions
+        self.experts = experts
+        self.expertIntermediate = expertIntermediate
     }
 
     /// hidden / heads when it divides, else `nil`; the stated head size wins.

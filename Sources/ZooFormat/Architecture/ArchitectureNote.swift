@@ -9,6 +9,9 @@ public enum ArchitectureNote: Error, Sendable, Equatable, CustomStringConvertibl
     case invalidValue(key: String, value: String)
     /// No tensor has a name of any of the architecture's schemes.
     case unrecognisedNames(architecture: String, example: String)
+    /// The config implies more layer tensors for the layers present than the check lists
+    /// (``ArchitectureCheck``: 4 per tensor held, plus 100,000).
+    case tooManyExpected(implied: Int, layers: Int, present: Int)
 
     public var description: String {
         switch self {
@@ -21,6 +24,9 @@ public enum ArchitectureNote: Error, Sendable, Equatable, CustomStringConvertibl
             "the config's \(key) is \(value), not a size: tensors not checked against it"
         case let .unrecognisedNames(architecture, example):
             "no tensor is named as zoo knows \(architecture) checkpoints (e.g. \(example)): tensors not checked"
+        case let .tooManyExpected(implied, layers, present):
+            "the config implies \(implied) tensors for the \(layers) layer\(layers == 1 ? "" : "s") present, the checkpoint "
+                + "holds \(present): tensors not checked"
         }
     }
 }

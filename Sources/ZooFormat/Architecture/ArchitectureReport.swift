@@ -36,11 +36,15 @@ public struct ArchitectureReport: Sendable, Equatable {
     /// Findings of one kind.
     public func findings(_ kind: ArchitectureFinding.Kind) -> [ArchitectureFinding] { findings.filter { $0.kind == kind } }
 
-    /// `12 x 768 x 12` (layers x hidden x heads), with `, 8 kv heads` for grouped-query attention.
+    /// `12 x 768 x 12` (layers x hidden x heads), with ` (8 kv heads)` for grouped-query attention,
+    /// ` (8 kv heads, 8 experts)` for a mixture of experts.
     public var shapeDescription: String? {
         guard let d = dimensions else { return nil }
         var text = "\(d.layers) x \(d.hidden) x \(d.heads)"
-        if let kv = d.keyValueHeads, kv != d.heads { text += " (\(kv) kv heads)" }
+        var extras: [String] = []
+        if let kv = d.keyValueHeads, kv != d.heads { extras.append("\(kv) kv heads") }
+        if let experts = d.experts { extras.append("\(experts) experts") }
+        if !extras.isEmpty { text += " (" + extras.joined(separator: ", ") + ")" }
         return text
     }
 

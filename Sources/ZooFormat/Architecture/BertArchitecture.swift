@@ -1,6 +1,8 @@
 /// BERT as Hugging Face names it: `BertModel` (no prefix, as sentence-transformers folders such
 /// as all-MiniLM-L6-v2 store it) and the task models under `bert.` (`BertForSequenceClassification`,
-/// `BertForMaskedLM`, `BertForPreTraining`), whose heads are optional, as is the pooler.
+/// `BertForMaskedLM`, `BertForPreTraining`), whose heads are optional, as is the pooler. Two more
+/// schemes are llama.cpp's GGUF names (`blk.N.attn_q.weight`), with separate or fused
+/// (`attn_qkv`, as llama.cpp's loader also accepts) projections.
 public struct BertArchitecture: KnownArchitecture {
     public let name = "bert"
     public let types: Set<String> = ["bert"]
@@ -32,7 +34,7 @@ public struct BertArchitecture: KnownArchitecture {
     public func layouts(for d: ArchitectureDimensions, config: ArchitectureConfig, layerLimit: Int) -> [TensorLayout] {
         let typeVocabulary = try? config.size(["type_vocab_size"])
         let labels = config.labelCount
-        return ["", "bert."].map { prefix in
+        let huggingFace = ["", "bert."].map { prefix in
             var b = LayoutBuilder()
             let e = prefix + "embeddings."
             b.add(e + "word_embeddings.weight", [d.vocabulary, d.hidden])
@@ -62,5 +64,34 @@ public struct BertArchitecture: KnownArchitecture {
                                 tensors: b.tensors, layerPrefix: prefix + "encoder.layer.",
                                 bufferSuffixes: ["embeddings.token_type_ids"])
         }
+        return huggingFace + [false, true].map { ggufLayout(d, typeVocabulary: typeVocabulary, fused: $0, layerLimit: layerLimit) }
+    }
+
+    /// llama.cpp's BERT tensors (`llama_model_bert`'s `create_tensor` calls, ne reversed): linear
+    /// weights [out, in]; the token-type table and the classifier (`cls`, `cls.output`, rerankers)
+    /// are optional there.
+    private func ggufLayout(_ d: ArchitectureDimensions, typeVocabulary: Int?, fused: Bool, layerLimit: Int) -> TensorLayout {
+        var b = LayoutBuilder()
+        b.add("token_embd.weight", [d.vocabulary, d.hidden])
+        b.add("token_types.weight", [typeVocabulary, d.hidden], .optional)
+        b.add("position_embd.weight", [d.positions, d.hidden])
+        b.norm("token_embd_norm", d.hidden)
+        for layer in 0..<min(d.layers, layerLimit) {
+            let l = "blk.\(layer)."
+            if fused {
+                b.linear(l + "attn_qkv", rows: LayoutBuilder.product(3, d.hidden), columns: d.hidden)
+            } else {
+                for projection in ["attn_q", "attn_k", "attn_v"] { b.linear(l + projection, rows: d.hidden, columns: d.hidden) }
+            }
+            b.linear(l + "attn_output", rows: d.hidden, columns: d.hidden)
+            b.norm(l + "attn_output_norm", d.hidden)
+            b.linear(l + "ffn_up", rows: d.intermediate, columns: d.hidden)
+            b.linear(l + "ffn_down", rows: d.hidden, columns: d.intermediate)
+            b.norm(l + "layer_output_norm", d.hidden)
+        }
+        b.linear("cls", rows: d.hidden, columns: d.hidden, bias: .optional, .optional)
+        b.linear("cls.output", rows: nil, columns: d.hidden, bias: .optional, .optional)
+        return TensorLayout(scheme: fused ? "GGUF, llama.cpp names, fused attn_qkv" : "GGUF, llama.cpp names",
+                            tensors: b.tensors, layerPrefix: "blk.")
     }
 }

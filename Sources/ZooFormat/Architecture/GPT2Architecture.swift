@@ -1,7 +1,9 @@
 /// GPT-2 as Hugging Face names it: `GPT2LMHeadModel` (`transformer.` prefix, `lm_head` tied to
 /// `wte` and optional) and `GPT2Model` (no prefix). Its projections are `Conv1D`s, whose weight
 /// is [in, out]: `c_attn` is [hidden, 3 x hidden]. The causal-mask buffers `attn.bias` and
-/// `attn.masked_bias` that older checkpoints carry are accepted and not counted.
+/// `attn.masked_bias` that older checkpoints carry are accepted and not counted. A third scheme is
+/// llama.cpp's GGUF names (`blk.N.attn_qkv.weight`), whose converter transposes the `Conv1D`s:
+/// there every weight is [out, in] (`attn_qkv` [3 x hidden, hidden]) in zoo order.
 public struct GPT2Architecture: KnownArchitecture {
     public let name = "gpt2"
     public let types: Set<String> = ["gpt2"]
@@ -32,7 +34,7 @@ public struct GPT2Architecture: KnownArchitecture {
     public func layouts(for d: ArchitectureDimensions, config: ArchitectureConfig, layerLimit: Int) -> [TensorLayout] {
         let fused = LayoutBuilder.product(3, d.hidden)
         let labels = config.labelCount
-        return ["transformer.", ""].map { prefix in
+        let huggingFace = ["transformer.", ""].map { prefix in
             var b = LayoutBuilder()
             b.add(prefix + "wte.weight", [d.vocabulary, d.hidden])
             b.add(prefix + "wpe.weight", [d.positions, d.hidden])
@@ -55,5 +57,25 @@ public struct GPT2Architecture: KnownArchitecture {
                                 tensors: b.tensors, layerPrefix: prefix + "h.",
                                 bufferSuffixes: [".attn.bias", ".attn.masked_bias"])
         }
+        return huggingFace + [ggufLayout(d, layerLimit: layerLimit)]
+    }
+
+    /// llama.cpp's GPT-2 tensors (`llama_model_gpt2`'s `create_tensor` calls, ne reversed).
+    private func ggufLayout(_ d: ArchitectureDimensions, layerLimit: Int) -> TensorLayout {
+        var b = LayoutBuilder()
+        b.add("token_embd.weight", [d.vocabulary, d.hidden])
+        b.add("position_embd.weight", [d.positions, d.hidden])
+        for layer in 0..<min(d.layers, layerLimit) {
+            let l = "blk.\(layer)."
+            b.norm(l + "attn_norm", d.hidden)
+            b.linear(l + "attn_qkv", rows: LayoutBuilder.product(3, d.hidden), columns: d.hidden)
+            b.linear(l + "attn_output", rows: d.hidden, columns: d.hidden)
+            b.norm(l + "ffn_norm", d.hidden)
+            b.linear(l + "ffn_up", rows: d.intermediate, columns: d.hidden)
+            b.linear(l + "ffn_down", rows: d.hidden, columns: d.intermediate)
+        }
+        b.norm("output_norm", d.hidden)
+        b.add("output.weight", [d.vocabulary, d.hidden], .optional)  // absent: tied to token_embd
+        return TensorLayout(scheme: "GGUF, llama.cpp names", tensors: b.tensors, layerPrefix: "blk.")
     }
 }

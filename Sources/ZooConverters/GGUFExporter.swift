@@ -92,7 +92,7 @@ public struct GGUFExporter: Sendable {
         func write(to out: inout ByteSink) throws(IOError) {
             try out.write(header)
             for view in views {
-                try out.write(view.bytes)
+                try out.write(mapped: view.bytes)
                 let padding = (alignment - view.bytes.count % alignment) % alignment
                 if padding > 0 { try out.write([UInt8](repeating: 0, count: padding)) }
             }

@@ -294,7 +294,7 @@ public struct SafetensorsExporter: Sendable {
     private static func write(_ views: [TensorView], header: [UInt8], to out: inout ByteSink) throws(IOError) {
         try out.write(withUnsafeBytes(of: UInt64(header.count).littleEndian, Array.init))
         try out.write(header)
-        for view in views { try out.write(view.bytes) }
+        for view in views { try out.write(mapped: view.bytes) }
     }
 
     private static func writeFile(

@@ -78,7 +78,7 @@ public enum CheckpointArchive {
                                               nil, nil))
             let manifestBytes = checkpoint.manifest.canonicalBytes
             try manifestBytes.withUnsafeBytes { raw in
-                Result { () throws(ArchiveError) in try writeMember(tar, path: "manifest.json", bytes: raw) }
+                Result { () throws(ArchiveError) in try writeMember(tar, path: "manifest.json", bytes: raw, mapped: false) }
             }.get()
             for index in checkpoint.manifest.shards.indices {
                 let mapped: (bytes: UnsafeRawBufferPointer, owner: MappedFile)
@@ -103,7 +103,11 @@ public enum CheckpointArchive {
         }
     }
 
-    private static func writeMember(_ tar: TarHandle, path: String, bytes: UnsafeRawBufferPointer) throws(ArchiveError) {
+    /// Writes one member; `mapped` says `bytes` is a read-only file mapping whose pages can be
+    /// dropped from the resident set once written.
+    private static func writeMember(_ tar: TarHandle, path: String, bytes: UnsafeRawBufferPointer, mapped: Bool = true)
+        throws(ArchiveError)
+    {
         guard let entry = archive_entry_new() else { throw ArchiveError(file: tar.path, reason: .libarchive("out of memory")) }
         defer { archive_entry_free(entry) }
         archive_entry_set_pathname(entry, path)
@@ -119,6 +123,8 @@ public enum CheckpointArchive {
             let end = min(bytes.count, start + (4 << 20))
             let written = archive_write_data(tar.raw, bytes.baseAddress! + start, end - start)
             guard written > 0 else { throw ArchiveError(file: tar.path, reason: .libarchive(tar.message)) }
+            // The bytes are out (libarchive keeps no pointer to them): keep RSS at a few pieces.
+            if mapped { MappedFile.dropResidentPages(UnsafeRawBufferPointer(rebasing: bytes[start..<(start + written)])) }
             start += written
         }
     }

@@ -30,6 +30,8 @@ package struct ByteSink {
 
     /// The block size small writes are gathered into.
     package static let capacity = 1 << 20
+    /// How much of a mapped range is written before its pages are dropped.
+    package static let mappedPieceByteCount = 8 << 20
     /// The name errors give standard output.
     package static let standardOutputName = "<stdout>"
 
@@ -56,6 +58,19 @@ package struct ByteSink {
             progress?(bytes.count)
         } else {
             buffer.append(contentsOf: bytes)
+        }
+    }
+
+    /// Writes `bytes`, a range of a read-only file mapping (a shard's tensor), in
+    /// ``mappedPieceByteCount`` pieces, dropping each piece's pages from the resident set once
+    /// written (``MappedFile/dropResidentPages(_:)``).
+    package mutating func write(mapped bytes: UnsafeRawBufferPointer) throws(IOError) {
+        var start = 0
+        while start < bytes.count {
+            let piece = UnsafeRawBufferPointer(rebasing: bytes[start..<min(bytes.count, start + Self.mappedPieceByteCount)])
+            try write(piece)
+            MappedFile.dropResidentPages(piece)  // written out or copied into the buffer
+            start += piece.count
         }
     }
 

@@ -170,23 +170,28 @@ extension Zoo {
             // Everything is written inside a private folder beside the output, then renamed into place;
             // for standard output (npz, or after --dtype), in the store's tmp/ (reclaimed if this process
             // dies), then copied out; the other formats stream from the stored (or converted) shards.
+            let streams = toStandardOutput && format != .npz
             let work: String
             let base: String
             var staging: StagingDirectory?
             defer { staging?.remove() }
             if toStandardOutput {
-                let area = try store.makeStagingDirectory(prefix: "export")
-                staging = area
-                work = area.path + "/work"
                 base = "model" + (format.fileExtension ?? "")
+                if streams && dtype == nil {
+                    work = ""  // nothing touches the disk
+                } else {
+                    let area = try store.makeStagingDirectory(prefix: "export")
+                    staging = area
+                    work = area.path + "/work"
+                }
             } else {
                 let parent = FileSystem.parentDirectory(of: output)
                 base = output.split(separator: "/").last.map(String.init) ?? "export"
                 guard FileSystem.kind(of: parent) == .directory else { throw InputError.notFound(parent) }
                 work = parent + "/" + FileSystem.uniqueName(".\(base).zoo-export")
             }
-            try FileSystem.makeDirectories(work)
-            defer { try? FileSystem.removeTree(work) }
+            if !work.isEmpty { try FileSystem.makeDirectories(work) }
+            defer { if !work.isEmpty { try? FileSystem.removeTree(work) } }
             let temp = work + "/" + base
             if let dtype {
                 // A .zoo output is a new model derived from the stored one; a foreign file describes the
@@ -203,10 +208,10 @@ extension Zoo {
 
             let manifest = checkpoint.manifest
             let bar = global.output.progressBar(label: "exporting", total: format == .zooZst ? nil : manifest.totalByteCount)
-            let watch = bar.watch(work)
+            let watch = streams ? nil : bar.watch(work)  // a stream counts its own bytes
             do {
                 defer {
-                    watch.stop()
+                    watch?.stop()
                     bar.finish()
                 }
                 switch format {

@@ -14,5 +14,5 @@ bash scripts/setup.sh
 zoo_run "$ZOO_PYTHON" scripts/make_fixtures.py "$ZOO_TEST_FIXTURES"
 case " $* " in *" --training "*) ZOO_MINILM_DIR="${ZOO_MINILM_DIR:-$(bash scripts/minilm.sh)}"; export ZOO_MINILM_DIR ;; esac
 # --store times the release `zoo` binary itself.
-case " $* " in *" --store "*) zoo_run swift build -c release --product zoo ;; esac
+case " $* " in *" --store "*|*" --export "*) zoo_run swift build -c release --product zoo ;; esac
 zoo_run swift run -c release zoo-bench "$@"

@@ -50,32 +50,14 @@ public struct GGUFExporter: Sendable {
     /// Writes `checkpoint` as a GGUF file at `path`, which must not exist.
     @discardableResult
     public func export(_ checkpoint: Checkpoint, to path: String) throws(GGUFError) -> Report {
-        let manifest = checkpoint.manifest
-        let pairs = try keyValues(for: manifest, file: path)
-        let alignment = try Self.alignment(of: pairs, file: path)
-        let (header, dataSize) = try Self.header(tensors: manifest.tensorsInSourceOrder, pairs: pairs, alignment: alignment, file: path)
+        let plan = try layout(checkpoint, file: path)
         guard FileSystem.kind(of: path) == .missing else {
             throw GGUFError(file: path, reason: .io(IOError(call: "create", path: path, errno: EEXIST)))
         }
-        var views: [TensorView] = []
-        views.reserveCapacity(manifest.tensors.count)
-        do {
-            for tensor in manifest.tensorsInSourceOrder { views.append(try checkpoint.tensor(named: tensor.name)) }
-        } catch {
-            throw GGUFError(file: path, reason: .checkpoint(error))
-        }
-
         let directory = FileSystem.parentDirectory(of: path)
         let temp = directory + "/" + FileSystem.uniqueName("." + FileSystem.lastComponent(of: path) + ".partial")
         do throws(GGUFError) {
-            try Self.writeFile(temp) { (out) throws(IOError) in
-                try out.write(header)
-                for view in views {
-                    try out.write(view.bytes)
-                    let padding = (alignment - view.bytes.count % alignment) % alignment
-                    if padding > 0 { try out.write([UInt8](repeating: 0, count: padding)) }
-                }
-            }
+            try Self.writeFile(temp) { (out) throws(IOError) in try plan.write(to: &out) }
             do {
                 try FileSystem.renameNoReplace(temp, to: path)
                 try FileSystem.syncDirectory(directory)
@@ -84,8 +66,54 @@ public struct GGUFExporter: Sendable {
             try? FileSystem.removeTree(temp)
             throw error
         }
-        return Report(fileSize: header.count + dataSize, tensorCount: manifest.tensors.count, keyValueCount: pairs.count,
-                      skippedAssets: manifest.assets.map(\.path))
+        return plan.report
+    }
+
+    /// Writes the same bytes as ``export(_:to:)`` into `sink`, in order (standard output: the
+    /// header and tensor infos come from the manifest, so nothing is staged); flushes, no sync.
+    @discardableResult
+    package func export(_ checkpoint: Checkpoint, to sink: inout ByteSink) throws(GGUFError) -> Report {
+        let plan = try layout(checkpoint, file: sink.name)
+        do {
+            try plan.write(to: &sink)
+            try sink.flush()
+        } catch { throw GGUFError(file: sink.name, reason: .io(error)) }
+        return plan.report
+    }
+
+    /// Everything an export writes, decided before the first byte: the header, the mapped
+    /// tensors and the alignment padding after each.
+    private struct Plan {
+        var header: [UInt8]
+        var views: [TensorView]
+        var alignment: Int
+        var report: Report
+
+        func write(to out: inout ByteSink) throws(IOError) {
+            try out.write(header)
+            for view in views {
+                try out.write(mapped: view.bytes)
+                let padding = (alignment - view.bytes.count % alignment) % alignment
+                if padding > 0 { try out.write([UInt8](repeating: 0, count: padding)) }
+            }
+        }
+    }
+
+    private func layout(_ checkpoint: Checkpoint, file: String) throws(GGUFError) -> Plan {
+        let manifest = checkpoint.manifest
+        let pairs = try keyValues(for: manifest, file: file)
+        let alignment = try Self.alignment(of: pairs, file: file)
+        let (header, dataSize) = try Self.header(tensors: manifest.tensorsInSourceOrder, pairs: pairs, alignment: alignment, file: file)
+        var views: [TensorView] = []
+        views.reserveCapacity(manifest.tensors.count)
+        do {
+            for tensor in manifest.tensorsInSourceOrder { views.append(try checkpoint.tensor(named: tensor.name)) }
+        } catch {
+            throw GGUFError(file: file, reason: .checkpoint(error))
+        }
+        let report = Report(fileSize: header.count + dataSize, tensorCount: manifest.tensors.count, keyValueCount: pairs.count,
+                            skippedAssets: manifest.assets.map(\.path))
+        return Plan(header: header, views: views, alignment: alignment, report: report)
     }
 
     /// The key-value pairs an export of `manifest` writes, in order.
@@ -199,8 +227,8 @@ public struct GGUFExporter: Sendable {
     // MARK: Output
 
     private static func writeFile(
-        _ path: String, _ body: (inout BufferedOutput) throws(IOError) -> Void
+        _ path: String, _ body: (inout ByteSink) throws(IOError) -> Void
     ) throws(GGUFError) {
-        do { try BufferedOutput.writeFile(path, body) } catch { throw GGUFError(file: path, reason: .io(error)) }
+        do { try ByteSink.writeFile(path, body) } catch { throw GGUFError(file: path, reason: .io(error)) }
     }
 }

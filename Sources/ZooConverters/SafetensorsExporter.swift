@@ -59,6 +59,19 @@ public struct SafetensorsExporter: Sendable {
         }
     }
 
+    /// Writes the same bytes as ``exportFile(_:to:)`` into `sink`, in order (standard output:
+    /// the header comes from the manifest, so nothing is staged); flushes but does not sync it.
+    package func exportFile(_ checkpoint: Checkpoint, to sink: inout ByteSink) throws(SafetensorsError) {
+        let metadata = try Self.storedMetadata(checkpoint, file: sink.name)
+        let tensors = checkpoint.manifest.tensorsInSourceOrder
+        let header = try Self.header(for: tensors, metadata: metadata, file: sink.name)
+        let views = try Self.tensorViews(tensors, of: checkpoint, file: sink.name)
+        do {
+            try Self.write(views, header: header, to: &sink)
+            try sink.flush()
+        } catch { throw SafetensorsError(file: sink.name, reason: .io(error)) }
+    }
+
     /// Writes `checkpoint` as a Hugging Face model folder at `folder` (which must not exist):
     /// `model.safetensors` when every tensor fits one shard, else `model-00001-of-0000N.safetensors`...
     /// plus `model.safetensors.index.json` (`{"metadata": {"total_size": N, ...}, "weight_map": {...}}`,
@@ -259,23 +272,34 @@ public struct SafetensorsExporter: Sendable {
     private static func writeSafetensors(
         _ tensors: [TensorEntry], header: [UInt8], from checkpoint: Checkpoint, to path: String
     ) throws(SafetensorsError) {
+        let views = try tensorViews(tensors, of: checkpoint, file: path)
+        try writeFile(path) { (out) throws(IOError) in try write(views, header: header, to: &out) }
+    }
+
+    /// The tensors' views in the checkpoint's mapped shards (errors name `file`).
+    private static func tensorViews(_ tensors: [TensorEntry], of checkpoint: Checkpoint, file: String)
+        throws(SafetensorsError) -> [TensorView]
+    {
         var views: [TensorView] = []
         views.reserveCapacity(tensors.count)
         do {
             for tensor in tensors { views.append(try checkpoint.tensor(named: tensor.name)) }
         } catch {
-            throw SafetensorsError(file: path, reason: .checkpoint(error))
+            throw SafetensorsError(file: file, reason: .checkpoint(error))
         }
-        try writeFile(path) { (out) throws(IOError) in
-            try out.write(withUnsafeBytes(of: UInt64(header.count).littleEndian, Array.init))
-            try out.write(header)
-            for view in views { try out.write(view.bytes) }
-        }
+        return views
+    }
+
+    /// The file's bytes in order: the header's length, the header, the tensors' bytes.
+    private static func write(_ views: [TensorView], header: [UInt8], to out: inout ByteSink) throws(IOError) {
+        try out.write(withUnsafeBytes(of: UInt64(header.count).littleEndian, Array.init))
+        try out.write(header)
+        for view in views { try out.write(mapped: view.bytes) }
     }
 
     private static func writeFile(
-        _ path: String, _ body: (inout BufferedOutput) throws(IOError) -> Void
+        _ path: String, _ body: (inout ByteSink) throws(IOError) -> Void
     ) throws(SafetensorsError) {
-        do { try BufferedOutput.writeFile(path, body) } catch { throw SafetensorsError(file: path, reason: .io(error)) }
+        do { try ByteSink.writeFile(path, body) } catch { throw SafetensorsError(file: path, reason: .io(error)) }
     }
 }

@@ -59,6 +59,17 @@ enum Bench {
             try emit(StoreBenchmark(options: options, scratch: scratch.path).run(), options)
             return
         }
+        if options.export {
+            let python = options.skipPython ? nil : Environment.value("ZOO_PYTHON")
+            guard options.skipPython || python != nil else {
+                throw .setup("ZOO_PYTHON is not set: run scripts/bench.sh (it makes the venv and sets it), or pass --skip-python")
+            }
+            let scratch = try ScratchDirectory(parent: options.directory)
+            scratch.removeOnSignals()
+            defer { scratch.remove() }
+            try emit(ExportBenchmark(options: options, scratch: scratch.path, python: python).run(), options)
+            return
+        }
         if let path = options.writePyTorchZip {
             try PyTorchZipWriter().write(DataGenerator.generate(ModelLayout.fitting(targetBytes: options.targetBytes)), to: path)
             return

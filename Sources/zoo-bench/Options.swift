@@ -41,6 +41,9 @@ struct Options {
     /// The `zoo` executable ``StoreBenchmark`` times (default `.build/release/zoo`).
     var zooBinary: String?
 
+    /// Run the export throughput benchmark (``ExportBenchmark``) instead of the main one.
+    var export = false
+
     /// Run the manifest decode / open benchmark (``ManifestBenchmark``) instead of the main one.
     var manifest = false
 
@@ -51,7 +54,7 @@ struct Options {
         usage: zoo-bench [--size-mib N] [--runs N] [--dir PATH] [--json] [--skip-python] [--no-drop-caches]
                  [--pytorch-import | --write-pytorch-zip PATH | --gguf-import | --training [--python PATH] [--minilm DIR]
                   | --gpt2 [--python PATH]
-                  | --store [--zoo PATH] | --packing | --manifest]
+                  | --store [--zoo PATH] | --export [--zoo PATH] | --packing | --manifest]
           --size-mib N       model size to generate, MiB (default 1024, at least 16)
           --runs N           timed runs per figure; the median is reported (default 3)
           --dir PATH         make the scratch folder inside PATH (default $TMPDIR or /tmp); removed at exit
@@ -74,7 +77,9 @@ struct Options {
           --manifest         manifest decode MB/s (direct and generic) and Checkpoint(directory:) vs safe_open on
                              359- to 100,000-tensor MoE-named models (instead of the above; --skip-python skips safe_open)
                              and the architecture check of a 100,009-tensor Mixtral manifest vs its decode
-          --zoo PATH         --store's zoo executable (default .build/release/zoo)
+          --export           time `zoo export -o - | cat > /dev/null` and `-o FILE` (safetensors) vs Python's save_file
+                             of the same tensors (instead of the above; --skip-python skips save_file)
+          --zoo PATH         --store's and --export's zoo executable (default .build/release/zoo)
         environment: ZOO_PYTHON  python with safetensors + numpy (scripts/setup.sh makes one)
         """
 
@@ -113,6 +118,7 @@ struct Options {
             case "--store": store = true
             case "--packing": packing = true
             case "--manifest": manifest = true
+            case "--export": export = true
             case "--zoo": zooBinary = try value(for: argument)
             case "--transfer-worker":
                 transferWorker = Array(rest)

@@ -86,6 +86,37 @@ final class OutputOptionsTests: CLITestCase {
         XCTAssertEqual(storeTemporaries(), [])
     }
 
+    /// zoo, zoo.zst, safetensors and gguf stream: when the first bytes arrive nothing is staged in
+    /// the store's tmp/ (the old copy-out wrote the whole file there first); npz still stages its
+    /// file. Each then meets a reader that goes away: exit 1 naming stdout, nothing left.
+    func testExportToStdout_StreamingFormats_NothingStagedAndBrokenPipeCleansUp() throws {
+        _ = try importBertTiny()
+        for format in ["zoo", "zoo.zst", "safetensors", "gguf", "npz"] {
+            let process = try ZooProcess.makeProcess(["export", "bert-tiny", "--format", format, "-o", "-"],
+                                                     home: zoo.home, environment: [:])
+            let out = Pipe(), err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            // The model (> 100 kB) overfills the 64 KiB pipe: zoo is now blocked writing to it.
+            let head = try XCTUnwrap(out.fileHandleForReading.readData(ofLength: 16))
+            XCTAssertEqual(head.count, 16, format)
+            let staged = storeTemporaries()
+            try out.fileHandleForReading.close()
+            let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            if format == "npz" {
+                XCTAssertEqual(staged.count, 1, "npz is written to tmp/ before it is copied out: \(staged)")
+            } else {
+                XCTAssertEqual(staged, [], "\(format) streams: nothing staged")
+            }
+            XCTAssertEqual(process.terminationStatus, 1, "\(format): \(errors)")
+            XCTAssertTrue(errors.hasSuffix("Error: write(<stdout>) failed: Broken pipe\n"), "\(format): \(errors)")
+            XCTAssertEqual(storeTemporaries(), [], format)
+        }
+    }
+
     func testExportToStdout_FolderOutputsOrJSON_UsageErrorNothingWritten() throws {
         _ = try importBertTiny()
         let cases: [[String]] = [["--format", "hf"], ["--format", "safetensors", "--max-shard-size", "100kB"], ["--json"]]

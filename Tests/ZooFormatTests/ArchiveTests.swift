@@ -70,6 +70,57 @@ final class ArchiveTests: XCTestCase {
                        try Data(contentsOf: URL(fileURLWithPath: root + "/2.zoo")))
     }
 
+    /// Writes `checkpoint` into a ByteSink over a pipe (not seekable, like `-o -`) and returns what came out.
+    private func archiveThroughPipe(_ checkpoint: Checkpoint, compression: ArchiveCompression) throws -> Data {
+        let pipe = Pipe()
+        let reader = pipe.fileHandleForReading
+        nonisolated(unsafe) var received = Data()
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            received = reader.readDataToEndOfFile()
+            done.signal()
+        }.start()
+        var sink = ByteSink(fd: pipe.fileHandleForWriting.fileDescriptor, name: "<pipe>")
+        defer { try? pipe.fileHandleForWriting.close() }
+        do {
+            try CheckpointArchive.write(checkpoint, to: &sink, compression: compression)
+        } catch {
+            try? pipe.fileHandleForWriting.close()
+            done.wait()
+            throw error
+        }
+        try pipe.fileHandleForWriting.close()
+        done.wait()
+        XCTAssertEqual(received.count, sink.byteCount, "flushed: nothing held back in the sink")
+        return received
+    }
+
+    func testWriteToSink_Pipe_SameBytesAsTheFile() throws {
+        let checkpoint = try makeCheckpoint()
+        for compression in ArchiveCompression.allCases {
+            let path = root + "/file-\(compression.rawValue).zoo"
+            try CheckpointArchive.write(checkpoint, to: path, compression: compression)
+            let piped = try archiveThroughPipe(checkpoint, compression: compression)
+            XCTAssertGreaterThan(piped.count, 1_000, "\(compression)")
+            XCTAssertEqual(piped, try Data(contentsOf: URL(fileURLWithPath: path)), "\(compression): sink and file differ")
+        }
+    }
+
+    /// A reader that has gone away: the sink's EPIPE, naming the sink, not libarchive's generic message.
+    func testWriteToSink_ClosedPipe_ThrowsTheSinksIOError() throws {
+        signal(SIGPIPE, SIG_IGN)  // as ByteSink.standardOutput() does in the CLI
+        let checkpoint = try makeCheckpoint()
+        let pipe = Pipe()
+        try pipe.fileHandleForReading.close()
+        defer { try? pipe.fileHandleForWriting.close() }
+        var sink = ByteSink(fd: pipe.fileHandleForWriting.fileDescriptor, name: "<stdout>")
+        XCTAssertThrowsError(try CheckpointArchive.write(checkpoint, to: &sink)) { error in
+            XCTAssertEqual(error as? ArchiveError,
+                           ArchiveError(file: "<stdout>", reason: .io(IOError(call: "write", path: "<stdout>", errno: EPIPE))))
+            XCTAssertEqual((error as? ArchiveError)?.description, "write(<stdout>) failed: Broken pipe")
+        }
+    }
+
     func testExtract_Zstd_RestoresIdenticalFolder() throws {
         let checkpoint = try makeCheckpoint()
         let path = root + "/m.zoo.zst"

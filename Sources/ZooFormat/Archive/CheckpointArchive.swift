@@ -37,32 +37,9 @@ public enum CheckpointArchive {
         defer {
             if !keepTemp { unlink(temp) }
         }
+        var sink = ByteSink(fd: fd, name: temp)
         do throws(ArchiveError) {
-            let tar = try TarHandle(mode: .write, path: path)
-            try tar.check(archive_write_set_format_pax_restricted(tar.raw))
-            if compression == .zstd {
-                try tar.check(archive_write_add_filter_zstd(tar.raw))
-                try tar.check(archive_write_set_filter_option(tar.raw, "zstd", "compression-level", "3"))
-            }
-            // No padding of the last block: the archive ends right after the tar end marker.
-            try tar.check(archive_write_set_bytes_in_last_block(tar.raw, 1))
-            try tar.check(archive_write_open_fd(tar.raw, fd))
-
-            let manifestBytes = checkpoint.manifest.canonicalBytes
-            try manifestBytes.withUnsafeBytes { raw in
-                Result { () throws(ArchiveError) in try writeMember(tar, path: "manifest.json", bytes: raw) }
-            }.get()
-            for index in checkpoint.manifest.shards.indices {
-                let mapped: (bytes: UnsafeRawBufferPointer, owner: MappedFile)
-                do { mapped = try checkpoint.shardBytes(index) } catch { throw ArchiveError(file: path, reason: .format(error)) }
-                try writeMember(tar, path: checkpoint.manifest.shards[index].path, bytes: mapped.bytes)
-            }
-            for index in checkpoint.manifest.assets.indices {
-                let mapped: (bytes: UnsafeRawBufferPointer, owner: MappedFile)
-                do { mapped = try checkpoint.assetBytes(index) } catch { throw ArchiveError(file: path, reason: .format(error)) }
-                try writeMember(tar, path: checkpoint.manifest.assets[index].path, bytes: mapped.bytes)
-            }
-            try tar.check(archive_write_close(tar.raw))
+            try write(checkpoint, to: &sink, compression: compression, file: path)
         } catch {
             close(fd)
             throw error
@@ -78,7 +55,59 @@ public enum CheckpointArchive {
         }
     }
 
-    private static func writeMember(_ tar: TarHandle, path: String, bytes: UnsafeRawBufferPointer) throws(ArchiveError) {
+    /// Writes `checkpoint` as an archive into `sink`, in order (the tar stream never seeks, so
+    /// standard output gets the same bytes as a file); flushes the sink but does not sync it.
+    /// `file` is what errors other than the sink's own name.
+    package static func write(_ checkpoint: Checkpoint, to sink: inout ByteSink, compression: ArchiveCompression = .none,
+                              file: String? = nil) throws(ArchiveError)
+    {
+        let file = file ?? sink.name
+        let output = SinkOutput(sink)
+        defer { sink = output.sink }
+        do throws(ArchiveError) {
+            let tar = try TarHandle(mode: .write, path: file)
+            try tar.check(archive_write_set_format_pax_restricted(tar.raw))
+            if compression == .zstd {
+                try tar.check(archive_write_add_filter_zstd(tar.raw))
+                try tar.check(archive_write_set_filter_option(tar.raw, "zstd", "compression-level", "3"))
+            }
+            // No padding of the last block: the archive ends right after the tar end marker.
+            try tar.check(archive_write_set_bytes_in_last_block(tar.raw, 1))
+            try tar.check(archive_write_open2(tar.raw, Unmanaged.passUnretained(output).toOpaque(), nil,
+                                              { _, context, buffer, count in SinkOutput.write(context, buffer, count) },
+                                              nil, nil))
+            let manifestBytes = checkpoint.manifest.canonicalBytes
+            try manifestBytes.withUnsafeBytes { raw in
+                Result { () throws(ArchiveError) in try writeMember(tar, path: "manifest.json", bytes: raw, mapped: false) }
+            }.get()
+            for index in checkpoint.manifest.shards.indices {
+                let mapped: (bytes: UnsafeRawBufferPointer, owner: MappedFile)
+                do { mapped = try checkpoint.shardBytes(index) } catch { throw ArchiveError(file: file, reason: .format(error)) }
+                try withExtendedLifetime(mapped.owner) { () throws(ArchiveError) in
+                    try writeMember(tar, path: checkpoint.manifest.shards[index].path, bytes: mapped.bytes)
+                }
+            }
+            for index in checkpoint.manifest.assets.indices {
+                let mapped: (bytes: UnsafeRawBufferPointer, owner: MappedFile)
+                do { mapped = try checkpoint.assetBytes(index) } catch { throw ArchiveError(file: file, reason: .format(error)) }
+                try withExtendedLifetime(mapped.owner) { () throws(ArchiveError) in
+                    try writeMember(tar, path: checkpoint.manifest.assets[index].path, bytes: mapped.bytes)
+                }
+            }
+            try tar.check(archive_write_close(tar.raw))
+            do { try output.sink.flush() } catch { throw ArchiveError(file: file, reason: .io(error)) }
+        } catch {
+            // The sink's own error (EPIPE on standard output...) says more than libarchive's "write error".
+            if let failure = output.failure { throw ArchiveError(file: file, reason: .io(failure)) }
+            throw error
+        }
+    }
+
+    /// Writes one member; `mapped` says `bytes` is a read-only file mapping whose pages can be
+    /// dropped from the resident set once written.
+    private static func writeMember(_ tar: TarHandle, path: String, bytes: UnsafeRawBufferPointer, mapped: Bool = true)
+        throws(ArchiveError)
+    {
         guard let entry = archive_entry_new() else { throw ArchiveError(file: tar.path, reason: .libarchive("out of memory")) }
         defer { archive_entry_free(entry) }
         archive_entry_set_pathname(entry, path)
@@ -94,7 +123,31 @@ public enum CheckpointArchive {
             let end = min(bytes.count, start + (4 << 20))
             let written = archive_write_data(tar.raw, bytes.baseAddress! + start, end - start)
             guard written > 0 else { throw ArchiveError(file: tar.path, reason: .libarchive(tar.message)) }
+            // The bytes are out (libarchive keeps no pointer to them): keep RSS at a few pieces.
+            if mapped { MappedFile.dropResidentPages(UnsafeRawBufferPointer(rebasing: bytes[start..<(start + written)])) }
             start += written
+        }
+    }
+
+    /// Lets libarchive's write callback (a C function) reach the sink; keeps the sink's first error.
+    private final class SinkOutput {
+        var sink: ByteSink
+        var failure: IOError?
+
+        init(_ sink: ByteSink) { self.sink = sink }
+
+        /// libarchive's write callback: the byte count taken, or -1 on error.
+        static func write(_ context: UnsafeMutableRawPointer?, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int {
+            guard let context else { return -1 }
+            guard let buffer, count > 0 else { return 0 }
+            let output = Unmanaged<SinkOutput>.fromOpaque(context).takeUnretainedValue()
+            do throws(IOError) {
+                try output.sink.write(UnsafeRawBufferPointer(start: buffer, count: count))
+                return count
+            } catch {
+                output.failure = error
+                return -1
+            }
         }
     }
 

@@ -39,4 +39,17 @@ public final class MappedFile: @unchecked Sendable {
         let start = range.lowerBound / page * page
         _ = madvise(UnsafeMutableRawPointer(mutating: base + start), range.upperBound - start, MADV_WILLNEED)
     }
+
+    /// Drops the whole pages inside `bytes`, a range of a read-only file mapping, from this
+    /// process's resident set once they have been written out: the next read faults them back
+    /// from the page cache, so an export's RSS stays bounded instead of growing by the model's size.
+    /// Never call it on anonymous memory (MADV_DONTNEED zero-fills that).
+    package static func dropResidentPages(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (Int(bitPattern: base) + page - 1) / page * page
+        let end = (Int(bitPattern: base) + bytes.count) / page * page
+        guard end > start, let address = UnsafeMutableRawPointer(bitPattern: start) else { return }
+        _ = madvise(address, end - start, MADV_DONTNEED)
+    }
 }

@@ -30,8 +30,11 @@ extension Zoo {
                 with that PEM private key into model.sig, over the files as written. \
                 The output appears atomically; an existing one is kept unless --force is given. \
                 -o - writes a single-file format (zoo, zoo.zst, safetensors, gguf, npz; zoo by default) to \
-                standard output, never to a terminal: the file is written in the store's tmp/ folder first \
-                (it needs that much free space) and then copied out in 1 MiB pieces.
+                standard output, never to a terminal. zoo, zoo.zst, safetensors and gguf stream: their headers \
+                come from the manifest and the tensors from the stored shards, with no copy on disk. npz is \
+                written in the store's tmp/ folder first (its zip headers hold CRCs of the data before it, and \
+                a data-descriptor layout would differ from the file's bytes) and then copied out, so it needs \
+                that much free space; so does --dtype, which converts into tmp/ first.
                 """)
 
         enum Format: String, ExpressibleByArgument, CaseIterable {
@@ -165,24 +168,30 @@ extension Zoo {
             let storedDigest = checkpoint.digest
 
             // Everything is written inside a private folder beside the output, then renamed into place;
-            // for standard output, in the store's tmp/ (reclaimed if this process dies), then copied out.
+            // for standard output (npz, or after --dtype), in the store's tmp/ (reclaimed if this process
+            // dies), then copied out; the other formats stream from the stored (or converted) shards.
+            let streams = toStandardOutput && format != .npz
             let work: String
             let base: String
             var staging: StagingDirectory?
             defer { staging?.remove() }
             if toStandardOutput {
-                let area = try store.makeStagingDirectory(prefix: "export")
-                staging = area
-                work = area.path + "/work"
                 base = "model" + (format.fileExtension ?? "")
+                if streams && dtype == nil {
+                    work = ""  // nothing touches the disk
+                } else {
+                    let area = try store.makeStagingDirectory(prefix: "export")
+                    staging = area
+                    work = area.path + "/work"
+                }
             } else {
                 let parent = FileSystem.parentDirectory(of: output)
                 base = output.split(separator: "/").last.map(String.init) ?? "export"
                 guard FileSystem.kind(of: parent) == .directory else { throw InputError.notFound(parent) }
                 work = parent + "/" + FileSystem.uniqueName(".\(base).zoo-export")
             }
-            try FileSystem.makeDirectories(work)
-            defer { try? FileSystem.removeTree(work) }
+            if !work.isEmpty { try FileSystem.makeDirectories(work) }
+            defer { if !work.isEmpty { try? FileSystem.removeTree(work) } }
             let temp = work + "/" + base
             if let dtype {
                 // A .zoo output is a new model derived from the stored one; a foreign file describes the
@@ -194,16 +203,35 @@ extension Zoo {
                 checkpoint = try Checkpoint(directory: work + "/.converted")
             }
             var skippedAssets: [String] = []
+            /// The byte count written to standard output by a streaming format (nil: a file was written).
+            var streamed: Int?
 
             let manifest = checkpoint.manifest
             let bar = global.output.progressBar(label: "exporting", total: format == .zooZst ? nil : manifest.totalByteCount)
-            let watch = bar.watch(work)
+            let watch = streams ? nil : bar.watch(work)  // a stream counts its own bytes
             do {
                 defer {
-                    watch.stop()
+                    watch?.stop()
                     bar.finish()
                 }
                 switch format {
+                case .zoo where toStandardOutput:
+                    streamed = try StandardOutput.stream(progress: bar.callback) { (sink) throws in
+                        try CheckpointArchive.write(checkpoint, to: &sink, compression: .none)
+                    }
+                case .zooZst where toStandardOutput:
+                    streamed = try StandardOutput.stream(progress: bar.callback) { (sink) throws in
+                        try CheckpointArchive.write(checkpoint, to: &sink, compression: .zstd)
+                    }
+                case .safetensors where toStandardOutput:  // validate() refused --max-shard-size
+                    streamed = try StandardOutput.stream(progress: bar.callback) { (sink) throws in
+                        try SafetensorsExporter().exportFile(checkpoint, to: &sink)
+                    }
+                    skippedAssets = manifest.assets.map { String($0.path.dropFirst("assets/".count)) }
+                case .gguf where toStandardOutput:
+                    streamed = try StandardOutput.stream(progress: bar.callback) { (sink) throws in
+                        skippedAssets = try GGUFExporter(refreshFileType: dtype != nil).export(checkpoint, to: &sink).skippedAssets
+                    }
                 case .zoo: try CheckpointArchive.write(checkpoint, to: temp, compression: .none)
                 case .zooZst: try CheckpointArchive.write(checkpoint, to: temp, compression: .zstd)
                 case .safetensors where maxShardSize == nil:
@@ -223,12 +251,12 @@ extension Zoo {
             let signature = try writeSignature(into: temp, format: format, checkpoint: checkpoint,
                                                stored: dtype == nil ? storedDigest : nil, key: signingKey, store: store)
             if toStandardOutput {
-                try StandardOutput.copy(file: temp)
+                if streamed == nil { streamed = try StandardOutput.copy(file: temp) }
             } else {
                 try Self.moveIntoPlace(temp, output, replacing: force)
             }
-            let written = toStandardOutput ? temp : output
-            if global.output.isVerbose, FileSystem.kind(of: written) == .regular, let size = try? FileSystem.fileSize(written) {
+            let size = streamed ?? (FileSystem.kind(of: output) == .regular ? try? FileSystem.fileSize(output) : nil)
+            if global.output.isVerbose, let size {
                 global.output.detail("wrote \(format.rawValue) to \(output): \(Formatting.bytes(size))")
             }
             if !skippedAssets.isEmpty {
